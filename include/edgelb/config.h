@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * edgelb appliance configuration: the YAML file of DESIGN.md section 6,
+ * parsed with libyaml into a plain struct. No EAL, no DPDK types: unit tests
+ * load configs without starting DPDK.
+ *
+ * Addresses are kept as struct el_ip (network byte order). Every limit below
+ * is a hard cap checked by the parser, which refuses a file that exceeds it.
+ *
+ * Thread safety: config_load() is called once by the main thread at start.
+ */
+#ifndef EDGELB_CONFIG_H
+#define EDGELB_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "edgelb/types.h"
+
+#define EL_CFG_MAX_EAL	     64
+#define EL_CFG_MAX_WORKERS   16
+#define EL_CFG_MAX_IFACES    8
+#define EL_CFG_MAX_ADDRS     16
+#define EL_CFG_MAX_ROUTES    64
+#define EL_CFG_MAX_NEIGHBORS 64
+#define EL_CFG_MAX_SNAT	     16
+#define EL_CFG_MAX_POOLS     16
+#define EL_CFG_MAX_MANIFESTS 32
+#define EL_CFG_PATH_MAX	     256
+#define EL_CFG_NAME_MAX	     32
+#define EL_CFG_DEVICE_MAX    256
+
+/** Connection-tracking states; index into el_config.ct.timeouts[]. */
+enum el_ct_state {
+	EL_CT_NONE = 0,	     /**< not tracked / new */
+	EL_CT_SYN_SENT,	     /**< client SYN seen */
+	EL_CT_SYN_RECV,	     /**< backend SYN+ACK seen */
+	EL_CT_ESTABLISHED,   /**< handshake complete */
+	EL_CT_FIN_WAIT,	     /**< first FIN seen */
+	EL_CT_CLOSE_WAIT,    /**< FIN from the other side acked, one side half closed */
+	EL_CT_TIME_WAIT,     /**< FIN from both sides */
+	EL_CT_CLOSE,	     /**< RST seen */
+	EL_CT_UDP,	     /**< UDP flow */
+	EL_CT_ICMP,	     /**< ICMP (echo) flow */
+	EL_CT_NSTATES
+};
+
+struct el_cfg_route {
+	struct el_cidr to;  /**< destination prefix */
+	struct el_ip via;   /**< next hop; family 0 = directly connected */
+};
+
+struct el_cfg_neighbor {
+	struct el_ip ip;
+	uint8_t mac[6];
+};
+
+struct el_cfg_iface {
+	char name[EL_CFG_NAME_MAX];	  /**< "ext", "int": unique */
+	char device[EL_CFG_DEVICE_MAX];	  /**< PCI address or vdev spec */
+	struct el_cidr addrs[EL_CFG_MAX_ADDRS];
+	unsigned n_addrs;
+	struct el_cfg_route routes[EL_CFG_MAX_ROUTES];
+	unsigned n_routes;
+	struct el_cfg_neighbor neighbors[EL_CFG_MAX_NEIGHBORS];
+	unsigned n_neighbors;
+	unsigned rx_queues; /**< 0 = one per worker */
+	uint16_t mtu;	    /**< 0 = device default */
+};
+
+/** An inclusive address range of a LoadBalancer pool ("a-b" or a CIDR). */
+struct el_cfg_pool {
+	struct el_ip first;
+	struct el_ip last;
+};
+
+struct el_config {
+	char path[EL_CFG_PATH_MAX]; /**< file it was read from */
+
+	char *eal[EL_CFG_MAX_EAL]; /**< owned strings */
+	unsigned n_eal;
+
+	unsigned workers[EL_CFG_MAX_WORKERS]; /**< lcore ids; n_workers 0 = all but main */
+	unsigned n_workers;
+	uint32_t idle_sleep_us;
+
+	struct el_cfg_iface ifaces[EL_CFG_MAX_IFACES];
+	unsigned n_ifaces;
+
+	struct el_ip snat[EL_CFG_MAX_SNAT];
+	unsigned n_snat;
+
+	struct el_cfg_pool pools[EL_CFG_MAX_POOLS];
+	unsigned n_pools;
+
+	uint16_t nodeport_min; /**< default 30000 */
+	uint16_t nodeport_max; /**< default 32767 */
+
+	uint32_t ct_max_flows;		     /**< per worker; default 1048576 */
+	uint32_t ct_timeouts[EL_CT_NSTATES]; /**< seconds, per state */
+
+	uint32_t maglev_table_size; /**< prime; default 65537 */
+
+	char api_listen[64];		 /**< "127.0.0.1:9180" */
+	char api_token_file[EL_CFG_PATH_MAX]; /**< "" = no token */
+
+	char state_dir[EL_CFG_PATH_MAX];
+	char *manifests[EL_CFG_MAX_MANIFESTS]; /**< owned strings; relative paths as written */
+	unsigned n_manifests;
+};
+
+/**
+ * Fill @p cfg with the defaults (kube-proxy-like conntrack timeouts, nodePort
+ * range 30000-32767, 1,048,576 flows, Maglev 65537, API on 127.0.0.1:9180).
+ */
+void config_defaults(struct el_config *cfg);
+
+/**
+ * Read and validate a config file.
+ *
+ * @param path  file name; used in messages
+ * @param cfg   filled on success; on failure it is left freed (config_free is a no-op)
+ * @param err   receives "FILE:LINE: KEY: what is wrong" on failure
+ * @param errlen size of @p err
+ * @return 0, or -EINVAL (bad content), -ENOENT/-EACCES (cannot read)
+ */
+int config_load(const char *path, struct el_config *cfg, char *err, size_t errlen);
+
+/** Same as config_load() for a buffer; @p name is used in messages. */
+int config_load_buf(const char *buf, size_t len, const char *name, struct el_config *cfg,
+		    char *err, size_t errlen);
+
+/** Release the strings a loaded config owns. */
+void config_free(struct el_config *cfg);
+
+#endif

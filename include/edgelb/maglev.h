@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * Maglev consistent hashing (Eisenbud et al., "Maglev: A Fast and Reliable
+ * Software Network Load Balancer", NSDI 2016, section 3.4).
+ *
+ * Control builds the lookup table; workers only read it. The table does not
+ * depend on the order backends are listed: each backend's permutation comes
+ * from a hash of its address and port only, and the fill visits backends in
+ * sorted order.
+ *
+ * Thread safety: maglev_build() touches only its arguments (any thread);
+ * maglev_lookup() is a pure read.
+ */
+#ifndef EDGELB_MAGLEV_H
+#define EDGELB_MAGLEV_H
+
+#include <stdint.h>
+
+#include "edgelb/snapshot.h"
+
+#define MAGLEV_DEFAULT_SIZE 65537u
+#define MAGLEV_MAX_BACKENDS 65535u
+
+/**
+ * Table size for @p n_backends: the smallest prime that is >= @p min_size and
+ * >= 100 * n_backends.
+ */
+uint32_t maglev_table_size(uint32_t n_backends, uint32_t min_size);
+
+/** True when @p m is prime. */
+int maglev_is_prime(uint32_t m);
+
+/**
+ * Fill @p table (@p m entries, m prime, m >= n) with indices into @p bes.
+ * @return 0; -EINVAL when n is 0, n > MAGLEV_MAX_BACKENDS, m < n or m not
+ *         prime; -ENOMEM
+ */
+int maglev_build(const struct el_snap_backend *bes, uint32_t n, uint16_t *table, uint32_t m);
+
+/** Backend index for a flow hash: table[hash mod m], computed as a
+ *  multiply-shift (uniform over the table for a uniform 32-bit hash). */
+static inline uint32_t
+maglev_lookup(const uint16_t *table, uint32_t m, uint32_t hash)
+{
+	return table[((uint64_t)hash * m) >> 32];
+}
+
+#endif

@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * The worker: one per RX queue. It owns its connection table, affinity
+ * table, neighbour cache and counters; nobody else writes them. Control talks
+ * to it through its message ring only.
+ *
+ * worker_process_burst() is the whole packet path of DESIGN.md section 2 for
+ * one burst; the appliance's poll loop, the packet fixtures and the
+ * benchmarks all call it the same way. Output packets leave through the
+ * tx callback of the worker's configuration, so tests capture them.
+ *
+ * Thread safety: every function taking a struct el_worker * runs on that
+ * worker's lcore only, except worker_create/worker_destroy (control, before
+ * start / after stop), worker_post() (any thread) and worker_stats_read()
+ * (any thread; values may be a few bursts old).
+ */
+#ifndef EDGELB_WORKER_H
+#define EDGELB_WORKER_H
+
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+
+#include "edgelb/snapshot.h"
+
+#define EL_MAX_WORKERS 16
+
+/** Drop reasons: X(ENUM, "prometheus label"). */
+#define EL_DROP_REASONS(X)                                                                         \
+	X(NOT_IP, "not_ip")                                                                        \
+	X(TRUNCATED, "truncated")                                                                  \
+	X(BAD_IHL, "bad_ihl")                                                                      \
+	X(BAD_LENGTH, "bad_length")                                                                \
+	X(BAD_VERSION, "bad_version")                                                              \
+	X(BAD_CSUM, "bad_checksum")                                                                \
+	X(FRAGMENT, "fragment")                                                                    \
+	X(IP_OPTIONS, "ip_options")                                                                \
+	X(TTL_EXCEEDED, "ttl_exceeded")                                                            \
+	X(BAD_L4, "bad_l4_header")                                                                 \
+	X(BAD_TCP_FLAGS, "bad_tcp_flags")                                                          \
+	X(NO_SERVICE, "no_service")                                                                \
+	X(NOT_OURS, "not_ours")                                                                    \
+	X(SRC_RANGE, "source_range")                                                               \
+	X(NO_ENDPOINT, "no_endpoint")                                                              \
+	X(FLOW_TABLE_FULL, "flow_table_full")                                                      \
+	X(NO_SNAT_PORT, "no_snat_port")                                                            \
+	X(UNKNOWN_REPLY, "unknown_reply")                                                          \
+	X(NO_FLOW, "no_flow")                                                                      \
+	X(NO_ROUTE, "no_route")                                                                    \
+	X(NEIGH_PENDING_FULL, "neighbor_queue_full")                                               \
+	X(NEIGH_UNRESOLVED, "neighbor_unresolved")                                                 \
+	X(ARP_INVALID, "arp_invalid")                                                              \
+	X(ICMP_UNTRACKED, "icmp_untracked")                                                        \
+	X(ICMP_UNSUPPORTED, "icmp_unsupported")                                                    \
+	X(UNSUPPORTED_PROTO, "unsupported_protocol")                                               \
+	X(HANDOFF_FULL, "handoff_ring_full")                                                       \
+	X(TX_FULL, "tx_full")                                                                      \
+	X(NO_MBUF, "no_mbuf")                                                                      \
+	X(IPV6_UNSUPPORTED, "ipv6_unsupported")
+
+enum el_drop {
+#define EL_DROP_ENUM(e, s) EL_DROP_##e,
+	EL_DROP_REASONS(EL_DROP_ENUM)
+#undef EL_DROP_ENUM
+	EL_DROP_MAX
+};
+
+/** Prometheus label of a drop reason. */
+const char *worker_drop_name(enum el_drop d);
+
+/** Transmit callback: send @p n packets on interface @p iface (index in the
+ *  snapshot's ifaces[]). Returns how many were taken; the worker frees the
+ *  rest and counts them as EL_DROP_TX_FULL. */
+typedef uint16_t (*worker_tx_fn)(void *ctx, uint8_t iface, struct rte_mbuf **pkts, uint16_t n);
+
+/** What the appliance knows about a port's RSS, for SNAT port steering. */
+struct el_worker_rss {
+	int enabled;		/**< 0: the port has one queue or no predictable RSS */
+	uint8_t key[52];	/**< Toeplitz key programmed on the port */
+	unsigned key_len;
+	uint16_t reta[512];	/**< RETA: hash -> queue */
+	unsigned reta_size;	/**< power of two */
+};
+
+struct el_worker_conf {
+	unsigned index;		 /**< 0..n_workers-1; also the RX/TX queue id */
+	unsigned n_workers;
+	uint32_t max_flows;	 /**< connection table capacity */
+	int socket_id;		 /**< NUMA socket for the tables (SOCKET_ID_ANY ok) */
+	struct rte_mempool *pool; /**< for packets the worker originates (ARP requests) */
+	worker_tx_fn tx;	 /**< required */
+	void *tx_ctx;
+	struct el_worker_rss rss[EL_SNAP_MAX_IFACES]; /**< per interface */
+	uint16_t snat_port_min;	 /**< SNAT source ports; default 1024..65535 */
+	uint16_t snat_port_max;
+};
+
+struct el_worker;
+
+/** Per-worker counters; control sums them over workers. */
+struct el_worker_stats {
+	uint64_t rx_pkts[EL_SNAP_MAX_IFACES];
+	uint64_t tx_pkts[EL_SNAP_MAX_IFACES];
+	uint64_t rx_bytes[EL_SNAP_MAX_IFACES];
+	uint64_t tx_bytes[EL_SNAP_MAX_IFACES];
+	uint64_t drops[EL_DROP_MAX];
+	uint64_t flows_created;
+	uint64_t flows_active;
+	uint64_t flows_expired;
+	uint64_t arp_replies;
+	uint64_t arp_requests;
+	uint64_t icmp_echo_replies;
+	uint64_t icmp_errors_translated;
+	uint64_t rejects_sent; /**< TCP RST / ICMP port unreachable for no endpoint */
+	uint64_t handoffs;
+};
+
+/**
+ * Create a worker. Allocates the connection table (rte_hash) and rings, so
+ * EAL must be initialised (--no-huge is fine).
+ * @return the worker, or NULL with rte_errno set (ENOMEM, EINVAL)
+ */
+struct el_worker *worker_create(const struct el_worker_conf *conf);
+
+/** Free a worker and every mbuf it still holds. Control thread, after the
+ *  worker stopped. */
+void worker_destroy(struct el_worker *w);
+
+/**
+ * Process a burst received on interface @p iface. Consumes every mbuf: each
+ * is transmitted through conf.tx, queued (neighbour resolution, hand-off),
+ * or freed and counted as a drop.
+ *
+ * @param snap    the snapshot read at the start of this loop iteration
+ * @param now_ms  monotonic milliseconds (timeouts, affinity)
+ */
+void worker_process_burst(struct el_worker *w, const struct el_snapshot *snap, uint8_t iface,
+			  struct rte_mbuf **pkts, uint16_t n, uint64_t now_ms);
+
+/**
+ * Housekeeping for one poll-loop iteration: drain the message ring (UDP
+ * flushes, neighbour updates, hand-offs from peers), expire a bounded slice
+ * of the connection table, retry ARP for pending next hops, flush TX.
+ * Call once per loop, also when no packets arrived.
+ */
+void worker_poll_housekeeping(struct el_worker *w, const struct el_snapshot *snap,
+			      uint64_t now_ms);
+
+/** Connect workers so they can hand off packets and share neighbours and
+ *  affinity entries: @p peers[i] is worker i. Control, before start. */
+void worker_set_peers(struct el_worker *w, struct el_worker *const *peers, unsigned n);
+
+/** Control -> worker: flush UDP flows whose backend id is in @p ids (the
+ *  backend stopped serving). Any thread. Returns 0 or -ENOBUFS. */
+int worker_post_flush_backends(struct el_worker *w, const uint32_t *ids, unsigned n);
+
+/** Copy the worker's counters. Any thread. */
+void worker_stats_read(const struct el_worker *w, struct el_worker_stats *out);
+
+/** Flows created / active for a service port id (for per-service metrics). */
+void worker_svc_stats(const struct el_worker *w, uint32_t svc_id, uint64_t *created,
+		      uint64_t *active);
+
+/** One live flow as reported by /api/v1/conns and `make demo`. */
+struct el_conn_info {
+	struct el_ip client, frontend, snat, backend;
+	uint16_t cport, fport, sport, bport; /**< host order */
+	uint8_t proto;
+	uint8_t state;	/**< enum el_ct_state */
+	uint32_t svc_id, backend_id;
+	uint32_t age_s, idle_s;
+};
+
+/** Copy up to @p max live flows into @p out; returns the count. Any thread
+ *  (best effort: an entry may change while copied). */
+unsigned worker_conns(const struct el_worker *w, struct el_conn_info *out, unsigned max,
+		      uint64_t now_ms);
+
+#endif
