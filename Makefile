@@ -5,7 +5,7 @@
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
 HUGEPAGES  ?= 512
-PKGS = build-essential pkg-config meson ninja-build libdpdk-dev dpdk libyaml-dev \
+PKGS = build-essential pkg-config meson ninja-build libdpdk-dev dpdk dpdk-dev libyaml-dev \
        libmicrohttpd-dev libjemalloc-dev libcmocka-dev libpcap-dev python3-scapy \
        tcpdump iproute2 ethtool curl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

@@ -24,17 +24,27 @@
 
 /**
  * Table size for @p n_backends: the smallest prime that is >= @p min_size and
- * >= 100 * n_backends.
+ * >= 100 * n_backends (the paper's M >> N, keeping imbalance near 1%).
+ * @return the prime, or 0 when no 32-bit prime is that large
  */
 uint32_t maglev_table_size(uint32_t n_backends, uint32_t min_size);
 
-/** True when @p m is prime. */
+/** True (1) when @p m is prime, else 0. */
 int maglev_is_prime(uint32_t m);
 
 /**
  * Fill @p table (@p m entries, m prime, m >= n) with indices into @p bes.
- * @return 0; -EINVAL when n is 0, n > MAGLEV_MAX_BACKENDS, m < n or m not
- *         prime; -ENOMEM
+ * The result depends only on the set of (family, address, port) of @p bes,
+ * not on their order: mapped back to backends, the table is the same.
+ * Duplicate (address, port) entries are allowed.
+ *
+ * @param bes    backends; only ip and port are read
+ * @param n      number of backends, 1..MAGLEV_MAX_BACKENDS
+ * @param table  receives @p m indices into @p bes
+ * @param m      table size, a prime >= n (see maglev_table_size())
+ * @return 0; -EINVAL when an argument is NULL, n is 0, n > MAGLEV_MAX_BACKENDS,
+ *         m < n, m not prime, or a backend's address family is not set;
+ *         -ENOMEM
  */
 int maglev_build(const struct el_snap_backend *bes, uint32_t n, uint16_t *table, uint32_t m);
 
