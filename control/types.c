@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Parsing, printing and comparing the address types of types.h.
+ * Parsing, printing and comparing the address types of types.h. Text forms
+ * are those of inet_pton(3) (dotted quad without leading zeros, RFC 4291
+ * section 2.2 for IPv6) plus "/LEN" for prefixes (RFC 4632).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -51,15 +53,22 @@ el_cidr_parse(const char *s, struct el_cidr *c)
 	memcpy(buf, s, slash - s);
 	buf[slash - s] = '\0';
 	rc = el_ip_parse(buf, &c->addr);
-	if (rc < 0)
+	if (rc < 0) {
+		memset(c, 0, sizeof(*c));
 		return rc;
+	}
 	const char *p = slash + 1;
-	if (*p < '0' || *p > '9' || strlen(p) > 3)
+	/* Decimal digits only, no sign, no spaces, no leading zero ("/024"). */
+	if (*p < '0' || *p > '9' || strlen(p) > 3 || (p[0] == '0' && p[1] != '\0')) {
+		memset(c, 0, sizeof(*c));
 		return -EINVAL;
+	}
 	char *end;
 	long len = strtol(p, &end, 10);
-	if (*end != '\0' || len < 0 || len > (c->addr.family == EL_AF_INET ? 32 : 128))
+	if (*end != '\0' || len < 0 || len > (c->addr.family == EL_AF_INET ? 32 : 128)) {
+		memset(c, 0, sizeof(*c));
 		return -EINVAL;
+	}
 	c->len = (uint8_t)len;
 	return 0;
 }
@@ -67,13 +76,49 @@ el_cidr_parse(const char *s, struct el_cidr *c)
 const char *
 el_ip_fmt(const struct el_ip *ip, char *buf, size_t len)
 {
+	const char *r = buf;
+
+	if (len == 0)
+		return buf;
 	if (ip->family == EL_AF_INET)
-		inet_ntop(AF_INET, &ip->v4, buf, len);
+		r = inet_ntop(AF_INET, &ip->v4, buf, (socklen_t)len);
 	else if (ip->family == EL_AF_INET6)
-		inet_ntop(AF_INET6, ip->v6, buf, len);
+		r = inet_ntop(AF_INET6, ip->v6, buf, (socklen_t)len);
 	else
 		snprintf(buf, len, "-");
+	/* A buffer too small leaves no half-written text behind. */
+	if (r == NULL)
+		buf[0] = '\0';
 	return buf;
+}
+
+/* Width in bits of an address family; 0 for "unset". */
+static unsigned
+ip_bits(uint8_t family)
+{
+	return family == EL_AF_INET ? 32 : family == EL_AF_INET6 ? 128 : 0;
+}
+
+void
+el_cidr_network(const struct el_cidr *c, struct el_cidr *net)
+{
+	unsigned bits = ip_bits(c->addr.family);
+	unsigned len = c->len < bits ? c->len : bits;
+	uint8_t *p;
+	unsigned i;
+
+	if (net != c)
+		*net = *c;
+	net->len = (uint8_t)len;
+	p = net->addr.family == EL_AF_INET ? (uint8_t *)&net->addr.v4 : net->addr.v6;
+	for (i = 0; i < bits / 8; i++) {
+		if (len >= 8 * (i + 1))
+			continue;
+		if (len <= 8 * i)
+			p[i] = 0;
+		else
+			p[i] &= (uint8_t)(0xff << (8 * (i + 1) - len));
+	}
 }
 
 bool
@@ -94,8 +139,11 @@ el_cidr_contains(const struct el_cidr *c, const struct el_ip *ip)
 	const uint8_t *pa, *pb;
 	unsigned bits = c->len, i;
 
-	if (c->addr.family != ip->family)
+	if (c->addr.family != ip->family || ip->family == EL_AF_NONE)
 		return false;
+	/* A length past the family's width would read beyond the address. */
+	if (bits > ip_bits(ip->family))
+		bits = ip_bits(ip->family);
 	if (ip->family == EL_AF_INET) {
 		pa = (const uint8_t *)&c->addr.v4;
 		pb = (const uint8_t *)&ip->v4;

@@ -99,7 +99,7 @@ struct el_config {
 	uint16_t nodeport_max; /**< default 32767 */
 
 	uint32_t ct_max_flows;		     /**< per worker; default 1048576 */
-	uint32_t ct_timeouts[EL_CT_NSTATES]; /**< seconds, per state */
+	uint32_t ct_timeouts[EL_CT_NSTATES]; /**< seconds; [EL_CT_NONE] = SYN_SENT's */
 
 	uint32_t maglev_table_size; /**< prime; default 65537 */
 
@@ -122,9 +122,12 @@ void config_defaults(struct el_config *cfg);
  *
  * @param path  file name; used in messages
  * @param cfg   filled on success; on failure it is left freed (config_free is a no-op)
- * @param err   receives "FILE:LINE: KEY: what is wrong" on failure
+ *              and holds the defaults. Overwritten without being freed first: call
+ *              config_free() on a config loaded before.
+ * @param err   receives "FILE:LINE: KEY: what is wrong" on failure ("" on success)
  * @param errlen size of @p err
- * @return 0, or -EINVAL (bad content), -ENOENT/-EACCES (cannot read)
+ * @return 0, or -EINVAL (bad content), -ENOENT/-EACCES (cannot read),
+ *         -ENAMETOOLONG (path longer than EL_CFG_PATH_MAX - 1), -ENOMEM
  */
 int config_load(const char *path, struct el_config *cfg, char *err, size_t errlen);
 
@@ -132,7 +135,23 @@ int config_load(const char *path, struct el_config *cfg, char *err, size_t errle
 int config_load_buf(const char *buf, size_t len, const char *name, struct el_config *cfg,
 		    char *err, size_t errlen);
 
-/** Release the strings a loaded config owns. */
+/** Release the strings a loaded config owns. Safe to call twice. */
 void config_free(struct el_config *cfg);
+
+/**
+ * Resolve a path written in the config (a manifest, state_dir) against the
+ * directory of the config file (cfg->path): absolute paths are copied, a
+ * relative one gets the config file's directory in front ("config/edgelb.yaml"
+ * and "examples" give "config/examples").
+ *
+ * @param cfg  a loaded config (only cfg->path is read)
+ * @param p    the path as written
+ * @param out  receives the resolved path
+ * @param len  size of @p out
+ * @return 0, -EINVAL (empty @p p), or -ENAMETOOLONG (@p out too small)
+ *
+ * Thread safety: pure; any thread.
+ */
+int config_resolve_path(const struct el_config *cfg, const char *p, char *out, size_t len);
 
 #endif

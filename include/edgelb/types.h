@@ -48,6 +48,14 @@ int el_ip_parse(const char *s, struct el_ip *ip);
  */
 int el_cidr_parse(const char *s, struct el_cidr *c);
 
+/**
+ * The network of a prefix: @p c with every bit past the prefix length cleared
+ * ("198.18.0.1/24" gives "198.18.0.0/24").
+ * @param c    a prefix (a length beyond the family's width counts as full)
+ * @param net  receives the network; may be @p c itself
+ */
+void el_cidr_network(const struct el_cidr *c, struct el_cidr *net);
+
 /** Write @p ip as text into @p buf (at least EL_IP_STRLEN bytes); returns buf. */
 const char *el_ip_fmt(const struct el_ip *ip, char *buf, size_t len);
 
