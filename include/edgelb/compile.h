@@ -26,6 +26,7 @@ struct compile_state;
 /** New compile state for @p cfg (kept by pointer: must outlive the state).
  *  NULL on ENOMEM. */
 struct compile_state *compile_state_new(const struct el_config *cfg);
+/** Free the state; free every snapshot built with it first. */
 void compile_state_free(struct compile_state *cs);
 
 /** Tell the compiler which DPDK port and MAC an interface (index into
@@ -38,15 +39,45 @@ void compile_set_iface(struct compile_state *cs, unsigned iface, uint16_t port_i
  * the model leaves open (stable for the life of @p cs) and resolves named
  * target ports per endpoint.
  *
+ * The allocations are kept in @p cs (compile_writeback() copies them into
+ * the model). On failure @p cs keeps the allocations of the last success.
+ *
+ * Services are taken in (namespace, name) order. A frontend (address, port,
+ * protocol) claimed by two services stays with the first; the other one is
+ * left out and reported by compile_warnings(). An explicit nodePort taken
+ * by an older service (lower model revision) is refused with -EEXIST.
+ *
  * @param out  receives the new snapshot, generation = previous + 1
- * @return 0, -ENOMEM, or -ENOSPC (a pool or the NodePort range is
- *         exhausted; @p err says which service)
+ * @param err  receives "ns/name: FIELD: what is wrong" on failure
+ * @return 0, -ENOMEM, -EEXIST (an explicit nodePort, or a loadBalancerIP,
+ *         that an older service holds), -EINVAL (nodePort outside the
+ *         configured range, loadBalancerIP outside every pool),
+ *         or -ENOSPC (a pool or the NodePort range is exhausted; @p err
+ *         says which service)
  */
-int compile_snapshot(struct compile_state *cs, const struct el_model *m,
-		     struct el_snapshot **out, char *err, size_t errlen);
+int compile_snapshot(struct compile_state *cs, const struct el_model *m, struct el_snapshot **out,
+		     char *err, size_t errlen);
+
+/**
+ * Write the allocations of the last successful compile_snapshot() into the
+ * model it compiled, so stored Services read back with them: ports[].nodePort
+ * (node_port_auto set when edgelb chose it) and status.loadBalancer.ingress
+ * (lb_ingress_auto). Services the compile did not see are left alone.
+ * @return 0, or -ENOMEM (the model may be partly updated; call again)
+ */
+int compile_writeback(const struct compile_state *cs, struct el_model *m);
+
+/**
+ * Warnings of the last compile_snapshot() call (frontends left out because
+ * another service had them, backends beyond MAGLEV_MAX_BACKENDS).
+ * @param list  receives the array; valid until the next compile_snapshot()
+ * @return the number of warnings
+ */
+unsigned compile_warnings(const struct compile_state *cs, const char *const **list);
 
 /** Free a snapshot built by compile_snapshot(); per-service objects still
- *  used by a newer snapshot are kept. Call only after the RCU grace period. */
+ *  used by a newer snapshot are kept. Call only after the RCU grace period,
+ *  and before compile_state_free(). NULL is a no-op. */
 void compile_snapshot_free(struct compile_state *cs, struct el_snapshot *s);
 
 /**

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * Kubernetes manifests into the service model: multi-document YAML or JSON
+ * (JSON is read as YAML by the same libyaml parser) holding Service (v1),
+ * Endpoints (v1), EndpointSlice (discovery.k8s.io/v1) objects, or List
+ * objects whose items are those.
+ *
+ * A call is all or nothing: every document is parsed and validated into a
+ * scratch model first, and merged into the caller's model only when all of
+ * them are good. Fields Kubernetes has and edgelb does not use are ignored;
+ * a field edgelb uses with the wrong type is an error. YAML anchors and
+ * aliases are refused (no alias bombs), and so is nesting deeper than
+ * MANIFEST_MAX_DEPTH.
+ *
+ * Error messages read "SOURCE: document N, line L: FIELD: what is wrong";
+ * FIELD is prefixed with "items[i]." inside a List.
+ *
+ * Thread safety: control thread (the model is not locked).
+ */
+#ifndef EDGELB_MANIFEST_H
+#define EDGELB_MANIFEST_H
+
+#include <stddef.h>
+
+#include "edgelb/model.h"
+
+#define MANIFEST_MAX_DEPTH     64
+#define MANIFEST_MAX_FILE_SIZE (64u << 20) /**< bytes read from one file */
+
+/**
+ * Parse @p len bytes of manifests and merge them into @p m.
+ *
+ * @param src  name used in messages (file name, "request body")
+ * @return 0, -EINVAL (bad document; @p m unchanged), -ENOMEM
+ */
+int manifest_load_buf(struct el_model *m, const char *buf, size_t len, const char *src, char *err,
+		      size_t errlen);
+
+/**
+ * Load a file, or every *.yaml, *.yml and *.json file of a directory in
+ * sorted name order (not recursive), as one all-or-nothing change.
+ *
+ * @return 0, -EINVAL, -ENOMEM, -EFBIG (file larger than
+ *         MANIFEST_MAX_FILE_SIZE), or the errno of open/read (-ENOENT...)
+ */
+int manifest_load_path(struct el_model *m, const char *path, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,1055 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Specification of the compiler from the service model to a snapshot:
+ * frontends of every kind, owned addresses, target port resolution, endpoint
+ * selection, NodePort and LoadBalancer allocation, stable ids, sharing of
+ * unchanged services between snapshots, removed backends, routes.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "edgelb/compile.h"
+#include "edgelb/config.h"
+#include "edgelb/manifest.h"
+#include "edgelb/model.h"
+
+#define EXAMPLES  EL_SRCDIR "/config/examples"
+#define MAX_SNAPS 8
+
+struct fx {
+	struct el_config cfg;
+	struct el_model m;
+	struct compile_state *cs;
+	struct el_snapshot *snaps[MAX_SNAPS];
+	unsigned n_snaps;
+	char err[1024];
+};
+
+static struct el_ip
+ip(const char *s)
+{
+	struct el_ip a;
+	if (el_ip_parse(s, &a) != 0)
+		fail_msg("bad address %s", s);
+	return a;
+}
+
+static struct el_cidr
+cidr(const char *s)
+{
+	struct el_cidr c;
+	if (el_cidr_parse(s, &c) != 0)
+		fail_msg("bad prefix %s", s);
+	return c;
+}
+
+/* The lab of config/edgelb.yaml: ext 198.18.0.1/24 with a default route,
+ * int 198.18.2.1/24, SNAT on the int address, pool .100-.150. */
+static void
+lab_config(struct el_config *c)
+{
+	config_defaults(c);
+	c->maglev_table_size = 251; /* small tables keep the tests fast */
+	c->n_ifaces = 2;
+	snprintf(c->ifaces[0].name, sizeof(c->ifaces[0].name), "ext");
+	c->ifaces[0].addrs[0] = cidr("198.18.0.1/24");
+	c->ifaces[0].n_addrs = 1;
+	c->ifaces[0].routes[0].to = cidr("0.0.0.0/0");
+	c->ifaces[0].routes[0].via = ip("198.18.0.254");
+	c->ifaces[0].routes[1].to = cidr("198.18.4.0/22");
+	c->ifaces[0].routes[1].via = ip("198.18.0.253");
+	c->ifaces[0].n_routes = 2;
+	snprintf(c->ifaces[1].name, sizeof(c->ifaces[1].name), "int");
+	c->ifaces[1].addrs[0] = cidr("198.18.2.1/24");
+	c->ifaces[1].n_addrs = 1;
+	c->ifaces[1].routes[0].to = cidr("198.18.2.77/32");
+	c->ifaces[1].routes[0].via = ip("198.18.2.254");
+	c->ifaces[1].n_routes = 1;
+	c->ifaces[1].neighbors[0].ip = ip("198.18.2.254");
+	memcpy(c->ifaces[1].neighbors[0].mac, "\x02\x00\x00\x00\x02\xfe", 6);
+	c->ifaces[1].n_neighbors = 1;
+	c->snat[0] = ip("198.18.2.1");
+	c->n_snat = 1;
+	c->pools[0].first = ip("198.18.0.100");
+	c->pools[0].last = ip("198.18.0.150");
+	c->n_pools = 1;
+}
+
+static int
+fx_setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	if (f == NULL)
+		return -1;
+	lab_config(&f->cfg);
+	el_model_init(&f->m);
+	f->cs = compile_state_new(&f->cfg);
+	*state = f;
+	return f->cs == NULL ? -1 : 0;
+}
+
+static int
+fx_teardown(void **state)
+{
+	struct fx *f = *state;
+	for (unsigned i = 0; i < f->n_snaps; i++)
+		compile_snapshot_free(f->cs, f->snaps[i]);
+	compile_state_free(f->cs);
+	el_model_free(&f->m);
+	config_free(&f->cfg);
+	free(f);
+	return 0;
+}
+
+static void
+load(struct fx *f, const char *yaml)
+{
+	int rc = manifest_load_buf(&f->m, yaml, strlen(yaml), "test", f->err, sizeof(f->err));
+	if (rc != 0)
+		fail_msg("manifest refused (%d): %s", rc, f->err);
+}
+
+static void
+load_examples(struct fx *f)
+{
+	int rc = manifest_load_path(&f->m, EXAMPLES, f->err, sizeof(f->err));
+	if (rc != 0)
+		fail_msg("examples refused (%d): %s", rc, f->err);
+}
+
+/* Compile; the fixture frees the snapshot. */
+static int
+compile(struct fx *f, struct el_snapshot **out)
+{
+	struct el_snapshot *s = NULL;
+	f->err[0] = '\0';
+	int rc = compile_snapshot(f->cs, &f->m, &s, f->err, sizeof(f->err));
+	if (rc == 0) {
+		assert_true(f->n_snaps < MAX_SNAPS);
+		f->snaps[f->n_snaps++] = s;
+	} else {
+		assert_null(s);
+	}
+	if (out != NULL)
+		*out = s;
+	return rc;
+}
+
+static struct el_snapshot *
+compile_ok(struct fx *f)
+{
+	struct el_snapshot *s;
+	int rc = compile(f, &s);
+	if (rc != 0)
+		fail_msg("compile failed (%d): %s", rc, f->err);
+	return s;
+}
+
+static const struct el_snap_svc *
+svc_named(const struct el_snapshot *s, const char *name)
+{
+	for (uint32_t i = 0; i < s->n_svcs; i++)
+		if (strcmp(s->svcs[i]->name, name) == 0)
+			return s->svcs[i];
+	return NULL;
+}
+
+static const struct el_snap_svc *
+svc_must(const struct el_snapshot *s, const char *name)
+{
+	const struct el_snap_svc *v = svc_named(s, name);
+	if (v == NULL)
+		fail_msg("no service port %s in the snapshot", name);
+	return v;
+}
+
+static const struct el_snap_fe *
+fe(const struct el_snapshot *s, const char *addr, uint16_t port, uint8_t proto)
+{
+	struct el_ip a = ip(addr);
+	return snapshot_fe_lookup(s, &a, htons(port), proto);
+}
+
+/* The service port a frontend leads to; fails when there is none. */
+static const struct el_snap_svc *
+fe_svc(const struct el_snapshot *s, const char *addr, uint16_t port, uint8_t kind)
+{
+	const struct el_snap_fe *f = fe(s, addr, port, EL_PROTO_TCP);
+	if (f == NULL)
+		fail_msg("no frontend %s:%u", addr, port);
+	assert_int_equal(f->kind, kind);
+	assert_true(f->svc < s->n_svcs);
+	return s->svcs[f->svc];
+}
+
+static bool
+has_backend(const struct el_snap_svc *v, const char *addr, uint16_t port)
+{
+	struct el_ip a = ip(addr);
+	for (uint32_t i = 0; i < v->n_backends; i++)
+		if (el_ip_eq(&v->backends[i].ip, &a) && v->backends[i].port == htons(port))
+			return true;
+	return false;
+}
+
+static const char *one_slice_fmt = "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+				   "metadata: {name: %s, labels: "
+				   "{kubernetes.io/service-name: %s}}\n"
+				   "addressType: IPv4\nports: [{name: \"\", port: %d}]\n"
+				   "endpoints:\n%s";
+
+static void
+load_slice(struct fx *f, const char *name, const char *svc, int port, const char *eps)
+{
+	char doc[2048];
+	snprintf(doc, sizeof(doc), one_slice_fmt, name, svc, port, eps);
+	load(f, doc);
+}
+
+static void
+load_svc(struct fx *f, const char *name, const char *spec)
+{
+	char doc[2048];
+	snprintf(doc, sizeof(doc), "apiVersion: v1\nkind: Service\nmetadata: {name: %s}\nspec:\n%s",
+		 name, spec);
+	load(f, doc);
+}
+
+/* ---- frontends ---- */
+
+static void
+cluster_ip_frontend_leads_to_its_service(void **state)
+{
+	struct fx *f = *state;
+	load_examples(f);
+	const struct el_snapshot *s = compile_ok(f);
+	const struct el_snap_svc *v = fe_svc(s, "198.18.1.10", 80, EL_FE_CLUSTER_IP);
+	assert_string_equal(v->name, "default/api-service:80");
+	assert_null(fe(s, "198.18.1.10", 81, EL_PROTO_TCP));
+	assert_null(fe(s, "198.18.1.10", 80, EL_PROTO_UDP));
+}
+
+static void
+node_port_frontend_is_on_every_interface_address(void **state)
+{
+	struct fx *f = *state;
+	load_examples(f);
+	const struct el_snapshot *s = compile_ok(f);
+	assert_string_equal(fe_svc(s, "198.18.0.1", 30080, EL_FE_NODE_PORT)->name,
+			    "default/frontend:80");
+	assert_string_equal(fe_svc(s, "198.18.2.1", 30080, EL_FE_NODE_PORT)->name,
+			    "default/frontend:80");
+	/* and the service keeps its clusterIP frontend on the service port */
+	assert_string_equal(fe_svc(s, "198.18.1.2", 80, EL_FE_CLUSTER_IP)->name,
+			    "default/frontend:80");
+}
+
+static void
+external_ip_frontend_leads_to_its_service(void **state)
+{
+	struct fx *f = *state;
+	load_svc(f, "ext", "  externalIPs: [198.18.0.9]\n  ports: [{port: 8000}]\n");
+	const struct el_snapshot *s = compile_ok(f);
+	assert_string_equal(fe_svc(s, "198.18.0.9", 8000, EL_FE_EXTERNAL_IP)->name,
+			    "default/ext:8000");
+}
+
+static void
+load_balancer_ingress_frontend_uses_the_pool_address(void **state)
+{
+	struct fx *f = *state;
+	load_examples(f);
+	const struct el_snapshot *s = compile_ok(f);
+	/* pool order by name: sticky takes .100, web-lb .101; web-lb-fixed asked
+	 * for .120 */
+	assert_string_equal(fe_svc(s, "198.18.0.100", 80, EL_FE_LB_INGRESS)->name,
+			    "default/sticky:80");
+	assert_string_equal(fe_svc(s, "198.18.0.101", 443, EL_FE_LB_INGRESS)->name,
+			    "default/web-lb:https");
+	assert_string_equal(fe_svc(s, "198.18.0.120", 443, EL_FE_LB_INGRESS)->name,
+			    "default/web-lb-fixed:https");
+}
+
+static void
+unprogrammable_services_get_no_frontend(void **state)
+{
+	struct fx *f = *state;
+	load_svc(f, "headless", "  clusterIP: None\n  ports: [{port: 80}]\n");
+	load_svc(f, "cname", "  type: ExternalName\n  externalName: db.example.org\n");
+	load(f, "apiVersion: v1\nkind: Service\nmetadata:\n  name: other\n  labels: "
+		"{service.kubernetes.io/service-proxy-name: x}\n"
+		"spec: {clusterIP: 198.18.1.99, ports: [{port: 80}]}\n");
+	const struct el_snapshot *s = compile_ok(f);
+	assert_int_equal(s->n_svcs, 0);
+	assert_null(fe(s, "198.18.1.99", 80, EL_PROTO_TCP));
+}
+
+static void
+sctp_ports_are_not_programmed(void **state)
+{
+	struct fx *f = *state;
+	load_svc(f, "mixed",
+		 "  clusterIP: 198.18.1.60\n  ports:\n"
+		 "  - {name: a, port: 80}\n  - {name: b, port: 81, protocol: SCTP}\n");
+	const struct el_snapshot *s = compile_ok(f);
+	assert_int_equal(s->n_svcs, 1);
+	assert_string_equal(s->svcs[0]->name, "default/mixed:a");
+}
+
+static void
+frontend_collision_keeps_the_first_service_and_warns(void **state)
+{
+	struct fx *f = *state;
+	load_svc(f, "alpha", "  externalIPs: [198.18.0.9]\n  ports: [{port: 80}]\n");
+	load_svc(f, "beta", "  externalIPs: [198.18.0.9]\n  ports: [{port: 80}]\n");
+	const struct el_snapshot *s = compile_ok(f);
+	assert_string_equal(fe_svc(s, "198.18.0.9", 80, EL_FE_EXTERNAL_IP)->name,
+			    "default/alpha:80");
+	const char *const *w;
+	assert_int_equal(compile_warnings(f->cs, &w), 1);
+	assert_non_null(strstr(w[0], "default/beta:80"));
+	assert_non_null(strstr(w[0], "198.18.0.9:80"));
+	/* beta is still compiled: only the frontend is left out */
+	assert_non_null(svc_named(s, "default/beta:80"));
+}
+
+static void
+frontend_table_is_at_most_half_full(void **state)
+{
+	struct fx *f = *state;
+	load_examples(f);
+	const struct el_snapshot *s = compile_ok(f);
+	unsigned used = 0;
+	for (uint32_t i = 0; i <= s->fe_mask; i++)
+		used += s->fe[i].proto != 0;
+	assert_true(used > 0);
+	assert_true(2 * used <= s->fe_mask + 1);
+	assert_int_equal((s->fe_mask + 1) & s->fe_mask, 0);
+}
+
+static void
+ipv6_service_gets_ipv6_node_ports_and_pool_address(void **state)
+{
+	struct fx *f = *state;
+	f->cfg.ifaces[0].addrs[1] = cidr("2001:db8::1/64");
+	f->cfg.ifaces[0].n_addrs = 2;
+	f->cfg.pools[1].first = ip("2001:db8:1::10");
+	f->cfg.pools[1].last = ip("2001:db8:1::1f");
+	f->cfg.n_pools = 2;
+	load_svc(f, "six",
+		 "  type: LoadBalancer\n  clusterIP: \"2001:db8:2::5\"\n"
+		 "  ports: [{port: 80, nodePort: 30080}]\n");
+	const struct el_snapshot *s = compile_ok(f);
+	assert_string_equal(fe_svc(s, "2001:db8::1", 30080, EL_FE_NODE_PORT)->name,
+			    "default/six:80");
+	assert_null(fe(s, "198.18.0.1", 30080, EL_PROTO_TCP));
+	assert_string_equal(fe_svc(s, "2001:db8:1::10", 80, EL_FE_LB_INGRESS)->name,
+			    "default/six:80");
+	assert_string_equal(fe_svc(s, "2001:db8:2::5", 80, EL_FE_CLUSTER_IP)->name,
+			    "default/six:80");
+	struct el_ip a = ip("2001:db8::1");
+	const struct el_snap_owned *o = snapshot_owned_lookup(s, &a);
+	assert_non_null(o);
+	assert_int_equal(o->kind, EL_OWN_IFACE);
+}
+
+/* ---- owned addresses ---- */
+
+static void
+owned_addresses_have_their_kind(void **state)
+{
+	struct fx *f = *state;
+	load_examples(f);
+	const struct el_snapshot *s = compile_ok(f);
+	struct el_ip a;
+	a = ip("198.18.0.1");
+	const struct el_snap_owned *o = snapshot_owned_lookup(s, &a);
+	assert_non_null(o);
+	assert_int_equal(o->kind, EL_OWN_IFACE);
+	assert_int_equal(o->iface, 0);
+	/* the int address is also the SNAT address: SNAT wins, iface kept */
+	a = ip("198.18.2.1");
+	o = snapshot_owned_lookup(s, &a);
+	assert_non_null(o);
+	assert_int_equal(o->kind, EL_OWN_SNAT);
+	assert_int_equal(o->iface, 1);
+	a = ip("198.18.1.10");
+	o = snapshot_owned_lookup(s, &a);
+	assert_non_null(o);
+	assert_int_equal(o->kind, EL_OWN_VIP);
+	a = ip("198.18.0.120");
+	o = snapshot_owned_lookup(s, &a);
+	assert_non_null(o);
+	assert_int_equal(o->kind, EL_OWN_VIP);
+	a = ip("198.18.0.7");
+	assert_null(snapshot_owned_lookup(s, &a));
+	a = ip("198.18.2.11"); /* a pod */
+	assert_null(snapshot_owned_lookup(s, &a));
+}
+
+static void
+external_ips_are_owned(void **state)
+{
+	struct fx *f = *state;
+	load_svc(f, "ext", "  externalIPs: [198.18.0.9]\n  ports: [{port: 8000}]\n");
+	const struct el_snapshot *s = compile_ok(f);
+	struct el_ip a = ip("198.18.0.9");
+	const struct el_snap_owned *o = snapshot_owned_lookup(s, &a);
+	assert_non_null(o);
+	assert_int_equal(o->kind, EL_OWN_VIP);
+}
+
+/* ---- backends ---- */
+
+static void
+named_target_port_resolves_per_endpoint_slice(void **state)
+{
+	struct fx *f = *state;
+	load_examples(f);
+	const struct el_snapshot *s = compile_ok(f);
+	const struct el_snap_svc *http = svc_must(s, "default/multiport:http");
+	assert_int_equal(http->n_backends, 3);
+	assert_true(has_backend(http, "198.18.2.21", 8080));
+	assert_true(has_backend(http, "198.18.2.22", 8080));
+	assert_true(has_backend(http, "198.18.2.23", 8081));
+	const struct el_snap_svc *https = svc_must(s, "default/multiport:https");
+	assert_true(has_backend(https, "198.18.2.21", 8443));
+	assert_true(has_backend(https, "198.18.2.23", 8444));
+	const struct el_snap_svc *metrics = svc_must(s, "default/multiport:metrics");
+	assert_true(has_backend(metrics, "198.18.2.23", 9100));
+}
+
+static void
+named_target_port_falls_back_to_a_port_of_that_name(void **state)
+{
+	struct fx *f = *state;
+	load_svc(f, "web", "  ports: [{name: front, port: 80, targetPort: http}]\n");
+	load(f, "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+		"metadata: {name: web-1, labels: {kubernetes.io/service-name: web}}\n"
+		"addressType: IPv4\nports: [{name: http, port: 8088}]\n"
+		"endpoints: [{addresses: [198.18.2.31]}]\n");
+	const struct el_snapshot *s = compile_ok(f);
+	assert_true(has_backend(svc_must(s, "default/web:front"), "198.18.2.31", 8088));
+}
+
+static void
+endpoints_port_is_matched_by_service_port_name(void **state)
+{
+	struct fx *f = *state;
+	load_svc(f, "two",
+		 "  ports:\n  - {name: a, port: 80, targetPort: 1000}\n"
+		 "  - {name: b, port: 81, targetPort: 2000}\n");
+	load(f, "apiVersion: v1\nkind: Endpoints\nmetadata: {name: two}\nsubsets:\n"
+		"- addresses: [{ip: 198.18.2.40}]\n"
+		"  ports: [{name: a, port: 8001}, {name: b, port: 8002}]\n");
+	const struct el_snapshot *s = compile_ok(f);
+	assert_true(has_backend(svc_must(s, "default/two:a"), "198.18.2.40", 8001));
+	assert_true(has_backend(svc_must(s, "default/two:b"), "198.18.2.40", 8002));
+}
+
+static void
+ready_endpoints_take_new_flows_and_terminating_ones_do_not(void **state)
+{
+	struct fx *f = *state;
+	load_svc(f, "web", "  ports: [{port: 80}]\n");
+	load_slice(f, "web-1", "web", 8080,
+		   "- {addresses: [198.18.2.11], conditions: {ready: true}}\n"
+		   "- {addresses: [198.18.2.12], conditions: {ready: false, serving: true, "
+		   "terminating: true}}\n"
+		   "- {addresses: [198.18.2.13], conditions: {ready: false}}\n");
+	const struct el_snapshot *s = compile_ok(f);
+	const struct el_snap_svc *v = svc_must(s, "default/web:80");
+	assert_int_equal(v->n_backends, 1);
+	assert_true(has_backend(v, "198.18.2.11", 8080));
+	assert_int_equal(v->backends[0].cond, EL_BE_READY | EL_BE_SERVING);
+}
+
+static void
+serving_terminating_endpoints_are_used_when_none_is_ready(void **state)
+{
+	struct fx *f = *state;
+	load_svc(f, "web", "  ports: [{port: 80}]\n");
+	load_slice(f, "web-1", "web", 8080,
+		   "- {addresses: [198.18.2.12], conditions: {ready: false, serving: true, "
+		   "terminating: true}}\n"
+		   "- {addresses: [198.18.2.13], conditions: {ready: false, serving: false, "
+		   "terminating: true}}\n"
+		   "- {addresses: [198.18.2.14], conditions: {ready: false}}\n");
+	const struct el_snapshot *s = compile_ok(f);
+	const struct el_snap_svc *v = svc_must(s, "default/web:80");
+	assert_int_equal(v->n_backends, 1);
+	assert_true(has_backend(v, "198.18.2.12", 8080));
+	assert_int_equal(v->backends[0].cond, EL_BE_SERVING | EL_BE_TERMINATING);
+	assert_true(v->maglev_size > 0);
+}
+
+static void
+no_usable_endpoint_gives_no_backends_and_no_table(void **state)
+{
+	struct fx *f = *state;
+	load_svc(f, "web", "  ports: [{port: 80}]\n");
+	load_slice(f, "web-1", "web", 8080,
+		   "- {addresses: [198.18.2.13], conditions: {ready: false}}\n");
+	load(f, "apiVersion: v1\nkind: Endpoints\nmetadata: {name: web}\nsubsets:\n"
+		"- notReadyAddresses: [{ip: 198.18.2.14}]\n  ports: [{port: 8080}]\n");
+	const struct el_snapshot *s = compile_ok(f);
+	const struct el_snap_svc *v = svc_must(s, "default/web:80");
+	assert_int_equal(v->n_backends, 0);
+	assert_int_equal(v->maglev_size, 0);
+	assert_null(v->maglev);
+}
+
+static void
+service_without_endpoints_has_no_backends(void **state)
+{
+	struct fx *f = *state;
+	load_svc(f, "lonely", "  clusterIP: 198.18.1.70\n  ports: [{port: 80}]\n");
+	const struct el_snapshot *s = compile_ok(f);
+	const struct el_snap_svc *v = fe_svc(s, "198.18.1.70", 80, EL_FE_CLUSTER_IP);
+	assert_int_equal(v->n_backends, 0);
+	assert_int_equal(v->maglev_size, 0);
+}
+
+static void
+not_ready_addresses_of_endpoints_are_left_out(void **state)
+{
+	struct fx *f = *state;
+	load_svc(f, "web", "  ports: [{port: 80}]\n");
+	load(f, "apiVersion: v1\nkind: Endpoints\nmetadata: {name: web}\nsubsets:\n"
+		"- addresses: [{ip: 198.18.2.11}]\n"
+		"  notReadyAddresses: [{ip: 198.18.2.12}]\n  ports: [{port: 8080}]\n");
+	const struct el_snapshot *s = compile_ok(f);
+	const struct el_snap_svc *v = svc_must(s, "default/web:80");
+	assert_int_equal(v->n_backends, 1);
+	assert_true(has_backend(v, "198.18.2.11", 8080));
+}
+
+static void
+same_pod_in_endpoints_and_slice_is_one_backend(void **state)
+{
+	struct fx *f = *state;
+	load_svc(f, "web", "  ports: [{port: 80}]\n");
+	load(f, "apiVersion: v1\nkind: Endpoints\nmetadata: {name: web}\nsubsets:\n"
+		"- addresses: [{ip: 198.18.2.11}, {ip: 198.18.2.12}]\n  ports: [{port: 8080}]\n");
+	load_slice(f, "web-1", "web", 8080, "- {addresses: [198.18.2.11]}\n");
+	const struct el_snapshot *s = compile_ok(f);
+	assert_int_equal(svc_must(s, "default/web:80")->n_backends, 2);
+}
+
+static void
+backends_are_sorted_by_address_and_port(void **state)
+{
+	struct fx *f = *state;
+	load_svc(f, "web", "  ports: [{port: 80}]\n");
+	load_slice(f, "web-2", "web", 8080,
+		   "- {addresses: [198.18.2.30]}\n- {addresses: [198.18.2.4]}\n");
+	load_slice(f, "web-1", "web", 8080, "- {addresses: [198.18.2.17]}\n");
+	const struct el_snapshot *s = compile_ok(f);
+	const struct el_snap_svc *v = svc_must(s, "default/web:80");
+	assert_int_equal(v->n_backends, 3);
+	for (uint32_t i = 1; i < v->n_backends; i++)
+		assert_true(el_ip_cmp(&v->backends[i - 1].ip, &v->backends[i].ip) < 0);
+}
+
+static void
+maglev_table_indexes_every_backend(void **state)
+{
+	struct fx *f = *state;
+	load_examples(f);
+	const struct el_snapshot *s = compile_ok(f);
+	const struct el_snap_svc *v = svc_must(s, "default/frontend:80");
+	assert_int_equal(v->n_backends, 3);
+	assert_true(v->maglev_size >= 251);
+	unsigned seen[3] = {0};
+	for (uint32_t i = 0; i < v->maglev_size; i++) {
+		assert_true(v->maglev[i] < v->n_backends);
+		seen[v->maglev[i]]++;
+	}
+	for (unsigned i = 0; i < 3; i++)
+		assert_true(seen[i] > 0);
+}
+
+static void
+affinity_and_source_ranges_are_copied(void **state)
+{
+	struct fx *f = *state;
+	load_examples(f);
+	const struct el_snapshot *s = compile_ok(f);
+	const struct el_snap_svc *v = svc_must(s, "default/sticky:80");
+	assert_int_equal(v->affinity, 1);
+	assert_int_equal(v->affinity_timeout, 600);
+	v = svc_must(s, "default/web-lb-fixed:https");
+	assert_int_equal(v->affinity, 0);
+	assert_int_equal(v->n_src_ranges, 1);
+	struct el_ip in = ip("198.18.0.77"), out = ip("198.18.9.1");
+	assert_true(el_cidr_contains(&v->src_ranges[0], &in));
+	assert_false(el_cidr_contains(&v->src_ranges[0], &out));
+	assert_int_equal(svc_must(s, "default/web-lb:https")->n_src_ranges, 0);
+}
+
+/* ---- NodePort allocation ---- */
+
+static const struct el_snap_fe *
+node_port_of(const struct el_snapshot *s, const char *svc, uint16_t *port)
+{
+	for (uint32_t i = 0; i <= s->fe_mask; i++) {
+		const struct el_snap_fe *x = &s->fe[i];
+		if (x->proto != 0 && x->kind == EL_FE_NODE_PORT &&
+		    strcmp(s->svcs[x->svc]->name, svc) == 0) {
+			*port = ntohs(x->port);
+			return x;
+		}
+	}
+	fail_msg("no nodePort frontend for %s", svc);
+	return NULL;
+}
+
+static void
+node_port_is_allocated_from_the_range(void **state)
+{
+	struct fx *f = *state;
+	load_svc(f, "np", "  type: NodePort\n  ports: [{port: 80}]\n");
+	const struct el_snapshot *s = compile_ok(f);
+	uint16_t port;
+	node_port_of(s, "default/np:80", &port);
+	assert_int_equal(port, 30000);
+}
+
+static void
+allocated_node_port_is_stable_across_compiles(void **state)
+{
+	struct fx *f = *state;
+	uint16_t before, after;
+	load_svc(f, "mid", "  type: NodePort\n  ports: [{port: 80}]\n");
+	node_port_of(compile_ok(f), "default/mid:80", &before);
+	/* a service sorting before it, and the same service applied again
+	 * without a nodePort */
+	load_svc(f, "aaa", "  type: NodePort\n  ports: [{port: 80}]\n");
+	load_svc(f, "mid", "  type: NodePort\n  ports: [{port: 80}]\n");
+	const struct el_snapshot *s = compile_ok(f);
+	node_port_of(s, "default/mid:80", &after);
+	assert_int_equal(after, before);
+	uint16_t other;
+	node_port_of(s, "default/aaa:80", &other);
+	assert_int_not_equal(other, before);
+}
+
+static void
+explicit_node_port_is_honoured(void **state)
+{
+	struct fx *f = *state;
+	load_svc(f, "np", "  type: NodePort\n  ports: [{port: 80, nodePort: 31234}]\n");
+	uint16_t port;
+	node_port_of(compile_ok(f), "default/np:80", &port);
+	assert_int_equal(port, 31234);
+}
+
+static void
+node_port_collision_is_refused_with_eexist(void **state)
+{
+	struct fx *f = *state;
+	load_svc(f, "zeta", "  type: NodePort\n  ports: [{port: 80, nodePort: 30500}]\n");
+	load_svc(f, "alpha", "  type: NodePort\n  ports: [{port: 81, nodePort: 30500}]\n");
+	assert_int_equal(compile(f, NULL), -EEXIST);
+	/* the later one is at fault, whatever the name order */
+	assert_non_null(strstr(f->err, "default/alpha: spec.ports[0].nodePort"));
+	assert_non_null(strstr(f->err, "default/zeta"));
+}
+
+static void
+same_node_port_on_tcp_and_udp_is_no_collision(void **state)
+{
+	struct fx *f = *state;
+	load_svc(f, "a",
+		 "  type: NodePort\n  ports: [{port: 53, protocol: UDP, nodePort: 30053}]\n");
+	load_svc(f, "b",
+		 "  type: NodePort\n  ports: [{port: 53, protocol: TCP, nodePort: 30053}]\n");
+	assert_int_equal(compile(f, NULL), 0);
+}
+
+static void
+node_port_outside_the_range_is_refused(void **state)
+{
+	struct fx *f = *state;
+	load_svc(f, "np", "  type: NodePort\n  ports: [{port: 80, nodePort: 8080}]\n");
+	assert_int_equal(compile(f, NULL), -EINVAL);
+	assert_non_null(strstr(f->err, "spec.ports[0].nodePort: 8080 is outside"));
+}
+
+static void
+node_port_range_exhaustion_is_enospc(void **state)
+{
+	struct fx *f = *state;
+	f->cfg.nodeport_min = 30000;
+	f->cfg.nodeport_max = 30001;
+	load_svc(f, "np",
+		 "  type: NodePort\n  ports:\n  - {name: a, port: 80}\n"
+		 "  - {name: b, port: 81}\n  - {name: c, port: 82}\n");
+	assert_int_equal(compile(f, NULL), -ENOSPC);
+	assert_non_null(strstr(f->err, "default/np: spec.ports[2].nodePort"));
+}
+
+static void
+failed_compile_keeps_the_previous_allocations(void **state)
+{
+	struct fx *f = *state;
+	uint16_t before, after;
+	load_svc(f, "np", "  type: NodePort\n  ports: [{port: 80}]\n");
+	node_port_of(compile_ok(f), "default/np:80", &before);
+	load_svc(f, "bad", "  type: NodePort\n  ports: [{port: 80, nodePort: 99}]\n");
+	assert_int_equal(compile(f, NULL), -EINVAL);
+	assert_int_equal(model_delete_service(&f->m, "default", "bad"), 0);
+	node_port_of(compile_ok(f), "default/np:80", &after);
+	assert_int_equal(after, before);
+}
+
+/* ---- LoadBalancer allocation ---- */
+
+static void
+load_balancer_addresses_come_from_the_pool_in_order(void **state)
+{
+	struct fx *f = *state;
+	load_svc(f, "one", "  type: LoadBalancer\n  ports: [{port: 80}]\n");
+	load_svc(f, "two", "  type: LoadBalancer\n  ports: [{port: 80}]\n");
+	const struct el_snapshot *s = compile_ok(f);
+	assert_string_equal(fe_svc(s, "198.18.0.100", 80, EL_FE_LB_INGRESS)->name,
+			    "default/one:80");
+	assert_string_equal(fe_svc(s, "198.18.0.101", 80, EL_FE_LB_INGRESS)->name,
+			    "default/two:80");
+}
+
+static void
+load_balancer_address_is_stable_across_compiles(void **state)
+{
+	struct fx *f = *state;
+	load_svc(f, "mid", "  type: LoadBalancer\n  ports: [{port: 80}]\n");
+	compile_ok(f);
+	load_svc(f, "aaa", "  type: LoadBalancer\n  ports: [{port: 80}]\n");
+	const struct el_snapshot *s = compile_ok(f);
+	assert_string_equal(fe_svc(s, "198.18.0.100", 80, EL_FE_LB_INGRESS)->name,
+			    "default/mid:80");
+	assert_string_equal(fe_svc(s, "198.18.0.101", 80, EL_FE_LB_INGRESS)->name,
+			    "default/aaa:80");
+}
+
+static void
+pool_exhaustion_is_enospc(void **state)
+{
+	struct fx *f = *state;
+	f->cfg.pools[0].last = ip("198.18.0.100");
+	load_svc(f, "one", "  type: LoadBalancer\n  ports: [{port: 80}]\n");
+	load_svc(f, "two", "  type: LoadBalancer\n  ports: [{port: 80}]\n");
+	assert_int_equal(compile(f, NULL), -ENOSPC);
+	assert_non_null(strstr(f->err, "default/two"));
+}
+
+static void
+load_balancer_ip_outside_the_pools_is_refused(void **state)
+{
+	struct fx *f = *state;
+	load_svc(f, "lb",
+		 "  type: LoadBalancer\n  loadBalancerIP: 198.18.0.200\n"
+		 "  ports: [{port: 80}]\n");
+	assert_int_equal(compile(f, NULL), -EINVAL);
+	assert_non_null(strstr(f->err, "default/lb: spec.loadBalancerIP: 198.18.0.200"));
+}
+
+static void
+requested_load_balancer_ip_is_not_handed_to_another(void **state)
+{
+	struct fx *f = *state;
+	load_svc(f, "auto", "  type: LoadBalancer\n  ports: [{port: 80}]\n");
+	load_svc(f, "fixed",
+		 "  type: LoadBalancer\n  loadBalancerIP: 198.18.0.100\n"
+		 "  ports: [{port: 80}]\n");
+	const struct el_snapshot *s = compile_ok(f);
+	assert_string_equal(fe_svc(s, "198.18.0.100", 80, EL_FE_LB_INGRESS)->name,
+			    "default/fixed:80");
+	assert_string_equal(fe_svc(s, "198.18.0.101", 80, EL_FE_LB_INGRESS)->name,
+			    "default/auto:80");
+}
+
+static void
+writeback_fills_node_ports_and_ingress(void **state)
+{
+	struct fx *f = *state;
+	load_examples(f);
+	compile_ok(f);
+	assert_int_equal(compile_writeback(f->cs, &f->m), 0);
+	const struct el_service *s = model_find_service(&f->m, "default", "web-lb");
+	assert_int_equal(s->n_lb_ingress, 1);
+	struct el_ip want = ip("198.18.0.101");
+	assert_true(el_ip_eq(&s->lb_ingress[0], &want));
+	assert_true(s->lb_ingress_auto);
+	assert_true(s->ports[0].node_port >= 30000);
+	assert_true(s->ports[0].node_port_auto);
+	s = model_find_service(&f->m, "default", "frontend");
+	assert_int_equal(s->ports[0].node_port, 30080);
+	assert_false(s->ports[0].node_port_auto);
+	s = model_find_service(&f->m, "default", "api-service");
+	assert_int_equal(s->ports[0].node_port, 0);
+	assert_int_equal(s->n_lb_ingress, 0);
+}
+
+/* ---- ids, sharing, generations ---- */
+
+static void
+ids_are_stable_across_compiles(void **state)
+{
+	struct fx *f = *state;
+	load_examples(f);
+	const struct el_snapshot *a = compile_ok(f);
+	const struct el_snap_svc *va = svc_must(a, "default/frontend:80");
+	uint32_t svc_id = va->id, be_id = va->backends[1].id;
+	load_svc(f, "aaa", "  ports: [{port: 80}]\n");
+	load_slice(f, "frontend-new", "frontend", 8080, "- {addresses: [198.18.2.9]}\n");
+	const struct el_snapshot *b = compile_ok(f);
+	const struct el_snap_svc *vb = svc_must(b, "default/frontend:80");
+	assert_int_equal(vb->id, svc_id);
+	assert_int_equal(vb->n_backends, 4);
+	/* backends[1] was 198.18.2.12 and is backends[2] now */
+	assert_true(has_backend(vb, "198.18.2.12", 8080));
+	assert_int_equal(vb->backends[2].id, be_id);
+	assert_int_not_equal(vb->backends[0].id, be_id);
+}
+
+static void
+ids_of_distinct_service_ports_differ(void **state)
+{
+	struct fx *f = *state;
+	load_examples(f);
+	const struct el_snapshot *s = compile_ok(f);
+	for (uint32_t i = 0; i < s->n_svcs; i++)
+		for (uint32_t j = i + 1; j < s->n_svcs; j++)
+			assert_int_not_equal(s->svcs[i]->id, s->svcs[j]->id);
+}
+
+static void
+deleted_and_recreated_service_gets_a_new_id(void **state)
+{
+	struct fx *f = *state;
+	load_svc(f, "web", "  ports: [{port: 80}]\n");
+	uint32_t first = svc_must(compile_ok(f), "default/web:80")->id;
+	assert_int_equal(model_delete_service(&f->m, "default", "web"), 0);
+	compile_ok(f);
+	load_svc(f, "web", "  ports: [{port: 80}]\n");
+	assert_int_not_equal(svc_must(compile_ok(f), "default/web:80")->id, first);
+}
+
+static void
+unchanged_services_are_shared_and_changed_ones_rebuilt(void **state)
+{
+	struct fx *f = *state;
+	load_examples(f);
+	const struct el_snapshot *a = compile_ok(f);
+	/* one pod of frontend starts terminating */
+	load_slice(f, "frontend-7x2kq", "frontend", 8080,
+		   "- {addresses: [198.18.2.11]}\n- {addresses: [198.18.2.12]}\n"
+		   "- {addresses: [198.18.2.13], conditions: {ready: false, serving: true, "
+		   "terminating: true}}\n");
+	const struct el_snapshot *b = compile_ok(f);
+	assert_ptr_equal(svc_must(a, "default/api-service:80"),
+			 svc_must(b, "default/api-service:80"));
+	assert_ptr_equal(svc_must(a, "default/multiport:http"),
+			 svc_must(b, "default/multiport:http"));
+	assert_ptr_equal(svc_must(a, "default/sticky:80")->maglev,
+			 svc_must(b, "default/sticky:80")->maglev);
+	const struct el_snap_svc *fa = svc_must(a, "default/frontend:80");
+	const struct el_snap_svc *fb = svc_must(b, "default/frontend:80");
+	assert_ptr_not_equal(fa, fb);
+	assert_int_equal(fa->n_backends, 3);
+	assert_int_equal(fb->n_backends, 2);
+}
+
+static void
+freeing_an_old_snapshot_keeps_shared_objects(void **state)
+{
+	struct fx *f = *state;
+	load_examples(f);
+	struct el_snapshot *a = compile_ok(f);
+	load_svc(f, "aaa", "  ports: [{port: 80}]\n");
+	const struct el_snapshot *b = compile_ok(f);
+	const struct el_snap_svc *v = svc_must(b, "default/frontend:80");
+	assert_ptr_equal(svc_must(a, "default/frontend:80"), v);
+	/* free the first snapshot; the fixture must not free it again */
+	f->snaps[0] = f->snaps[--f->n_snaps];
+	compile_snapshot_free(f->cs, a);
+	assert_int_equal(v->n_backends, 3); /* still readable (ASan checks) */
+	assert_true(v->maglev[0] < 3);
+}
+
+static void
+generation_increments_with_every_snapshot(void **state)
+{
+	struct fx *f = *state;
+	load_examples(f);
+	uint64_t g1 = compile_ok(f)->generation;
+	uint64_t g2 = compile_ok(f)->generation;
+	assert_int_equal(g2, g1 + 1);
+	load_svc(f, "np", "  type: NodePort\n  ports: [{port: 80, nodePort: 1}]\n");
+	assert_int_not_equal(compile(f, NULL), 0);
+	assert_int_equal(model_delete_service(&f->m, "default", "np"), 0);
+	assert_int_equal(compile_ok(f)->generation, g2 + 1);
+}
+
+/* ---- removed backends ---- */
+
+static void
+removed_and_unserving_backends_are_reported(void **state)
+{
+	struct fx *f = *state;
+	load_examples(f);
+	const struct el_snapshot *a = compile_ok(f);
+	const struct el_snap_svc *va = svc_must(a, "default/frontend:80");
+	uint32_t id11 = va->backends[0].id, id13 = va->backends[2].id;
+	load_slice(f, "frontend-7x2kq", "frontend", 8080,
+		   "- {addresses: [198.18.2.12]}\n"
+		   "- {addresses: [198.18.2.13], conditions: {ready: false}}\n");
+	const struct el_snapshot *b = compile_ok(f);
+	uint32_t *ids;
+	int n = compile_removed_backends(a, b, &ids);
+	assert_int_equal(n, 2);
+	assert_true((ids[0] == id11 && ids[1] == id13) || (ids[0] == id13 && ids[1] == id11));
+	free(ids);
+}
+
+static void
+nothing_is_reported_between_equal_snapshots(void **state)
+{
+	struct fx *f = *state;
+	load_examples(f);
+	const struct el_snapshot *a = compile_ok(f);
+	const struct el_snapshot *b = compile_ok(f);
+	uint32_t *ids = (uint32_t *)&ids;
+	assert_int_equal(compile_removed_backends(a, b, &ids), 0);
+	assert_null(ids);
+}
+
+static void
+deleted_service_reports_all_its_backends(void **state)
+{
+	struct fx *f = *state;
+	load_examples(f);
+	const struct el_snapshot *a = compile_ok(f);
+	assert_int_equal(model_delete_service(&f->m, "default", "api-service"), 0);
+	const struct el_snapshot *b = compile_ok(f);
+	uint32_t *ids;
+	assert_int_equal(compile_removed_backends(a, b, &ids), 2);
+	const struct el_snap_svc *v = svc_must(a, "default/api-service:80");
+	assert_true(ids[0] == v->backends[0].id || ids[1] == v->backends[0].id);
+	free(ids);
+}
+
+/* ---- interfaces, routes, neighbours ---- */
+
+static void
+routes_are_sorted_longest_prefix_first(void **state)
+{
+	struct fx *f = *state;
+	const struct el_snapshot *s = compile_ok(f);
+	assert_int_equal(s->n_routes, 5);
+	for (unsigned i = 1; i < s->n_routes; i++)
+		assert_true(s->routes[i - 1].to.len >= s->routes[i].to.len);
+	assert_int_equal(s->routes[0].to.len, 32);
+	assert_int_equal(s->routes[s->n_routes - 1].to.len, 0);
+	struct el_ip a = ip("198.18.2.77");
+	const struct el_snap_route *r = snapshot_route_lookup(s, &a);
+	assert_int_equal(r->to.len, 32);
+	a = ip("198.18.2.5");
+	r = snapshot_route_lookup(s, &a);
+	assert_int_equal(r->to.len, 24);
+	assert_int_equal(r->via.family, EL_AF_NONE); /* connected */
+	assert_int_equal(r->iface, 1);
+	a = ip("203.0.113.1");
+	r = snapshot_route_lookup(s, &a);
+	assert_int_equal(r->to.len, 0);
+	assert_int_equal(r->iface, 0);
+	struct el_ip gw = ip("198.18.0.254");
+	assert_true(el_ip_eq(&r->via, &gw));
+}
+
+static void
+interfaces_neighbours_snat_and_timeouts_are_copied(void **state)
+{
+	struct fx *f = *state;
+	const uint8_t mac[6] = {0x02, 0, 0, 0, 0, 0x42};
+	compile_set_iface(f->cs, 1, 7, mac);
+	const struct el_snapshot *s = compile_ok(f);
+	assert_int_equal(s->n_ifaces, 2);
+	assert_string_equal(s->ifaces[1].name, "int");
+	assert_int_equal(s->ifaces[1].port_id, 7);
+	assert_memory_equal(s->ifaces[1].mac, mac, 6);
+	assert_int_equal(s->ifaces[1].n_addrs, 1);
+	assert_int_equal(s->n_neighs, 1);
+	assert_int_equal(s->neighs[0].iface, 1);
+	assert_int_equal(s->n_snat, 1);
+	assert_int_equal(s->ct_timeouts[EL_CT_ESTABLISHED], f->cfg.ct_timeouts[EL_CT_ESTABLISHED]);
+	assert_int_equal(s->ct_timeouts[EL_CT_UDP], f->cfg.ct_timeouts[EL_CT_UDP]);
+}
+
+int
+main(void)
+{
+#define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
+	const struct CMUnitTest tests[] = {
+	    T(cluster_ip_frontend_leads_to_its_service),
+	    T(node_port_frontend_is_on_every_interface_address),
+	    T(external_ip_frontend_leads_to_its_service),
+	    T(load_balancer_ingress_frontend_uses_the_pool_address),
+	    T(unprogrammable_services_get_no_frontend),
+	    T(sctp_ports_are_not_programmed),
+	    T(frontend_collision_keeps_the_first_service_and_warns),
+	    T(frontend_table_is_at_most_half_full),
+	    T(ipv6_service_gets_ipv6_node_ports_and_pool_address),
+	    T(owned_addresses_have_their_kind),
+	    T(external_ips_are_owned),
+	    T(named_target_port_resolves_per_endpoint_slice),
+	    T(named_target_port_falls_back_to_a_port_of_that_name),
+	    T(endpoints_port_is_matched_by_service_port_name),
+	    T(ready_endpoints_take_new_flows_and_terminating_ones_do_not),
+	    T(serving_terminating_endpoints_are_used_when_none_is_ready),
+	    T(no_usable_endpoint_gives_no_backends_and_no_table),
+	    T(service_without_endpoints_has_no_backends),
+	    T(not_ready_addresses_of_endpoints_are_left_out),
+	    T(same_pod_in_endpoints_and_slice_is_one_backend),
+	    T(backends_are_sorted_by_address_and_port),
+	    T(maglev_table_indexes_every_backend),
+	    T(affinity_and_source_ranges_are_copied),
+	    T(node_port_is_allocated_from_the_range),
+	    T(allocated_node_port_is_stable_across_compiles),
+	    T(explicit_node_port_is_honoured),
+	    T(node_port_collision_is_refused_with_eexist),
+	    T(same_node_port_on_tcp_and_udp_is_no_collision),
+	    T(node_port_outside_the_range_is_refused),
+	    T(node_port_range_exhaustion_is_enospc),
+	    T(failed_compile_keeps_the_previous_allocations),
+	    T(load_balancer_addresses_come_from_the_pool_in_order),
+	    T(load_balancer_address_is_stable_across_compiles),
+	    T(pool_exhaustion_is_enospc),
+	    T(load_balancer_ip_outside_the_pools_is_refused),
+	    T(requested_load_balancer_ip_is_not_handed_to_another),
+	    T(writeback_fills_node_ports_and_ingress),
+	    T(ids_are_stable_across_compiles),
+	    T(ids_of_distinct_service_ports_differ),
+	    T(deleted_and_recreated_service_gets_a_new_id),
+	    T(unchanged_services_are_shared_and_changed_ones_rebuilt),
+	    T(freeing_an_old_snapshot_keeps_shared_objects),
+	    T(generation_increments_with_every_snapshot),
+	    T(removed_and_unserving_backends_are_reported),
+	    T(nothing_is_reported_between_equal_snapshots),
+	    T(deleted_service_reports_all_its_backends),
+	    T(routes_are_sorted_longest_prefix_first),
+	    T(interfaces_neighbours_snat_and_timeouts_are_copied),
+	};
+#undef T
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
