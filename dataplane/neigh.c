@@ -1,0 +1,517 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Per-worker neighbour cache and ARP (RFC 826).
+ *
+ * The table is open addressing with linear probing keyed by (next hop,
+ * interface), deleted with backward shifting so no tombstones build up. An
+ * entry is INCOMPLETE while a request is outstanding (packets wait in its
+ * small queue) or REACHABLE once a MAC is known. A reachable entry that has
+ * not been confirmed by ARP for NEIGH_STALE_MS keeps being used while it is
+ * probed again, like the STALE/PROBE states of RFC 4861 section 7.3.2; when
+ * the probes go unanswered it falls back to INCOMPLETE.
+ *
+ * Static neighbours live in the snapshot, win over learned ones and never
+ * get an entry. Only IPv4 is resolved for now; IPv6 next hops work when a
+ * static or learned entry exists.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include <rte_arp.h>
+#include <rte_byteorder.h>
+#include <rte_errno.h>
+#include <rte_ether.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include "neigh.h"
+
+#define NEIGH_PENDING_PER_ENTRY 8
+#define NEIGH_PENDING_PER_TABLE 1024
+#define NEIGH_RETRY_MS		1000
+#define NEIGH_MAX_TRIES		3
+#define NEIGH_STALE_MS		(5 * 60 * 1000)
+
+enum neigh_state {
+	NEIGH_FREE = 0,
+	NEIGH_INCOMPLETE,
+	NEIGH_REACHABLE,
+};
+
+struct neigh_entry {
+	struct el_ip ip;
+	uint8_t iface;
+	uint8_t state; /* enum neigh_state */
+	uint8_t tries; /* requests sent since the last confirmation */
+	uint8_t n_pending;
+	uint8_t mac[6];
+	uint64_t confirmed_ms;				   /* last ARP from this neighbour */
+	uint64_t last_request_ms;			   /* last request we sent for it */
+	struct rte_mbuf *pending[NEIGH_PENDING_PER_ENTRY]; /* FIFO, oldest first */
+};
+
+struct neigh_table {
+	uint32_t mask; /* slots - 1 */
+	unsigned capacity;
+	unsigned n_entries;
+	unsigned n_incomplete;
+	unsigned n_pending;
+	uint64_t last_hk_ms;
+	struct neigh_entry slots[];
+};
+
+static uint32_t
+neigh_hash(const struct el_ip *ip, uint8_t iface)
+{
+	uint32_t h = snapshot_addr_hash(ip) ^ ((uint32_t)iface << 24);
+	h ^= h >> 16;
+	h *= 0x45d9f3bU;
+	h ^= h >> 16;
+	return h;
+}
+
+struct neigh_table *
+neigh_create(unsigned capacity, int socket_id)
+{
+	uint32_t slots = 8;
+	struct neigh_table *t;
+
+	if (capacity == 0 || capacity > (1u << 24)) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	while (slots < 2 * capacity)
+		slots <<= 1;
+	t = rte_zmalloc_socket("neigh", sizeof(*t) + slots * sizeof(struct neigh_entry),
+			       RTE_CACHE_LINE_SIZE, socket_id);
+	if (t == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	t->mask = slots - 1;
+	t->capacity = capacity;
+	t->last_hk_ms = UINT64_MAX;
+	return t;
+}
+
+void
+neigh_destroy(struct neigh_table *t)
+{
+	if (t == NULL)
+		return;
+	for (uint32_t i = 0; i <= t->mask; i++) {
+		struct neigh_entry *e = &t->slots[i];
+		for (unsigned k = 0; k < e->n_pending; k++)
+			rte_pktmbuf_free(e->pending[k]);
+	}
+	rte_free(t);
+}
+
+unsigned
+neigh_pending(const struct neigh_table *t)
+{
+	return t->n_pending;
+}
+
+static struct neigh_entry *
+neigh_find(struct neigh_table *t, const struct el_ip *ip, uint8_t iface)
+{
+	uint32_t i = neigh_hash(ip, iface) & t->mask;
+
+	for (;;) {
+		struct neigh_entry *e = &t->slots[i];
+		if (e->state == NEIGH_FREE)
+			return NULL;
+		if (e->iface == iface && snapshot_ip_eq(&e->ip, ip))
+			return e;
+		i = (i + 1) & t->mask;
+	}
+}
+
+/* A new empty entry, or NULL when the table holds capacity entries. */
+static struct neigh_entry *
+neigh_insert(struct neigh_table *t, const struct el_ip *ip, uint8_t iface)
+{
+	uint32_t i;
+
+	if (t->n_entries >= t->capacity)
+		return NULL;
+	i = neigh_hash(ip, iface) & t->mask;
+	while (t->slots[i].state != NEIGH_FREE)
+		i = (i + 1) & t->mask;
+	struct neigh_entry *e = &t->slots[i];
+	memset(e, 0, sizeof(*e));
+	e->ip = *ip;
+	e->iface = iface;
+	t->n_entries++;
+	return e;
+}
+
+static void
+neigh_set_state(struct neigh_table *t, struct neigh_entry *e, enum neigh_state s)
+{
+	if (e->state == NEIGH_INCOMPLETE)
+		t->n_incomplete--;
+	if (s == NEIGH_INCOMPLETE)
+		t->n_incomplete++;
+	e->state = s;
+}
+
+/* Remove an entry whose queue is empty. Later members of its probe run move
+ * back into the hole (backward shift deletion), so every slot they move to is
+ * at or after @p e in a scan that started before it. */
+static void
+neigh_remove(struct neigh_table *t, struct neigh_entry *e)
+{
+	uint32_t hole = (uint32_t)(e - t->slots), j = hole;
+
+	neigh_set_state(t, e, NEIGH_FREE);
+	t->n_entries--;
+	for (;;) {
+		j = (j + 1) & t->mask;
+		struct neigh_entry *n = &t->slots[j];
+		if (n->state == NEIGH_FREE)
+			break;
+		uint32_t home = neigh_hash(&n->ip, n->iface) & t->mask;
+		/* n may fill the hole when its home is not in (hole, j] */
+		bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
+		if (stays)
+			continue;
+		t->slots[hole] = *n;
+		n->state = NEIGH_FREE;
+		hole = j;
+	}
+	memset(&t->slots[hole], 0, sizeof(t->slots[hole]));
+}
+
+static const struct el_snap_neigh *
+neigh_static(const struct el_snapshot *snap, uint8_t iface, const struct el_ip *ip)
+{
+	for (unsigned i = 0; i < snap->n_neighs; i++) {
+		const struct el_snap_neigh *n = &snap->neighs[i];
+		if (n->iface == iface && snapshot_ip_eq(&n->ip, ip))
+			return n;
+	}
+	return NULL;
+}
+
+static void
+neigh_fill_eth(struct rte_mbuf *m, const struct el_snapshot *snap, uint8_t iface,
+	       const struct el_ip *nh, const uint8_t mac[6])
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+
+	memcpy(eth->dst_addr.addr_bytes, mac, RTE_ETHER_ADDR_LEN);
+	memcpy(eth->src_addr.addr_bytes, snap->ifaces[iface].mac, RTE_ETHER_ADDR_LEN);
+	eth->ether_type =
+	    rte_cpu_to_be_16(nh->family == EL_AF_INET6 ? RTE_ETHER_TYPE_IPV6 : RTE_ETHER_TYPE_IPV4);
+}
+
+/* The interface address used as the ARP sender for @p target: one of the same
+ * subnet, else the first IPv4 address, else 0.0.0.0 (an ARP probe). */
+static uint32_t
+neigh_source_v4(const struct el_snap_iface *ifp, const struct el_ip *target)
+{
+	uint32_t first = 0;
+
+	for (unsigned i = 0; i < ifp->n_addrs; i++) {
+		const struct el_cidr *c = &ifp->addrs[i];
+		if (c->addr.family != EL_AF_INET)
+			continue;
+		if (el_cidr_contains(c, target))
+			return c->addr.v4;
+		if (first == 0)
+			first = c->addr.v4;
+	}
+	return first;
+}
+
+/* Broadcast an ARP request for @p e. Counts arp_requests; a failed
+ * allocation counts EL_DROP_NO_MBUF and is retried on the next interval. */
+static void
+neigh_solicit(const struct el_snapshot *snap, struct neigh_entry *e, uint64_t now_ms,
+	      const struct neigh_tx *tx)
+{
+	const struct el_snap_iface *ifp = &snap->ifaces[e->iface];
+	struct rte_ether_hdr *eth;
+	struct rte_arp_hdr *arp;
+	struct rte_mbuf *m;
+
+	e->last_request_ms = now_ms;
+	if (e->tries < UINT8_MAX)
+		e->tries++;
+	if (e->ip.family != EL_AF_INET)
+		return; /* IPv6 neighbour discovery is not implemented yet */
+	m = tx->pool != NULL ? rte_pktmbuf_alloc(tx->pool) : NULL;
+	if (m == NULL) {
+		if (tx->stats != NULL)
+			tx->stats->drops[EL_DROP_NO_MBUF]++;
+		return;
+	}
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, sizeof(*eth) + sizeof(*arp));
+	if (eth == NULL) {
+		rte_pktmbuf_free(m);
+		if (tx->stats != NULL)
+			tx->stats->drops[EL_DROP_NO_MBUF]++;
+		return;
+	}
+	arp = (struct rte_arp_hdr *)(eth + 1);
+	memset(eth->dst_addr.addr_bytes, 0xff, RTE_ETHER_ADDR_LEN);
+	memcpy(eth->src_addr.addr_bytes, ifp->mac, RTE_ETHER_ADDR_LEN);
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
+	arp->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
+	arp->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	arp->arp_hlen = RTE_ETHER_ADDR_LEN;
+	arp->arp_plen = 4;
+	arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REQUEST);
+	memcpy(arp->arp_data.arp_sha.addr_bytes, ifp->mac, RTE_ETHER_ADDR_LEN);
+	arp->arp_data.arp_sip = neigh_source_v4(ifp, &e->ip);
+	memset(arp->arp_data.arp_tha.addr_bytes, 0, RTE_ETHER_ADDR_LEN);
+	arp->arp_data.arp_tip = e->ip.v4;
+	if (tx->stats != NULL)
+		tx->stats->arp_requests++;
+	tx->send(tx->ctx, e->iface, m);
+}
+
+/* Send every packet waiting on @p e to @p mac, oldest first. */
+static void
+neigh_release(struct neigh_table *t, const struct el_snapshot *snap, struct neigh_entry *e,
+	      const uint8_t mac[6], const struct neigh_tx *tx)
+{
+	unsigned n = e->n_pending;
+
+	e->n_pending = 0;
+	t->n_pending -= n;
+	for (unsigned k = 0; k < n; k++) {
+		neigh_fill_eth(e->pending[k], snap, e->iface, &e->ip, mac);
+		tx->send(tx->ctx, e->iface, e->pending[k]);
+	}
+}
+
+static void
+neigh_drop_pending(struct neigh_table *t, struct neigh_entry *e, enum el_drop reason,
+		   const struct neigh_tx *tx)
+{
+	unsigned n = e->n_pending;
+
+	e->n_pending = 0;
+	t->n_pending -= n;
+	for (unsigned k = 0; k < n; k++)
+		tx->drop(tx->ctx, e->pending[k], reason);
+}
+
+static void
+neigh_enqueue(struct neigh_table *t, struct neigh_entry *e, struct rte_mbuf *m,
+	      const struct neigh_tx *tx)
+{
+	if (e->n_pending >= NEIGH_PENDING_PER_ENTRY || t->n_pending >= NEIGH_PENDING_PER_TABLE) {
+		tx->drop(tx->ctx, m, EL_DROP_NEIGH_PENDING_FULL);
+		return;
+	}
+	e->pending[e->n_pending++] = m;
+	t->n_pending++;
+}
+
+void
+neigh_output(struct neigh_table *t, const struct el_snapshot *snap, uint8_t iface,
+	     const struct el_ip *nh, struct rte_mbuf *m, uint64_t now_ms, const struct neigh_tx *tx)
+{
+	const struct el_snap_neigh *sn;
+	struct neigh_entry *e;
+
+	if (iface >= snap->n_ifaces || rte_pktmbuf_data_len(m) < sizeof(struct rte_ether_hdr)) {
+		tx->drop(tx->ctx, m, EL_DROP_NO_ROUTE);
+		return;
+	}
+	sn = neigh_static(snap, iface, nh);
+	if (sn != NULL) {
+		neigh_fill_eth(m, snap, iface, nh, sn->mac);
+		tx->send(tx->ctx, iface, m);
+		return;
+	}
+	e = neigh_find(t, nh, iface);
+	if (e != NULL && e->state == NEIGH_REACHABLE) {
+		if (now_ms - e->confirmed_ms >= NEIGH_STALE_MS) {
+			if (e->tries >= NEIGH_MAX_TRIES &&
+			    now_ms - e->last_request_ms >= NEIGH_RETRY_MS) {
+				/* probes went unanswered: resolve from scratch */
+				neigh_set_state(t, e, NEIGH_INCOMPLETE);
+				e->tries = 0;
+				neigh_enqueue(t, e, m, tx);
+				neigh_solicit(snap, e, now_ms, tx);
+				return;
+			}
+			if (e->tries < NEIGH_MAX_TRIES &&
+			    (e->tries == 0 || now_ms - e->last_request_ms >= NEIGH_RETRY_MS))
+				neigh_solicit(snap, e, now_ms, tx);
+		}
+		neigh_fill_eth(m, snap, iface, nh, e->mac);
+		tx->send(tx->ctx, iface, m);
+		return;
+	}
+	if (e == NULL) {
+		if (nh->family != EL_AF_INET) {
+			tx->drop(tx->ctx, m, EL_DROP_NEIGH_UNRESOLVED);
+			return;
+		}
+		e = neigh_insert(t, nh, iface);
+		if (e == NULL) {
+			tx->drop(tx->ctx, m, EL_DROP_NEIGH_PENDING_FULL);
+			return;
+		}
+		neigh_set_state(t, e, NEIGH_INCOMPLETE);
+		neigh_enqueue(t, e, m, tx);
+		neigh_solicit(snap, e, now_ms, tx);
+		return;
+	}
+	neigh_enqueue(t, e, m, tx);
+}
+
+/* Update @p e (or create it when @p create) from an ARP seen from @p ip. */
+static bool
+neigh_update(struct neigh_table *t, const struct el_snapshot *snap, uint8_t iface,
+	     const struct el_ip *ip, const uint8_t mac[6], uint64_t now_ms,
+	     const struct neigh_tx *tx, bool create)
+{
+	const struct el_snap_neigh *sn = neigh_static(snap, iface, ip);
+	struct neigh_entry *e = neigh_find(t, ip, iface);
+
+	if (sn != NULL) {
+		/* static wins: hand over whatever waited and forget the entry */
+		if (e != NULL) {
+			neigh_release(t, snap, e, sn->mac, tx);
+			neigh_remove(t, e);
+		}
+		return false;
+	}
+	if (e == NULL) {
+		if (!create)
+			return false;
+		e = neigh_insert(t, ip, iface);
+		if (e == NULL)
+			return false;
+	}
+	memcpy(e->mac, mac, 6);
+	e->confirmed_ms = now_ms;
+	e->tries = 0;
+	neigh_set_state(t, e, NEIGH_REACHABLE);
+	neigh_release(t, snap, e, mac, tx);
+	return true;
+}
+
+void
+neigh_learn(struct neigh_table *t, const struct el_snapshot *snap, uint8_t iface,
+	    const struct el_ip *ip, const uint8_t mac[6], uint64_t now_ms,
+	    const struct neigh_tx *tx)
+{
+	if (iface >= snap->n_ifaces)
+		return;
+	neigh_update(t, snap, iface, ip, mac, now_ms, tx, true);
+}
+
+/* Addresses a neighbour may not claim: 0.0.0.0 (probes), limited broadcast,
+ * multicast, loopback. */
+static bool
+neigh_v4_unicast(uint32_t be)
+{
+	uint32_t a = rte_be_to_cpu_32(be);
+
+	return a != 0 && a != 0xffffffffu && (a >> 28) != 0xe && (a >> 24) != 127;
+}
+
+void
+neigh_arp_input(struct neigh_table *t, const struct el_snapshot *snap, uint8_t iface,
+		struct rte_mbuf *m, uint64_t now_ms, const struct neigh_tx *tx,
+		struct el_ip *learned_ip, uint8_t learned_mac[6], int *learned)
+{
+	const uint32_t need = sizeof(struct rte_ether_hdr) + sizeof(struct rte_arp_hdr);
+	struct rte_ether_hdr *eth;
+	struct rte_arp_hdr *arp;
+	struct el_ip sip, tip;
+	uint8_t sha[6];
+	uint16_t op;
+	bool owned, to_us, updated = false;
+
+	if (learned != NULL)
+		*learned = 0;
+	if (rte_pktmbuf_data_len(m) < need || iface >= snap->n_ifaces) {
+		tx->drop(tx->ctx, m, EL_DROP_ARP_INVALID);
+		return;
+	}
+	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	arp = (struct rte_arp_hdr *)(eth + 1);
+	op = rte_be_to_cpu_16(arp->arp_opcode);
+	if (arp->arp_hardware != rte_cpu_to_be_16(RTE_ARP_HRD_ETHER) ||
+	    arp->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) ||
+	    arp->arp_hlen != RTE_ETHER_ADDR_LEN || arp->arp_plen != 4 ||
+	    (op != RTE_ARP_OP_REQUEST && op != RTE_ARP_OP_REPLY)) {
+		tx->drop(tx->ctx, m, EL_DROP_ARP_INVALID);
+		return;
+	}
+	sip = el_ip4(arp->arp_data.arp_sip);
+	tip = el_ip4(arp->arp_data.arp_tip);
+	memcpy(sha, arp->arp_data.arp_sha.addr_bytes, 6);
+	owned = snapshot_owned_lookup(snap, &tip) != NULL;
+	to_us = owned || (op == RTE_ARP_OP_REPLY && memcmp(arp->arp_data.arp_tha.addr_bytes,
+							   snap->ifaces[iface].mac, 6) == 0);
+
+	/* Learn only real unicast senders; a known entry is refreshed by any
+	 * ARP it sends (a gratuitous one included). */
+	if (neigh_v4_unicast(sip.v4) && !(sha[0] & 1) && snapshot_owned_lookup(snap, &sip) == NULL)
+		updated = neigh_update(t, snap, iface, &sip, sha, now_ms, tx, to_us);
+	if (updated && learned != NULL) {
+		*learned = 1;
+		if (learned_ip != NULL)
+			*learned_ip = sip;
+		if (learned_mac != NULL)
+			memcpy(learned_mac, sha, 6);
+	}
+
+	if (op == RTE_ARP_OP_REQUEST && owned) {
+		/* answer in place: swap the roles, keep only the ARP payload */
+		memcpy(eth->dst_addr.addr_bytes, sha, 6);
+		memcpy(eth->src_addr.addr_bytes, snap->ifaces[iface].mac, 6);
+		arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REPLY);
+		memcpy(arp->arp_data.arp_tha.addr_bytes, sha, 6);
+		arp->arp_data.arp_tip = sip.v4;
+		memcpy(arp->arp_data.arp_sha.addr_bytes, snap->ifaces[iface].mac, 6);
+		arp->arp_data.arp_sip = tip.v4;
+		if (rte_pktmbuf_pkt_len(m) > need)
+			rte_pktmbuf_trim(m, rte_pktmbuf_pkt_len(m) - need);
+		if (tx->stats != NULL)
+			tx->stats->arp_replies++;
+		tx->send(tx->ctx, iface, m);
+		return;
+	}
+	if (to_us || (updated && sip.v4 == tip.v4)) {
+		rte_pktmbuf_free(m); /* consumed: it taught us a neighbour */
+		return;
+	}
+	tx->drop(tx->ctx, m, EL_DROP_NOT_OURS);
+}
+
+void
+neigh_housekeeping(struct neigh_table *t, const struct el_snapshot *snap, uint64_t now_ms,
+		   const struct neigh_tx *tx)
+{
+	if (now_ms == t->last_hk_ms)
+		return;
+	t->last_hk_ms = now_ms;
+	if (t->n_incomplete == 0)
+		return;
+	for (uint32_t i = 0; i <= t->mask;) {
+		struct neigh_entry *e = &t->slots[i];
+		if (e->state != NEIGH_INCOMPLETE || now_ms - e->last_request_ms < NEIGH_RETRY_MS) {
+			i++;
+			continue;
+		}
+		if (e->tries >= NEIGH_MAX_TRIES || e->iface >= snap->n_ifaces) {
+			neigh_drop_pending(t, e, EL_DROP_NEIGH_UNRESOLVED, tx);
+			neigh_remove(t, e);
+			continue; /* slot i may now hold an entry moved back */
+		}
+		neigh_solicit(snap, e, now_ms, tx);
+		i++;
+	}
+}
