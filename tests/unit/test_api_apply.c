@@ -1,0 +1,820 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Specification of the change transaction behind the REST API: what each
+ * accepted change stores, allocates, persists and publishes, and that each
+ * refusal (with its HTTP code and the field it names) leaves the model, the
+ * allocations, the store and the published snapshot as they were.
+ */
+#include <errno.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "edgelb/compile.h"
+#include "edgelb/config.h"
+#include "edgelb/manifest.h"
+#include "edgelb/model.h"
+#include "edgelb/model_json.h"
+
+#include "../../control/apply.h"
+#include "../../control/store.h"
+
+struct fixture {
+	char dir[64];
+	struct el_config cfg;
+	struct el_model model;
+	struct compile_state *cs;
+	struct store *st;
+	struct apply ap;
+	struct el_snapshot *current; /* what the stub "workers" use */
+	unsigned published;
+	struct apply_result res;
+};
+
+static int
+stub_publish(void *ctx, struct el_snapshot *snap)
+{
+	struct fixture *f = ctx;
+
+	compile_snapshot_free(f->cs, f->current);
+	f->current = snap;
+	f->published++;
+	return 0;
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char err[256];
+	struct el_snapshot *first = NULL;
+
+	config_defaults(&f->cfg);
+	/* a small pool: 198.18.0.100-198.18.0.103 */
+	el_ip_parse("198.18.0.100", &f->cfg.pools[0].first);
+	el_ip_parse("198.18.0.103", &f->cfg.pools[0].last);
+	f->cfg.n_pools = 1;
+	f->cfg.n_ifaces = 1;
+	snprintf(f->cfg.ifaces[0].name, sizeof(f->cfg.ifaces[0].name), "ext");
+	el_cidr_parse("198.18.0.1/24", &f->cfg.ifaces[0].addrs[0]);
+	f->cfg.ifaces[0].n_addrs = 1;
+	el_model_init(&f->model);
+	f->cs = compile_state_new(&f->cfg);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/edgelb-apply-XXXXXX");
+	if (f->cs == NULL || mkdtemp(f->dir) == NULL ||
+	    store_open(f->dir, &f->st, err, sizeof(err)) != 0)
+		return -1;
+	if (compile_snapshot(f->cs, &f->model, &first, err, sizeof(err)) != 0)
+		return -1;
+	f->current = first;
+	apply_init(&f->ap, &(struct apply_conf){.cfg = &f->cfg,
+						.model = &f->model,
+						.cs = f->cs,
+						.store = f->st,
+						.publish = stub_publish,
+						.publish_ctx = f});
+	*state = f;
+	return 0;
+}
+
+static int
+rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	apply_result_clear(&f->res);
+	compile_snapshot_free(f->cs, f->current);
+	compile_state_free(f->cs);
+	el_model_free(&f->model);
+	store_close(f->st);
+	config_free(&f->cfg);
+	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+/* ---- requests and what they leave behind ---- */
+
+static int
+put(struct fixture *f, enum el_kind k, const char *ns, const char *name, const char *body)
+{
+	apply_result_clear(&f->res);
+	return apply_put(&f->ap, k, ns, name, body, strlen(body), false, &f->res);
+}
+
+static void
+put_ok(struct fixture *f, enum el_kind k, const char *ns, const char *name, const char *body)
+{
+	int rc = put(f, k, ns, name, body);
+
+	if (rc != 0)
+		fail_msg("PUT %s/%s refused (%d, %d): %s", ns, name, rc, f->res.code,
+			 f->res.message);
+}
+
+/* A NodePort or LoadBalancer service with one TCP port. */
+static void
+service_body(char *buf, size_t len, const char *name, const char *type, int port, int node_port,
+	     const char *lb_ip)
+{
+	char np[32] = "", lb[64] = "";
+
+	if (node_port)
+		snprintf(np, sizeof(np), ", nodePort: %d", node_port);
+	if (lb_ip)
+		snprintf(lb, sizeof(lb), ", loadBalancerIP: %s", lb_ip);
+	snprintf(buf, len,
+		 "apiVersion: v1\nkind: Service\nmetadata: {name: %s, namespace: default}\n"
+		 "spec: {type: %s%s, ports: [{port: %d, targetPort: 8080%s}]}\n",
+		 name, type, lb, port, np);
+}
+
+static void
+put_service(struct fixture *f, const char *name, const char *type, int port, int node_port,
+	    const char *lb_ip)
+{
+	char body[512];
+
+	service_body(body, sizeof(body), name, type, port, node_port, lb_ip);
+	put_ok(f, EL_KIND_SERVICE, "default", name, body);
+}
+
+static int
+node_port_of(struct fixture *f, const char *name)
+{
+	const struct el_service *s = model_find_service(&f->model, "default", name);
+
+	assert_non_null(s);
+	return s->ports[0].node_port;
+}
+
+static const char *
+ingress_of(struct fixture *f, const char *name, char *buf)
+{
+	const struct el_service *s = model_find_service(&f->model, "default", name);
+
+	assert_non_null(s);
+	if (s->n_lb_ingress == 0)
+		return "";
+	return el_ip_fmt(&s->lb_ingress[0], buf, EL_IP_STRLEN);
+}
+
+static bool
+stored(struct fixture *f, const char *res, const char *file)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s/%s", f->dir, res, file);
+	return access(path, F_OK) == 0;
+}
+
+/* State that a refused request must not touch. */
+struct before {
+	char *list;
+	uint64_t generation;
+	unsigned published;
+	unsigned n_files;
+};
+
+static unsigned
+count_files(struct fixture *f)
+{
+	char cmd[160];
+	unsigned n = 0;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "find %s -type f | wc -l", f->dir);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	assert_int_equal(fscanf(p, "%u", &n), 1);
+	pclose(p);
+	return n;
+}
+
+static void
+remember(struct fixture *f, struct before *b)
+{
+	b->list = model_json_list(&f->model, EL_KIND_SERVICE, NULL);
+	b->generation = f->current->generation;
+	b->published = f->published;
+	b->n_files = count_files(f);
+}
+
+static void
+assert_unchanged(struct fixture *f, struct before *b)
+{
+	char *now = model_json_list(&f->model, EL_KIND_SERVICE, NULL);
+
+	assert_string_equal(now, b->list);
+	assert_int_equal(f->published, b->published);
+	assert_int_equal(f->current->generation, b->generation);
+	assert_int_equal(count_files(f), b->n_files);
+	free(now);
+	free(b->list);
+}
+
+/* A refused PUT: code, field, and nothing changed. */
+static void
+expect_refused(struct fixture *f, enum el_kind k, const char *name, const char *body, int code,
+	       const char *field)
+{
+	struct before b;
+
+	remember(f, &b);
+	assert_true(put(f, k, "default", name, body) < 0);
+	if (f->res.code != code)
+		fail_msg("expected %d, got %d: %s", code, f->res.code, f->res.message);
+	if (field != NULL && strcmp(f->res.field, field) != 0)
+		fail_msg("expected field %s, got \"%s\": %s", field, f->res.field, f->res.message);
+	if (field != NULL && strstr(f->res.message, field) == NULL)
+		fail_msg("message does not name %s: %s", field, f->res.message);
+	assert_null(f->res.object);
+	assert_unchanged(f, &b);
+}
+
+/* ---- accepted changes ---- */
+
+static void
+put_creates_then_replaces(void **state)
+{
+	struct fixture *f = *state;
+	char body[512];
+
+	service_body(body, sizeof(body), "web", "NodePort", 80, 0, NULL);
+	assert_int_equal(put(f, EL_KIND_SERVICE, "default", "web", body), 0);
+	assert_int_equal(f->res.code, 201);
+	assert_non_null(f->res.object);
+	assert_int_equal(put(f, EL_KIND_SERVICE, "default", "web", body), 0);
+	assert_int_equal(f->res.code, 200);
+}
+
+static void
+each_accepted_change_is_stored_and_published(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t gen = f->current->generation;
+
+	put_service(f, "web", "NodePort", 80, 0, NULL);
+	assert_int_equal(f->published, 1);
+	assert_int_equal(f->current->generation, gen + 1);
+	assert_true(stored(f, "services", "default_web.yaml"));
+	put_ok(f, EL_KIND_SLICE, "default", "web-1",
+	       "{\"apiVersion\":\"discovery.k8s.io/v1\",\"kind\":\"EndpointSlice\","
+	       "\"metadata\":{\"name\":\"web-1\",\"namespace\":\"default\",\"labels\":"
+	       "{\"kubernetes.io/service-name\":\"web\"}},\"addressType\":\"IPv4\","
+	       "\"endpoints\":[{\"addresses\":[\"198.18.2.11\"]}],"
+	       "\"ports\":[{\"port\":8080}]}");
+	assert_int_equal(f->published, 2);
+	assert_int_equal(f->current->generation, gen + 2);
+	assert_true(stored(f, "endpointslices", "default_web-1.yaml"));
+	/* the snapshot serves the new backend */
+	assert_int_equal(f->current->n_svcs, 1);
+	assert_int_equal(f->current->svcs[0]->n_backends, 1);
+}
+
+static void
+node_port_is_allocated_and_reported(void **state)
+{
+	struct fixture *f = *state;
+	int np;
+
+	put_service(f, "web", "NodePort", 80, 0, NULL);
+	np = node_port_of(f, "web");
+	assert_true(np >= 30000 && np <= 32767);
+	char want[32];
+	snprintf(want, sizeof(want), "\"nodePort\":%d", np);
+	assert_non_null(strstr(f->res.object, want));
+}
+
+static void
+lb_ingress_is_allocated_and_reported(void **state)
+{
+	struct fixture *f = *state;
+	char ip[EL_IP_STRLEN];
+
+	put_service(f, "lb", "LoadBalancer", 443, 0, NULL);
+	assert_string_equal(ingress_of(f, "lb", ip), "198.18.0.100");
+	assert_non_null(strstr(f->res.object, "\"ingress\":[{\"ip\":\"198.18.0.100\"}]"));
+}
+
+static void
+requested_lb_ip_is_honoured(void **state)
+{
+	struct fixture *f = *state;
+	char ip[EL_IP_STRLEN];
+
+	put_service(f, "lb", "LoadBalancer", 443, 0, "198.18.0.102");
+	assert_string_equal(ingress_of(f, "lb", ip), "198.18.0.102");
+}
+
+static void
+namespace_defaults_to_the_url(void **state)
+{
+	struct fixture *f = *state;
+
+	put_ok(f, EL_KIND_SERVICE, "prod", "web",
+	       "{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":\"web\"},"
+	       "\"spec\":{\"ports\":[{\"port\":80}]}}");
+	assert_non_null(model_find_service(&f->model, "prod", "web"));
+	assert_null(model_find_service(&f->model, "default", "web"));
+	assert_true(stored(f, "services", "prod_web.yaml"));
+}
+
+static void
+status_in_the_body_is_ignored(void **state)
+{
+	struct fixture *f = *state;
+	char ip[EL_IP_STRLEN];
+
+	put_ok(f, EL_KIND_SERVICE, "default", "web",
+	       "apiVersion: v1\nkind: Service\nmetadata: {name: web}\n"
+	       "spec: {ports: [{port: 80}]}\n"
+	       "status: {loadBalancer: {ingress: [{ip: 198.18.0.101}]}}\n");
+	assert_string_equal(ingress_of(f, "web", ip), "");
+}
+
+static void
+delete_returns_the_object_and_removes_its_file(void **state)
+{
+	struct fixture *f = *state;
+
+	put_service(f, "web", "NodePort", 80, 0, NULL);
+	apply_result_clear(&f->res);
+	assert_int_equal(apply_delete(&f->ap, EL_KIND_SERVICE, "default", "web", &f->res), 0);
+	assert_int_equal(f->res.code, 200);
+	assert_non_null(strstr(f->res.object, "\"name\":\"web\""));
+	assert_null(model_find_service(&f->model, "default", "web"));
+	assert_false(stored(f, "services", "default_web.yaml"));
+	assert_int_equal(f->published, 2);
+}
+
+static void
+delete_of_an_absent_object_is_not_found(void **state)
+{
+	struct fixture *f = *state;
+	struct before b;
+
+	put_service(f, "web", "NodePort", 80, 0, NULL);
+	remember(f, &b);
+	apply_result_clear(&f->res);
+	assert_int_equal(apply_delete(&f->ap, EL_KIND_SERVICE, "default", "nope", &f->res),
+			 -ENOENT);
+	assert_int_equal(f->res.code, 404);
+	assert_string_equal(f->res.reason, "NotFound");
+	assert_unchanged(f, &b);
+}
+
+static void
+delete_releases_the_node_port(void **state)
+{
+	struct fixture *f = *state;
+	int np;
+
+	put_service(f, "a", "NodePort", 80, 0, NULL);
+	np = node_port_of(f, "a");
+	apply_result_clear(&f->res);
+	assert_int_equal(apply_delete(&f->ap, EL_KIND_SERVICE, "default", "a", &f->res), 0);
+	put_service(f, "b", "NodePort", 80, np, NULL);
+	assert_int_equal(node_port_of(f, "b"), np);
+}
+
+/* ---- type changes ---- */
+
+static void
+node_port_is_kept_from_node_port_to_load_balancer(void **state)
+{
+	struct fixture *f = *state;
+	char ip[EL_IP_STRLEN];
+	int np;
+
+	put_service(f, "web", "NodePort", 80, 0, NULL);
+	np = node_port_of(f, "web");
+	put_service(f, "web", "LoadBalancer", 80, 0, NULL);
+	assert_int_equal(node_port_of(f, "web"), np);
+	assert_string_equal(ingress_of(f, "web", ip), "198.18.0.100");
+}
+
+static void
+going_to_cluster_ip_releases_node_port_and_lb_ip(void **state)
+{
+	struct fixture *f = *state;
+	char ip[EL_IP_STRLEN];
+	int np;
+
+	put_service(f, "web", "LoadBalancer", 80, 0, NULL);
+	np = node_port_of(f, "web");
+	put_service(f, "web", "ClusterIP", 80, 0, NULL);
+	assert_int_equal(node_port_of(f, "web"), 0);
+	assert_string_equal(ingress_of(f, "web", ip), "");
+	assert_null(strstr(f->res.object, "nodePort"));
+	/* both are free for another service now */
+	put_service(f, "other", "LoadBalancer", 81, np, "198.18.0.100");
+	assert_int_equal(node_port_of(f, "other"), np);
+	assert_string_equal(ingress_of(f, "other", ip), "198.18.0.100");
+}
+
+static void
+leaving_load_balancer_releases_the_lb_ip(void **state)
+{
+	struct fixture *f = *state;
+	char ip[EL_IP_STRLEN];
+	int np;
+
+	put_service(f, "web", "LoadBalancer", 80, 0, NULL);
+	np = node_port_of(f, "web");
+	put_service(f, "web", "NodePort", 80, 0, NULL);
+	assert_int_equal(node_port_of(f, "web"), np);
+	assert_string_equal(ingress_of(f, "web", ip), "");
+	put_service(f, "other", "LoadBalancer", 81, 0, NULL);
+	assert_string_equal(ingress_of(f, "other", ip), "198.18.0.100");
+}
+
+/* ---- refusals ---- */
+
+static void
+unparsable_body_is_bad_request(void **state)
+{
+	struct fixture *f = *state;
+
+	put_service(f, "web", "NodePort", 80, 0, NULL);
+	expect_refused(f, EL_KIND_SERVICE, "web", "{\"apiVersion\": \"v1\", \"kind\": ", 400, NULL);
+	assert_string_equal(f->res.reason, "BadRequest");
+}
+
+static void
+two_objects_in_one_body_are_bad_request(void **state)
+{
+	char body[1200], one[512];
+
+	service_body(one, sizeof(one), "web", "NodePort", 80, 0, NULL);
+	snprintf(body, sizeof(body), "%s---\n%s", one, one);
+	expect_refused(*state, EL_KIND_SERVICE, "web", body, 400, NULL);
+}
+
+static void
+wrong_kind_for_the_url_is_bad_request(void **state)
+{
+	char body[512];
+
+	service_body(body, sizeof(body), "web", "NodePort", 80, 0, NULL);
+	expect_refused(*state, EL_KIND_ENDPOINTS, "web", body, 400, NULL);
+	assert_non_null(strstr(((struct fixture *)*state)->res.message, "Endpoints"));
+}
+
+static void
+name_other_than_the_url_is_invalid(void **state)
+{
+	char body[512];
+
+	service_body(body, sizeof(body), "web", "NodePort", 80, 0, NULL);
+	expect_refused(*state, EL_KIND_SERVICE, "other", body, 422, "metadata.name");
+}
+
+static void
+namespace_other_than_the_url_is_invalid(void **state)
+{
+	struct fixture *f = *state;
+	char body[512];
+	struct before b;
+
+	service_body(body, sizeof(body), "web", "NodePort", 80, 0, NULL);
+	remember(f, &b);
+	assert_true(apply_put(&f->ap, EL_KIND_SERVICE, "prod", "web", body, strlen(body), false,
+			      &f->res) < 0);
+	assert_int_equal(f->res.code, 422);
+	assert_string_equal(f->res.field, "metadata.namespace");
+	assert_unchanged(f, &b);
+}
+
+static void
+bad_port_is_invalid_and_named(void **state)
+{
+	char body[512];
+
+	service_body(body, sizeof(body), "web", "NodePort", 70000, 0, NULL);
+	expect_refused(*state, EL_KIND_SERVICE, "web", body, 422, "spec.ports[0].port");
+}
+
+static void
+bad_affinity_timeout_is_invalid_and_named(void **state)
+{
+	expect_refused(*state, EL_KIND_SERVICE, "web",
+		       "apiVersion: v1\nkind: Service\nmetadata: {name: web}\n"
+		       "spec: {sessionAffinity: ClientIP, sessionAffinityConfig: {clientIP: "
+		       "{timeoutSeconds: 86401}}, ports: [{port: 80}]}\n",
+		       422, "spec.sessionAffinityConfig.clientIP.timeoutSeconds");
+}
+
+static void
+node_port_on_cluster_ip_is_invalid(void **state)
+{
+	char body[512];
+
+	service_body(body, sizeof(body), "web", "ClusterIP", 80, 30001, NULL);
+	expect_refused(*state, EL_KIND_SERVICE, "web", body, 422, "spec.ports[0].nodePort");
+}
+
+static void
+node_port_outside_the_range_is_invalid(void **state)
+{
+	char body[512];
+
+	service_body(body, sizeof(body), "web", "NodePort", 80, 8080, NULL);
+	expect_refused(*state, EL_KIND_SERVICE, "web", body, 422, "spec.ports[0].nodePort");
+	assert_non_null(strstr(((struct fixture *)*state)->res.message, "30000-32767"));
+}
+
+static void
+node_port_held_by_another_service_is_a_conflict(void **state)
+{
+	struct fixture *f = *state;
+	char body[512];
+
+	put_service(f, "a", "NodePort", 80, 30080, NULL);
+	service_body(body, sizeof(body), "b", "NodePort", 81, 30080, NULL);
+	expect_refused(f, EL_KIND_SERVICE, "b", body, 409, "spec.ports[0].nodePort");
+	assert_non_null(strstr(f->res.message, "default/a"));
+	assert_int_equal(node_port_of(f, "a"), 30080);
+}
+
+static void
+node_port_edgelb_chose_is_a_conflict_too(void **state)
+{
+	struct fixture *f = *state;
+	char body[512];
+	int np;
+
+	put_service(f, "a", "NodePort", 80, 0, NULL);
+	np = node_port_of(f, "a");
+	service_body(body, sizeof(body), "b", "NodePort", 81, np, NULL);
+	expect_refused(f, EL_KIND_SERVICE, "b", body, 409, "spec.ports[0].nodePort");
+	assert_int_equal(node_port_of(f, "a"), np);
+}
+
+static void
+lb_ip_outside_the_pools_is_invalid(void **state)
+{
+	char body[512];
+
+	service_body(body, sizeof(body), "lb", "LoadBalancer", 443, 0, "198.18.0.200");
+	expect_refused(*state, EL_KIND_SERVICE, "lb", body, 422, "spec.loadBalancerIP");
+}
+
+static void
+lb_ip_edgelb_chose_is_a_conflict(void **state)
+{
+	struct fixture *f = *state;
+	char body[512], ip[EL_IP_STRLEN];
+
+	put_service(f, "a", "LoadBalancer", 443, 0, NULL);
+	assert_string_equal(ingress_of(f, "a", ip), "198.18.0.100");
+	service_body(body, sizeof(body), "b", "LoadBalancer", 80, 0, "198.18.0.100");
+	expect_refused(f, EL_KIND_SERVICE, "b", body, 409, "spec.loadBalancerIP");
+}
+
+static void
+lb_ip_requested_twice_on_one_port_is_a_conflict(void **state)
+{
+	struct fixture *f = *state;
+	char body[512];
+
+	put_service(f, "a", "LoadBalancer", 443, 0, "198.18.0.101");
+	service_body(body, sizeof(body), "b", "LoadBalancer", 443, 0, "198.18.0.101");
+	expect_refused(f, EL_KIND_SERVICE, "b", body, 409, "spec.loadBalancerIP");
+}
+
+static void
+lb_ip_requested_twice_on_other_ports_is_shared(void **state)
+{
+	struct fixture *f = *state;
+	char ip[EL_IP_STRLEN];
+
+	put_service(f, "a", "LoadBalancer", 443, 0, "198.18.0.101");
+	put_service(f, "b", "LoadBalancer", 80, 0, "198.18.0.101");
+	assert_string_equal(ingress_of(f, "a", ip), "198.18.0.101");
+	assert_string_equal(ingress_of(f, "b", ip), "198.18.0.101");
+}
+
+static void
+exhausted_pool_is_a_conflict(void **state)
+{
+	struct fixture *f = *state;
+	char body[512];
+
+	put_service(f, "a", "LoadBalancer", 80, 0, NULL);
+	put_service(f, "b", "LoadBalancer", 80, 0, NULL);
+	put_service(f, "c", "LoadBalancer", 80, 0, NULL);
+	put_service(f, "d", "LoadBalancer", 80, 0, NULL);
+	service_body(body, sizeof(body), "e", "LoadBalancer", 80, 0, NULL);
+	expect_refused(f, EL_KIND_SERVICE, "e", body, 409, NULL);
+	assert_non_null(strstr(f->res.message, "no free address"));
+}
+
+static void
+create_only_refuses_an_existing_object(void **state)
+{
+	struct fixture *f = *state;
+	char body[512];
+	struct before b;
+
+	put_service(f, "web", "NodePort", 80, 0, NULL);
+	service_body(body, sizeof(body), "web", "NodePort", 81, 0, NULL);
+	remember(f, &b);
+	apply_result_clear(&f->res);
+	assert_int_equal(
+	    apply_put(&f->ap, EL_KIND_SERVICE, "default", "web", body, strlen(body), true, &f->res),
+	    -EEXIST);
+	assert_int_equal(f->res.code, 409);
+	assert_string_equal(f->res.reason, "AlreadyExists");
+	assert_unchanged(f, &b);
+}
+
+static void
+store_failure_changes_nothing(void **state)
+{
+	struct fixture *f = *state;
+	char body[512], path[128], err[512];
+	struct before b;
+
+	put_service(f, "a", "NodePort", 80, 0, NULL);
+	/* the services directory turns into a file: every write fails */
+	snprintf(path, sizeof(path), "%s/services", f->dir);
+	snprintf(err, sizeof(err), "mv %s %s.away && touch %s", path, path, path);
+	assert_int_equal(system(err), 0);
+	service_body(body, sizeof(body), "b", "NodePort", 81, 0, NULL);
+	remember(f, &b);
+	b.n_files = count_files(f);
+	assert_true(put(f, EL_KIND_SERVICE, "default", "b", body) < 0);
+	assert_int_equal(f->res.code, 500);
+	assert_non_null(strstr(f->res.message, f->dir));
+	assert_unchanged(f, &b);
+	assert_null(model_find_service(&f->model, "default", "b"));
+	snprintf(err, sizeof(err), "rm %s && mv %s.away %s", path, path, path);
+	assert_int_equal(system(err), 0);
+	/* the port the refused change was given is free again: the lowest one */
+	put_service(f, "c", "NodePort", 82, 0, NULL);
+	assert_int_equal(node_port_of(f, "c"), node_port_of(f, "a") + 1);
+}
+
+/* ---- restart ---- */
+
+static void
+stored_state_reloads_with_its_allocations(void **state)
+{
+	struct fixture *f = *state;
+	struct el_model back;
+	char *a, *b;
+
+	put_service(f, "web", "NodePort", 80, 0, NULL);
+	put_service(f, "lb", "LoadBalancer", 443, 0, NULL);
+	put_service(f, "fixed", "LoadBalancer", 443, 31000, "198.18.0.103");
+	el_model_init(&back);
+	assert_int_equal(store_load(f->st, &back, NULL, NULL), 0);
+	assert_int_equal(back.n_svcs, 3);
+	for (unsigned i = 0; i < back.n_svcs; i++) {
+		const struct el_service *s = back.svcs[i];
+		const struct el_service *o = model_find_service(&f->model, s->ns, s->name);
+		assert_non_null(o);
+		assert_int_equal(s->ports[0].node_port, o->ports[0].node_port);
+		assert_int_equal(s->n_lb_ingress, o->n_lb_ingress);
+		if (s->n_lb_ingress)
+			assert_true(el_ip_eq(&s->lb_ingress[0], &o->lb_ingress[0]));
+	}
+	a = model_json_list(&f->model, EL_KIND_ENDPOINTS, NULL);
+	b = model_json_list(&back, EL_KIND_ENDPOINTS, NULL);
+	assert_non_null(strstr(b, "\"items\":[]"));
+	free(a);
+	free(b);
+	el_model_free(&back);
+}
+
+static void
+start_persists_manifests_with_their_allocations(void **state)
+{
+	struct fixture *f = *state;
+	struct el_snapshot *snap = NULL;
+	struct el_model back;
+	char err[256];
+
+	assert_int_equal(
+	    manifest_load_buf(&f->model,
+			      "{apiVersion: v1, kind: Service, metadata: {name: m},"
+			      " spec: {type: NodePort, ports: [{port: 80}]}}",
+			      strlen("{apiVersion: v1, kind: Service, metadata: {name: "
+				     "m}, spec: {type: NodePort, ports: [{port: 80}]}}"),
+			      "t", err, sizeof(err)),
+	    0);
+	assert_int_equal(compile_snapshot(f->cs, &f->model, &snap, err, sizeof(err)), 0);
+	stub_publish(f, snap);
+	assert_int_equal(apply_start(&f->ap, true), 0);
+	assert_true(node_port_of(f, "m") >= 30000);
+	assert_true(stored(f, "services", "default_m.yaml"));
+	el_model_init(&back);
+	assert_int_equal(store_load(f->st, &back, NULL, NULL), 0);
+	assert_int_equal(model_find_service(&back, "default", "m")->ports[0].node_port,
+			 node_port_of(f, "m"));
+	el_model_free(&back);
+}
+
+/* ---- the body's top level ---- */
+
+static void
+body_scan_reads_only_the_top_level(void **state)
+{
+	struct apply_body_info info;
+	char err[128];
+	const char *body = "kind: Service\napiVersion: v1\nspec:\n  metadata: {name: deep}\n"
+			   "  ports: [{name: http, namespace: x}]\n"
+			   "metadata:\n  labels: {name: label}\n  namespace: prod\n";
+
+	(void)state;
+	assert_int_equal(apply_body_scan(body, strlen(body), &info, err, sizeof(err)), 0);
+	assert_int_equal(info.docs, 1);
+	assert_string_equal(info.kind, "Service");
+	assert_string_equal(info.api_version, "v1");
+	assert_false(info.has_name);
+	assert_true(info.has_ns);
+	assert_string_equal(info.ns, "prod");
+}
+
+static void
+body_scan_counts_documents_and_reports_syntax_errors(void **state)
+{
+	struct apply_body_info info;
+	char err[128];
+	const char *two = "---\n{kind: A}\n---\n---\n{kind: B}\n";
+	const char *bad = "{\"kind\": \"Service\",\n \"metadata\": {\"name\": }";
+
+	(void)state;
+	assert_int_equal(apply_body_scan(two, strlen(two), &info, err, sizeof(err)), 0);
+	assert_int_equal(info.docs, 2);
+	assert_string_equal(info.kind, "A");
+	assert_int_equal(apply_body_scan("", 0, &info, err, sizeof(err)), 0);
+	assert_int_equal(info.docs, 0);
+	assert_int_equal(apply_body_scan(bad, strlen(bad), &info, err, sizeof(err)), -EBADMSG);
+	assert_true(strncmp(err, "line ", 5) == 0);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(body_scan_reads_only_the_top_level),
+	    cmocka_unit_test(body_scan_counts_documents_and_reports_syntax_errors),
+	    T(put_creates_then_replaces),
+	    T(each_accepted_change_is_stored_and_published),
+	    T(node_port_is_allocated_and_reported),
+	    T(lb_ingress_is_allocated_and_reported),
+	    T(requested_lb_ip_is_honoured),
+	    T(namespace_defaults_to_the_url),
+	    T(status_in_the_body_is_ignored),
+	    T(delete_returns_the_object_and_removes_its_file),
+	    T(delete_of_an_absent_object_is_not_found),
+	    T(delete_releases_the_node_port),
+	    T(node_port_is_kept_from_node_port_to_load_balancer),
+	    T(going_to_cluster_ip_releases_node_port_and_lb_ip),
+	    T(leaving_load_balancer_releases_the_lb_ip),
+	    T(unparsable_body_is_bad_request),
+	    T(two_objects_in_one_body_are_bad_request),
+	    T(wrong_kind_for_the_url_is_bad_request),
+	    T(name_other_than_the_url_is_invalid),
+	    T(namespace_other_than_the_url_is_invalid),
+	    T(bad_port_is_invalid_and_named),
+	    T(bad_affinity_timeout_is_invalid_and_named),
+	    T(node_port_on_cluster_ip_is_invalid),
+	    T(node_port_outside_the_range_is_invalid),
+	    T(node_port_held_by_another_service_is_a_conflict),
+	    T(node_port_edgelb_chose_is_a_conflict_too),
+	    T(lb_ip_outside_the_pools_is_invalid),
+	    T(lb_ip_edgelb_chose_is_a_conflict),
+	    T(lb_ip_requested_twice_on_one_port_is_a_conflict),
+	    T(lb_ip_requested_twice_on_other_ports_is_shared),
+	    T(exhausted_pool_is_a_conflict),
+	    T(create_only_refuses_an_existing_object),
+	    T(store_failure_changes_nothing),
+	    T(stored_state_reloads_with_its_allocations),
+	    T(start_persists_manifests_with_their_allocations),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,526 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Specification of the durable store: what is written reads back equal,
+ * replaced and deleted objects stay replaced and deleted, and a damaged file
+ * (torn, flipped, unparsable, misnamed) is reported by name and skipped
+ * while temp files are ignored without a word.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "edgelb/manifest.h"
+#include "edgelb/model.h"
+#include "edgelb/model_json.h"
+
+#include "../../control/store.h"
+
+#define EXAMPLES EL_SRCDIR "/config/examples"
+
+struct fixture {
+	char dir[64];
+	struct store *st;
+	char log[8][1024];
+	unsigned n_log;
+};
+
+static void
+capture_log(void *ctx, const char *msg)
+{
+	struct fixture *f = ctx;
+
+	if (f->n_log < 8)
+		snprintf(f->log[f->n_log], sizeof(f->log[0]), "%s", msg);
+	f->n_log++;
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char err[256];
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/edgelb-store-XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	if (store_open(f->dir, &f->st, err, sizeof(err)) != 0)
+		return -1;
+	store_set_log(f->st, capture_log, f);
+	*state = f;
+	return 0;
+}
+
+static int
+rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	store_close(f->st);
+	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+static void
+load_examples(struct el_model *m)
+{
+	char err[512];
+
+	el_model_init(m);
+	if (manifest_load_path(m, EXAMPLES, err, sizeof(err)) != 0)
+		fail_msg("examples: %s", err);
+}
+
+static void
+put_all(struct store *st, const struct el_model *m)
+{
+	for (unsigned i = 0; i < m->n_svcs; i++)
+		assert_int_equal(store_put(st, EL_KIND_SERVICE, m->svcs[i]), 0);
+	for (unsigned i = 0; i < m->n_eps; i++)
+		assert_int_equal(store_put(st, EL_KIND_ENDPOINTS, m->eps[i]), 0);
+	for (unsigned i = 0; i < m->n_slices; i++)
+		assert_int_equal(store_put(st, EL_KIND_SLICE, m->slices[i]), 0);
+}
+
+/* JSON of an object with the revision left out (it is renumbered at load). */
+static char *
+json_norev(enum el_kind k, const void *obj)
+{
+	char *j = model_json_object(k, obj), *rv, *end;
+
+	assert_non_null(j);
+	rv = strstr(j, ",\"resourceVersion\":\"");
+	assert_non_null(rv);
+	end = strchr(rv + strlen(",\"resourceVersion\":\""), '"');
+	memmove(rv, end + 1, strlen(end + 1) + 1);
+	return j;
+}
+
+static void
+assert_same_objects(const struct el_model *a, const struct el_model *b)
+{
+	assert_int_equal(a->n_svcs, b->n_svcs);
+	assert_int_equal(a->n_eps, b->n_eps);
+	assert_int_equal(a->n_slices, b->n_slices);
+	for (unsigned k = 0; k < EL_KIND_COUNT; k++) {
+		unsigned n = k == EL_KIND_SERVICE     ? a->n_svcs
+			     : k == EL_KIND_ENDPOINTS ? a->n_eps
+						      : a->n_slices;
+		for (unsigned i = 0; i < n; i++) {
+			const void *x = k == EL_KIND_SERVICE	 ? (const void *)a->svcs[i]
+					: k == EL_KIND_ENDPOINTS ? (const void *)a->eps[i]
+								 : (const void *)a->slices[i];
+			const void *y = k == EL_KIND_SERVICE	 ? (const void *)b->svcs[i]
+					: k == EL_KIND_ENDPOINTS ? (const void *)b->eps[i]
+								 : (const void *)b->slices[i];
+			char *jx = json_norev((enum el_kind)k, x),
+			     *jy = json_norev((enum el_kind)k, y);
+			assert_string_equal(jx, jy);
+			free(jx);
+			free(jy);
+		}
+	}
+}
+
+static void
+file_path(const struct fixture *f, const char *res, const char *name, char *out, size_t len)
+{
+	snprintf(out, len, "%s/%s/%s", f->dir, res, name);
+}
+
+static void
+write_file(const char *path, const char *text, size_t len)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	assert_int_equal(fwrite(text, 1, len, fp), len);
+	assert_int_equal(fclose(fp), 0);
+}
+
+static char *
+read_file(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "r");
+	char *buf = calloc(1, 1 << 20);
+
+	assert_non_null(fp);
+	*len = fread(buf, 1, (1 << 20) - 1, fp);
+	fclose(fp);
+	return buf;
+}
+
+/* ---- tests ---- */
+
+static void
+crc32_matches_the_standard_check_value(void **state)
+{
+	(void)state;
+	assert_int_equal(store_crc32("123456789", 9), 0xcbf43926UL);
+	assert_int_equal(store_crc32("", 0), 0);
+}
+
+static void
+open_creates_a_directory_per_kind(void **state)
+{
+	struct fixture *f = *state;
+	char path[256];
+	struct stat sb;
+
+	for (unsigned k = 0; k < EL_KIND_COUNT; k++) {
+		snprintf(path, sizeof(path), "%s/%s", f->dir, model_json_resource((enum el_kind)k));
+		assert_int_equal(stat(path, &sb), 0);
+		assert_true(S_ISDIR(sb.st_mode));
+	}
+}
+
+static void
+open_refuses_a_path_that_is_a_file(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = NULL;
+	char path[256], err[256];
+
+	file_path(f, "services", "plain", path, sizeof(path));
+	write_file(path, "x", 1);
+	assert_int_equal(store_open(path, &st, err, sizeof(err)), -ENOTDIR);
+	assert_null(st);
+	assert_non_null(strstr(err, path));
+}
+
+static void
+objects_read_back_equal(void **state)
+{
+	struct fixture *f = *state;
+	struct el_model m, back;
+	unsigned loaded = 99, skipped = 99;
+
+	load_examples(&m);
+	put_all(f->st, &m);
+	el_model_init(&back);
+	assert_int_equal(store_load(f->st, &back, &loaded, &skipped), 0);
+	assert_int_equal(loaded, m.n_svcs + m.n_eps + m.n_slices);
+	assert_int_equal(skipped, 0);
+	assert_int_equal(f->n_log, 0);
+	assert_same_objects(&m, &back);
+	el_model_free(&m);
+	el_model_free(&back);
+}
+
+static void
+allocations_are_kept(void **state)
+{
+	struct fixture *f = *state;
+	struct el_model m, back;
+	struct el_service *s;
+
+	load_examples(&m);
+	s = model_find_service(&m, "default", "web-lb");
+	assert_non_null(s);
+	s->ports[0].node_port = 31234;
+	s->ports[0].node_port_auto = true;
+	s->lb_ingress = calloc(1, sizeof(*s->lb_ingress));
+	assert_int_equal(el_ip_parse("198.18.0.101", &s->lb_ingress[0]), 0);
+	s->n_lb_ingress = 1;
+	assert_int_equal(store_put(f->st, EL_KIND_SERVICE, s), 0);
+
+	el_model_init(&back);
+	assert_int_equal(store_load(f->st, &back, NULL, NULL), 0);
+	s = model_find_service(&back, "default", "web-lb");
+	assert_non_null(s);
+	assert_int_equal(s->ports[0].node_port, 31234);
+	assert_int_equal(s->n_lb_ingress, 1);
+	char buf[EL_IP_STRLEN];
+	assert_string_equal(el_ip_fmt(&s->lb_ingress[0], buf, sizeof(buf)), "198.18.0.101");
+	el_model_free(&m);
+	el_model_free(&back);
+}
+
+static void
+a_put_replaces_the_previous_version(void **state)
+{
+	struct fixture *f = *state;
+	struct el_model m, back;
+	struct el_service *s;
+
+	load_examples(&m);
+	s = model_find_service(&m, "default", "frontend");
+	assert_int_equal(store_put(f->st, EL_KIND_SERVICE, s), 0);
+	s->ports[0].port = 8088;
+	assert_int_equal(store_put(f->st, EL_KIND_SERVICE, s), 0);
+
+	el_model_init(&back);
+	assert_int_equal(store_load(f->st, &back, NULL, NULL), 0);
+	assert_int_equal(back.n_svcs, 1);
+	assert_int_equal(back.svcs[0]->ports[0].port, 8088);
+	el_model_free(&m);
+	el_model_free(&back);
+}
+
+static void
+a_delete_removes_the_object(void **state)
+{
+	struct fixture *f = *state;
+	struct el_model m, back;
+	unsigned loaded;
+
+	load_examples(&m);
+	put_all(f->st, &m);
+	assert_int_equal(store_delete(f->st, EL_KIND_SLICE, "default", "frontend-7x2kq"), 0);
+	assert_int_equal(store_delete(f->st, EL_KIND_SERVICE, "default", "frontend"), 0);
+	el_model_init(&back);
+	assert_int_equal(store_load(f->st, &back, &loaded, NULL), 0);
+	assert_int_equal(loaded, m.n_svcs + m.n_eps + m.n_slices - 2);
+	assert_null(model_find_service(&back, "default", "frontend"));
+	assert_null(model_find_slice(&back, "default", "frontend-7x2kq"));
+	assert_non_null(model_find_service(&back, "default", "web-lb"));
+	el_model_free(&m);
+	el_model_free(&back);
+}
+
+static void
+deleting_an_absent_object_succeeds(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(store_delete(f->st, EL_KIND_ENDPOINTS, "default", "nothing"), 0);
+}
+
+/* Store every example, damage one file with @p damage, load: the damaged
+ * file alone is skipped and reported with its path and @p why. */
+static void
+damaged_file_is_skipped(struct fixture *f, void (*damage)(const char *path), const char *why)
+{
+	struct el_model m, back;
+	unsigned loaded, skipped;
+	char path[256];
+
+	load_examples(&m);
+	put_all(f->st, &m);
+	file_path(f, "services", "default_web-lb.yaml", path, sizeof(path));
+	damage(path);
+	el_model_init(&back);
+	assert_int_equal(store_load(f->st, &back, &loaded, &skipped), 0);
+	assert_int_equal(skipped, 1);
+	assert_int_equal(loaded, m.n_svcs + m.n_eps + m.n_slices - 1);
+	assert_null(model_find_service(&back, "default", "web-lb"));
+	assert_non_null(model_find_service(&back, "default", "web-lb-fixed"));
+	assert_int_equal(f->n_log, 1);
+	if (strstr(f->log[0], path) == NULL || strstr(f->log[0], why) == NULL)
+		fail_msg("report \"%s\" does not name %s and \"%s\"", f->log[0], path, why);
+	el_model_free(&m);
+	el_model_free(&back);
+}
+
+static void
+truncate_half(const char *path)
+{
+	struct stat sb;
+
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(truncate(path, sb.st_size / 2), 0);
+}
+
+static void
+flip_a_byte(const char *path)
+{
+	size_t len;
+	char *buf = read_file(path, &len);
+	char *p = strstr(buf, "\"https\"");
+
+	assert_non_null(p);
+	p[1] = 'H';
+	write_file(path, buf, len);
+	free(buf);
+}
+
+static void
+drop_footer(const char *path)
+{
+	size_t len;
+	char *buf = read_file(path, &len);
+	char *foot = strstr(buf, "\n# edgelb-store");
+
+	assert_non_null(foot);
+	write_file(path, buf, (size_t)(foot - buf) + 1);
+	free(buf);
+}
+
+/* A valid footer over text that is no object. */
+static void
+replace_with_garbage(const char *path)
+{
+	const char *body = "{\"apiVersion\": \"v1\", \"kind\": [unclosed\n";
+	char text[256];
+
+	snprintf(text, sizeof(text), "%s# edgelb-store v1 rev=3 length=%zu crc32=%08lx\n", body,
+		 strlen(body), store_crc32(body, strlen(body)));
+	write_file(path, text, strlen(text));
+}
+
+static void
+truncated_file_is_skipped_and_reported(void **state)
+{
+	damaged_file_is_skipped(*state, truncate_half, "truncated");
+}
+
+static void
+flipped_byte_is_skipped_and_reported(void **state)
+{
+	damaged_file_is_skipped(*state, flip_a_byte, "checksum");
+}
+
+static void
+file_without_footer_is_skipped_and_reported(void **state)
+{
+	damaged_file_is_skipped(*state, drop_footer, "no footer");
+}
+
+static void
+unparsable_file_is_skipped_and_reported(void **state)
+{
+	damaged_file_is_skipped(*state, replace_with_garbage, "does not parse");
+}
+
+static void
+file_holding_another_object_is_skipped(void **state)
+{
+	struct fixture *f = *state;
+	char from[256], to[256];
+	struct el_model m, back;
+	unsigned skipped;
+
+	load_examples(&m);
+	put_all(f->st, &m);
+	file_path(f, "services", "default_web-lb.yaml", from, sizeof(from));
+	file_path(f, "services", "default_other.yaml", to, sizeof(to));
+	size_t len;
+	char *buf = read_file(from, &len);
+	write_file(to, buf, len);
+	free(buf);
+	el_model_init(&back);
+	assert_int_equal(store_load(f->st, &back, NULL, &skipped), 0);
+	assert_int_equal(skipped, 1);
+	assert_non_null(strstr(f->log[0], to));
+	assert_non_null(model_find_service(&back, "default", "web-lb"));
+	el_model_free(&m);
+	el_model_free(&back);
+}
+
+static void
+temp_files_are_ignored_silently(void **state)
+{
+	struct fixture *f = *state;
+	struct el_model m, back;
+	unsigned loaded, skipped;
+	char path[256];
+
+	load_examples(&m);
+	put_all(f->st, &m);
+	/* what a crash between write and rename leaves behind */
+	file_path(f, "services", "default_web-lb.yaml.tmp", path, sizeof(path));
+	write_file(path, "{\"apiVersion\": \"v1\", \"ki", 24);
+	file_path(f, "endpointslices", "default_new.yaml.tmp", path, sizeof(path));
+	write_file(path, "", 0);
+	el_model_init(&back);
+	assert_int_equal(store_load(f->st, &back, &loaded, &skipped), 0);
+	assert_int_equal(skipped, 0);
+	assert_int_equal(f->n_log, 0);
+	assert_int_equal(loaded, m.n_svcs + m.n_eps + m.n_slices);
+	assert_same_objects(&m, &back);
+	el_model_free(&m);
+	el_model_free(&back);
+}
+
+static void
+files_are_loaded_in_revision_order(void **state)
+{
+	struct fixture *f = *state;
+	struct el_model m, back;
+	struct el_service *first, *second;
+
+	load_examples(&m);
+	/* "web-lb" (later by name) is older than "api-service" */
+	first = model_find_service(&m, "default", "web-lb");
+	second = model_find_service(&m, "default", "api-service");
+	first->rev = 40;
+	second->rev = 41;
+	assert_int_equal(store_put(f->st, EL_KIND_SERVICE, second), 0);
+	assert_int_equal(store_put(f->st, EL_KIND_SERVICE, first), 0);
+	el_model_init(&back);
+	assert_int_equal(store_load(f->st, &back, NULL, NULL), 0);
+	first = model_find_service(&back, "default", "web-lb");
+	second = model_find_service(&back, "default", "api-service");
+	assert_true(first->rev < second->rev);
+	/* new revisions stay above the stored ones */
+	assert_true(back.rev > 41);
+	el_model_free(&m);
+	el_model_free(&back);
+}
+
+static void
+stored_file_is_a_manifest(void **state)
+{
+	struct fixture *f = *state;
+	struct el_model m, back;
+	char path[256], err[512];
+
+	load_examples(&m);
+	put_all(f->st, &m);
+	file_path(f, "endpointslices", "", path, sizeof(path));
+	el_model_init(&back);
+	if (manifest_load_path(&back, path, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(back.n_slices, m.n_slices);
+	el_model_free(&m);
+	el_model_free(&back);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(crc32_matches_the_standard_check_value),
+	    cmocka_unit_test_setup_teardown(open_creates_a_directory_per_kind, setup, teardown),
+	    cmocka_unit_test_setup_teardown(open_refuses_a_path_that_is_a_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(objects_read_back_equal, setup, teardown),
+	    cmocka_unit_test_setup_teardown(allocations_are_kept, setup, teardown),
+	    cmocka_unit_test_setup_teardown(a_put_replaces_the_previous_version, setup, teardown),
+	    cmocka_unit_test_setup_teardown(a_delete_removes_the_object, setup, teardown),
+	    cmocka_unit_test_setup_teardown(deleting_an_absent_object_succeeds, setup, teardown),
+	    cmocka_unit_test_setup_teardown(truncated_file_is_skipped_and_reported, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(flipped_byte_is_skipped_and_reported, setup, teardown),
+	    cmocka_unit_test_setup_teardown(file_without_footer_is_skipped_and_reported, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(unparsable_file_is_skipped_and_reported, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(file_holding_another_object_is_skipped, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(temp_files_are_ignored_silently, setup, teardown),
+	    cmocka_unit_test_setup_teardown(files_are_loaded_in_revision_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(stored_file_is_a_manifest, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
