@@ -18,6 +18,7 @@
 #ifndef EDGELB_WORKER_H
 #define EDGELB_WORKER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <rte_mbuf.h>
@@ -130,7 +131,29 @@ void worker_destroy(struct el_worker *w);
 /**
  * Process a burst received on interface @p iface. Consumes every mbuf: each
  * is transmitted through conf.tx, queued (neighbour resolution, hand-off),
- * or freed and counted as a drop.
+ * or freed and counted as a drop. TX buffers are flushed before returning.
+ *
+ * What leaves (IPv4; the Ethernet header is always rewritten by the
+ * neighbour code, bytes after the IPv4 total length are trimmed):
+ * - to a frontend, flow hit or new flow: src = SNAT address (one of the
+ *   IPv4 ones, picked by worker_flow_hash4() multiply-shift), sport = SNAT
+ *   port, dst = backend, dport = backend port, TTL - 1, IPv4 and TCP/UDP
+ *   checksums updated incrementally (UDP 0 stays 0). Everything else (ID,
+ *   TOS, DF, options, payload) unchanged. Out of the interface of
+ *   snapshot_route_lookup(backend).
+ * - replies (to a SNAT address, matching a flow): src = frontend:port,
+ *   dst = client:cport, TTL - 1, checksums as above.
+ * - ICMP echo request to an owned address: echo reply, addresses swapped,
+ *   type 0, ICMP checksum updated; TTL and the rest unchanged.
+ * - new flow to a service without endpoints: TCP SYN -> RST|ACK, UDP ->
+ *   ICMP port unreachable, from the frontend; exact bytes in
+ *   dataplane/icmp.h. Counted in rejects_sent, not as a drop.
+ * - ICMP errors (types 3, 11) quoting a tracked flow: translated to the
+ *   other side (outer and quoted headers), TTL - 1.
+ * Partition mode (more than one worker, no RSS on the receiving interface):
+ * a packet to a SNAT address whose port (or an ICMP error quoting one)
+ * belongs to another worker's slice goes to that worker's hand-off ring
+ * and is processed in its housekeeping.
  *
  * @param snap    the snapshot read at the start of this loop iteration
  * @param now_ms  monotonic milliseconds (timeouts, affinity)
@@ -161,6 +184,28 @@ void worker_stats_read(const struct el_worker *w, struct el_worker_stats *out);
 /** Flows created / active for a service port id (for per-service metrics). */
 void worker_svc_stats(const struct el_worker *w, uint32_t svc_id, uint64_t *created,
 		      uint64_t *active);
+
+/** Seed of worker_flow_hash4(); fixed so every edgelb host picks the same
+ *  backend for a flow. */
+#define EL_FLOW_HASH_SEED 0x6564676cu
+
+/**
+ * The flow hash Maglev uses to pick a backend: CRC32-C (rte_hash_crc) with
+ * seed EL_FLOW_HASH_SEED over 16 bytes laid out as client address (4),
+ * frontend address (4), client port (2), frontend port (2), protocol (1),
+ * three zero bytes; addresses and ports in network order, as in the packet.
+ * The backend is svc->backends[maglev_lookup(svc->maglev, svc->maglev_size,
+ * hash)]. Any thread.
+ */
+uint32_t worker_flow_hash4(uint32_t client, uint16_t cport, uint32_t frontend, uint16_t fport,
+			   uint8_t proto);
+
+/** Memory of the connection table per flow of capacity (hash buckets, keys
+ *  of both directions, free-slot ring, flow entry), measured at creation. */
+size_t worker_bytes_per_flow(const struct el_worker *w);
+
+/** Packets waiting for a next hop to resolve. Worker lcore, or tests. */
+unsigned worker_neigh_pending(const struct el_worker *w);
 
 /** One live flow as reported by /api/v1/conns and `make demo`. */
 struct el_conn_info {

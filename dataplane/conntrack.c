@@ -1,0 +1,368 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Per-worker connection and affinity tables: rte_hash (cuckoo hashing, one
+ * writer) from packet 5-tuples to indices of preallocated entry arrays.
+ * Every flow is keyed twice (client and reply direction); expiry is an
+ * incremental sweep, never a timer. See conntrack.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_hash_crc.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_memory.h>
+
+#include "conntrack.h"
+
+/* Fixed, so a table hashes the same way on every run (easier to debug). */
+#define CT_HASH_SEED 0x2b7e1516u
+
+struct aff_key4 {
+	uint32_t client;
+	uint32_t svc_id;
+};
+
+static uint32_t ct_name_seq;
+
+static size_t
+heap_allocated(void)
+{
+	size_t total = 0;
+	for (unsigned i = 0; i < rte_socket_count(); i++) {
+		struct rte_malloc_socket_stats st;
+		if (rte_malloc_get_socket_stats(rte_socket_id_by_idx(i), &st) == 0)
+			total += st.heap_allocsz_bytes;
+	}
+	return total;
+}
+
+static struct rte_hash *
+hash_new(const char *what, uint32_t entries, uint32_t key_len, int socket_id)
+{
+	char name[RTE_HASH_NAMESIZE];
+	uint32_t seq = __atomic_fetch_add(&ct_name_seq, 1, __ATOMIC_RELAXED);
+	struct rte_hash_parameters p = {
+	    .name = name,
+	    .entries = entries,
+	    .key_len = key_len,
+	    .hash_func = rte_hash_crc,
+	    .hash_func_init_val = CT_HASH_SEED,
+	    .socket_id = socket_id,
+	    .extra_flag = 0, /* one writer, no concurrent readers */
+	};
+	snprintf(name, sizeof(name), "el_%s_%u", what, seq);
+	return rte_hash_create(&p);
+}
+
+void
+conntrack_destroy(struct conntrack *ct)
+{
+	if (ct == NULL)
+		return;
+	rte_hash_free(ct->h4);
+	rte_hash_free(ct->aff_h4);
+	rte_free(ct->flows4);
+	rte_free(ct->aff4);
+	rte_free(ct);
+}
+
+struct conntrack *
+conntrack_create(uint32_t max_flows, uint32_t max_affinity, int socket_id)
+{
+	if (max_flows == 0 || max_flows > (1u << 29)) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	struct conntrack *ct =
+	    rte_zmalloc_socket("el_ct", sizeof(*ct), RTE_CACHE_LINE_SIZE, socket_id);
+	if (ct == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+
+	size_t before = heap_allocated();
+	uint32_t keys = 2 * max_flows;
+	if (keys < 64)
+		keys = 64; /* rte_hash wants at least a few buckets */
+	ct->h4 = hash_new("ct4", keys, sizeof(struct ct_key4), socket_id);
+	ct->flows4 = rte_malloc_socket("el_ct_flows4", (size_t)max_flows * sizeof(struct ct_flow4),
+				       RTE_CACHE_LINE_SIZE, socket_id);
+	ct->bytes = heap_allocated() - before;
+	if (ct->h4 == NULL || ct->flows4 == NULL)
+		goto nomem;
+
+	ct->cap = max_flows;
+	for (uint32_t i = 0; i < max_flows; i++) {
+		ct->flows4[i].flags = 0;
+		ct->flows4[i].next_free = i + 1 < max_flows ? i + 1 : CT_NONE;
+	}
+	ct->free_head = 0;
+
+	ct->aff_free_head = CT_NONE;
+	if (max_affinity > 0) {
+		uint32_t n = max_affinity < 64 ? 64 : max_affinity;
+		ct->aff_h4 = hash_new("aff4", n, sizeof(struct aff_key4), socket_id);
+		ct->aff4 =
+		    rte_zmalloc_socket("el_aff4", (size_t)max_affinity * sizeof(struct ct_aff4),
+				       RTE_CACHE_LINE_SIZE, socket_id);
+		if (ct->aff_h4 == NULL || ct->aff4 == NULL)
+			goto nomem;
+		ct->aff_cap = max_affinity;
+		for (uint32_t i = 0; i < max_affinity; i++)
+			ct->aff4[i].next_free = i + 1 < max_affinity ? i + 1 : CT_NONE;
+		ct->aff_free_head = 0;
+	}
+	return ct;
+
+nomem:
+	conntrack_destroy(ct);
+	rte_errno = ENOMEM;
+	return NULL;
+}
+
+void
+conntrack_lookup4_bulk(const struct conntrack *ct, const struct ct_key4 **keys, unsigned n,
+		       uint64_t *hit, uint32_t *val)
+{
+	void *data[RTE_HASH_LOOKUP_BULK_MAX];
+
+	*hit = 0;
+	if (n == 0)
+		return;
+	rte_hash_lookup_bulk_data(ct->h4, (const void **)keys, n, hit, data);
+	for (unsigned i = 0; i < n; i++)
+		val[i] = (uint32_t)(uintptr_t)data[i];
+}
+
+int
+conntrack_lookup4(const struct conntrack *ct, const struct ct_key4 *key, uint32_t *val)
+{
+	void *data;
+	if (rte_hash_lookup_data(ct->h4, key, &data) < 0)
+		return -ENOENT;
+	*val = (uint32_t)(uintptr_t)data;
+	return 0;
+}
+
+bool
+conntrack_reply_in_use4(const struct conntrack *ct, uint32_t backend, uint32_t snat, uint16_t bport,
+			uint16_t lport, uint8_t proto)
+{
+	struct ct_key4 k = {
+	    .src = backend, .dst = snat, .sport = bport, .dport = lport, .proto = proto};
+	return rte_hash_lookup(ct->h4, &k) >= 0;
+}
+
+int
+conntrack_add4(struct conntrack *ct, const struct ct_flow4 *f, unsigned flags, uint32_t *idx)
+{
+	struct ct_key4 ck, rk;
+
+	if (ct->free_head == CT_NONE)
+		return -ENOSPC;
+	conntrack_client_key4(f, &ck);
+	conntrack_reply_key4(f, &rk);
+	if (memcmp(&ck, &rk, sizeof(ck)) == 0)
+		return -EEXIST;
+
+	hash_sig_t sc = rte_hash_hash(ct->h4, &ck), sr = rte_hash_hash(ct->h4, &rk);
+	/* rte_hash_add replaces the data of an existing key: never let it */
+	if (!(flags & CT_ADD_KEYS_CHECKED) && (rte_hash_lookup_with_hash(ct->h4, &ck, sc) >= 0 ||
+					       rte_hash_lookup_with_hash(ct->h4, &rk, sr) >= 0))
+		return -EEXIST;
+
+	uint32_t i = ct->free_head;
+	if (rte_hash_add_key_with_hash_data(ct->h4, &ck, sc,
+					    (void *)(uintptr_t)(i << 1 | CT_DIR_CLIENT)) < 0)
+		return -ENOSPC;
+	if (rte_hash_add_key_with_hash_data(ct->h4, &rk, sr,
+					    (void *)(uintptr_t)(i << 1 | CT_DIR_REPLY)) < 0) {
+		rte_hash_del_key_with_hash(ct->h4, &ck, sc);
+		return -ENOSPC;
+	}
+
+	struct ct_flow4 *e = &ct->flows4[i];
+	ct->free_head = e->next_free;
+	*e = *f;
+	e->flags = CT_F_USED;
+	ct->used++;
+	*idx = i;
+	return 0;
+}
+
+void
+conntrack_del4(struct conntrack *ct, uint32_t idx)
+{
+	struct ct_flow4 *e = &ct->flows4[idx];
+	struct ct_key4 k;
+
+	if (!(e->flags & CT_F_USED))
+		return;
+	conntrack_client_key4(e, &k);
+	rte_hash_del_key(ct->h4, &k);
+	conntrack_reply_key4(e, &k);
+	rte_hash_del_key(ct->h4, &k);
+	e->flags = 0;
+	e->next_free = ct->free_head;
+	ct->free_head = idx;
+	ct->used--;
+}
+
+uint32_t
+conntrack_count(const struct conntrack *ct)
+{
+	return ct->used;
+}
+
+uint32_t
+conntrack_capacity(const struct conntrack *ct)
+{
+	return ct->cap;
+}
+
+unsigned
+conntrack_sweep4(struct conntrack *ct, unsigned budget, const uint32_t *timeout_ms, uint32_t now32,
+		 conntrack_pick_fn extra, conntrack_gone_fn gone, void *ctx)
+{
+	unsigned freed = 0;
+	uint32_t pos = ct->sweep_pos;
+
+	for (unsigned i = 0; i < budget; i++) {
+		struct ct_flow4 *e = &ct->flows4[pos];
+		if (e->flags & CT_F_USED) {
+			uint8_t st = e->tcp.state < EL_CT_NSTATES ? e->tcp.state : EL_CT_NONE;
+			bool idle = now32 - e->last_ms >= timeout_ms[st];
+			if (idle || (extra != NULL && extra(ctx, e))) {
+				gone(ctx, e, idle);
+				conntrack_del4(ct, pos);
+				freed++;
+			}
+		}
+		pos = pos + 1 == ct->cap ? 0 : pos + 1;
+	}
+	ct->sweep_pos = pos;
+	ct->swept += budget;
+	return freed;
+}
+
+uint64_t
+conntrack_swept(const struct conntrack *ct)
+{
+	return ct->swept;
+}
+
+size_t
+conntrack_bytes_per_flow(const struct conntrack *ct)
+{
+	return ct->cap ? ct->bytes / ct->cap : 0;
+}
+
+/* ---- affinity ---- */
+
+static inline bool
+aff_expired(const struct ct_aff4 *e, uint64_t now_ms)
+{
+	return (uint32_t)now_ms - e->last_ms >= e->timeout_ms;
+}
+
+static void
+aff_free(struct conntrack *ct, uint32_t i)
+{
+	struct ct_aff4 *e = &ct->aff4[i];
+	struct aff_key4 k = {.client = e->client, .svc_id = e->svc_id};
+	rte_hash_del_key(ct->aff_h4, &k);
+	e->used = 0;
+	e->next_free = ct->aff_free_head;
+	ct->aff_free_head = i;
+	ct->aff_used--;
+}
+
+int
+conntrack_aff_lookup4(struct conntrack *ct, uint32_t client, uint32_t svc_id, uint64_t now_ms,
+		      uint32_t *backend_id)
+{
+	struct aff_key4 k = {.client = client, .svc_id = svc_id};
+	void *data;
+
+	if (ct->aff_h4 == NULL || rte_hash_lookup_data(ct->aff_h4, &k, &data) < 0)
+		return -ENOENT;
+	uint32_t i = (uint32_t)(uintptr_t)data;
+	if (aff_expired(&ct->aff4[i], now_ms)) {
+		aff_free(ct, i);
+		return -ENOENT;
+	}
+	*backend_id = ct->aff4[i].backend_id;
+	return 0;
+}
+
+int
+conntrack_aff_update4(struct conntrack *ct, uint32_t client, uint32_t svc_id, uint32_t backend_id,
+		      uint32_t timeout_ms, uint64_t now_ms)
+{
+	struct aff_key4 k = {.client = client, .svc_id = svc_id};
+	void *data;
+	uint32_t i;
+
+	if (ct->aff_h4 == NULL)
+		return -ENOSPC;
+	if (rte_hash_lookup_data(ct->aff_h4, &k, &data) >= 0) {
+		i = (uint32_t)(uintptr_t)data;
+	} else {
+		i = ct->aff_free_head;
+		if (i == CT_NONE)
+			return -ENOSPC;
+		if (rte_hash_add_key_data(ct->aff_h4, &k, (void *)(uintptr_t)i) < 0)
+			return -ENOSPC;
+		ct->aff_free_head = ct->aff4[i].next_free;
+		ct->aff_used++;
+	}
+	struct ct_aff4 *e = &ct->aff4[i];
+	e->client = client;
+	e->svc_id = svc_id;
+	e->backend_id = backend_id;
+	e->last_ms = (uint32_t)now_ms;
+	e->timeout_ms = timeout_ms;
+	e->next_free = CT_NONE;
+	e->used = 1;
+	return 0;
+}
+
+void
+conntrack_aff_del4(struct conntrack *ct, uint32_t client, uint32_t svc_id)
+{
+	struct aff_key4 k = {.client = client, .svc_id = svc_id};
+	void *data;
+
+	if (ct->aff_h4 != NULL && rte_hash_lookup_data(ct->aff_h4, &k, &data) >= 0)
+		aff_free(ct, (uint32_t)(uintptr_t)data);
+}
+
+unsigned
+conntrack_aff_sweep4(struct conntrack *ct, unsigned budget, uint64_t now_ms)
+{
+	unsigned freed = 0;
+
+	if (ct->aff_cap == 0 || ct->aff_used == 0)
+		return 0;
+	uint32_t pos = ct->aff_sweep_pos;
+	for (unsigned i = 0; i < budget; i++) {
+		struct ct_aff4 *e = &ct->aff4[pos];
+		if (e->used && aff_expired(e, now_ms)) {
+			aff_free(ct, pos);
+			freed++;
+		}
+		pos = pos + 1 == ct->aff_cap ? 0 : pos + 1;
+	}
+	ct->aff_sweep_pos = pos;
+	return freed;
+}
+
+uint32_t
+conntrack_aff_count(const struct conntrack *ct)
+{
+	return ct->aff_used;
+}

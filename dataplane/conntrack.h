@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * Per-worker connection table and ClientIP affinity table.
+ *
+ * One rte_hash (single writer, no reader/writer concurrency flag: a table
+ * belongs to one worker) maps the 5-tuple of a packet, exactly as it arrives,
+ * to a flow: every flow is in it twice, under its client key (client ->
+ * frontend) and under its reply key (backend -> snat address), and the
+ * stored value says which direction matched. So one bulk lookup over a burst
+ * serves both directions before the worker even knows which side a packet
+ * comes from.
+ *
+ * Flows live in a preallocated array with a free list; an entry holds the
+ * addresses by value and the stable service and backend ids, never a
+ * pointer into a snapshot. There are no per-flow timers: conntrack_sweep4()
+ * visits a bounded slice of the array per call and lets the caller decide
+ * which flows go.
+ *
+ * IPv6 will get a table of the same shape next to this one (ct_key6 with
+ * 16-byte addresses, its own hash and flow array): every name carrying the
+ * family ("4") has a v6 twin to come, and nothing here mixes families.
+ *
+ * Thread safety: a table belongs to one worker lcore; every function runs
+ * there, except conntrack_create/conntrack_destroy (control, before start /
+ * after stop) and reads of the flow array for listings (best effort).
+ */
+#ifndef EDGELB_CONNTRACK_H
+#define EDGELB_CONNTRACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "edgelb/tcp_state.h"
+
+struct rte_hash;
+
+/** Direction a key matched: the value stored in the hash is idx << 1 | dir. */
+#define CT_DIR_CLIENT 0
+#define CT_DIR_REPLY  1
+
+#define CT_NONE UINT32_MAX
+
+/** An IPv4 5-tuple as it sits in a packet (network order). Padding must be
+ *  zero: the whole 16 bytes are hashed. */
+struct ct_key4 {
+	uint32_t src;
+	uint32_t dst;
+	uint16_t sport;
+	uint16_t dport;
+	uint8_t proto;
+	uint8_t pad[3];
+};
+
+/** Flow flags. */
+#define CT_F_USED 0x1
+
+/** An IPv4 FullNAT flow: client:cport -> frontend:fport becomes
+ *  snat:sport -> backend:bport. Addresses and ports in network order. */
+struct ct_flow4 {
+	uint32_t client;
+	uint32_t frontend;
+	uint32_t snat;
+	uint32_t backend;
+	uint16_t cport;
+	uint16_t fport;
+	uint16_t sport;
+	uint16_t bport;
+	uint32_t svc_id;
+	uint32_t backend_id;
+	uint32_t last_ms; /**< last packet, monotonic ms truncated to 32 bits */
+	union {
+		uint32_t created_s; /**< creation, monotonic seconds (used) */
+		uint32_t next_free; /**< free-list link (unused) */
+	};
+	uint8_t proto;
+	uint8_t flags;		    /**< CT_F_* */
+	struct tcp_state_track tcp; /**< state (UDP: EL_CT_UDP) and FIN side */
+};
+
+/** A ClientIP affinity entry. */
+struct ct_aff4 {
+	uint32_t client;
+	uint32_t svc_id;
+	uint32_t backend_id;
+	uint32_t last_ms;
+	uint32_t timeout_ms;
+	uint32_t next_free; /**< free-list link while unused */
+	uint8_t used;
+	uint8_t pad[3];
+};
+
+/** The tables of one worker. Fields are private to conntrack.c; they are
+ *  visible so the per-packet accessors below can be inline. */
+struct conntrack {
+	struct rte_hash *h4;
+	struct ct_flow4 *flows4;
+	uint32_t cap;
+	uint32_t used;
+	uint32_t free_head;
+	uint32_t sweep_pos;
+	uint64_t swept;
+	size_t bytes;
+
+	struct rte_hash *aff_h4;
+	struct ct_aff4 *aff4;
+	uint32_t aff_cap;
+	uint32_t aff_used;
+	uint32_t aff_free_head;
+	uint32_t aff_sweep_pos;
+};
+
+/**
+ * Create the tables of one worker.
+ * @param max_flows     flow capacity (the hash holds twice as many keys)
+ * @param max_affinity  affinity entries (0: no affinity table)
+ * @param socket_id     NUMA socket, or SOCKET_ID_ANY
+ * @return the table, or NULL with rte_errno set (EINVAL, ENOMEM)
+ */
+struct conntrack *conntrack_create(uint32_t max_flows, uint32_t max_affinity, int socket_id);
+
+/** Free everything. NULL is fine. */
+void conntrack_destroy(struct conntrack *ct);
+
+/**
+ * Look up to 64 keys at once.
+ * @param hit   bit i set when keys[i] matched
+ * @param val   val[i] = flow index << 1 | CT_DIR_* for each hit
+ */
+void conntrack_lookup4_bulk(const struct conntrack *ct, const struct ct_key4 **keys, unsigned n,
+			    uint64_t *hit, uint32_t *val);
+
+/** Look up one key. @return 0 and *val, or -ENOENT. */
+int conntrack_lookup4(const struct conntrack *ct, const struct ct_key4 *key, uint32_t *val);
+
+/** conntrack_add4() flag: the caller has just looked both keys up and knows
+ *  they are absent, so the table does not look again. */
+#define CT_ADD_KEYS_CHECKED 0x1
+
+/**
+ * Insert a flow under its client and reply keys (both built from @p f).
+ * @param f      the flow; flags are set here
+ * @param flags  CT_ADD_* bits
+ * @param idx    receives the flow index
+ * @return 0; -ENOSPC when the array or the hash is full; -EEXIST when one
+ *         of the keys is already there or both keys are equal (nothing is
+ *         changed; with CT_ADD_KEYS_CHECKED only the second case is seen)
+ */
+int conntrack_add4(struct conntrack *ct, const struct ct_flow4 *f, unsigned flags, uint32_t *idx);
+
+/** Remove flow @p idx (both keys) and return it to the free list. */
+void conntrack_del4(struct conntrack *ct, uint32_t idx);
+
+/** The flow at @p idx (used or not). */
+static inline struct ct_flow4 *
+conntrack_flow4(const struct conntrack *ct, uint32_t idx)
+{
+	return &ct->flows4[idx];
+}
+
+/** True when the reply key (backend:bport -> snat:lport, proto) is taken,
+ *  by any flow in either direction. Ports and addresses network order. */
+bool conntrack_reply_in_use4(const struct conntrack *ct, uint32_t backend, uint32_t snat,
+			     uint16_t bport, uint16_t lport, uint8_t proto);
+
+/** Live flows. */
+uint32_t conntrack_count(const struct conntrack *ct);
+
+/** Flow capacity. */
+uint32_t conntrack_capacity(const struct conntrack *ct);
+
+/** Called for every flow a sweep frees, before it is freed: @p idle is true
+ *  when it timed out, false when @p extra chose it. */
+typedef void (*conntrack_gone_fn)(void *ctx, const struct ct_flow4 *f, bool idle);
+
+/** Extra reason to free a flow during a sweep (e.g. a flushed backend). */
+typedef bool (*conntrack_pick_fn)(void *ctx, const struct ct_flow4 *f);
+
+/**
+ * Visit the next @p budget slots of the flow array (wrapping) and free the
+ * used flows that are idle for at least timeout_ms[their state]
+ * (now32 - last_ms, modulo 2^32), or that @p extra picks.
+ * @param timeout_ms  EL_CT_NSTATES idle timeouts in ms
+ * @param extra       NULL, or called for every used flow that is not idle
+ * @param gone        called for every flow freed (counters); not NULL
+ * @return the number of flows freed
+ */
+unsigned conntrack_sweep4(struct conntrack *ct, unsigned budget, const uint32_t *timeout_ms,
+			  uint32_t now32, conntrack_pick_fn extra, conntrack_gone_fn gone,
+			  void *ctx);
+
+/** Slots visited by all sweeps so far (to know when a full pass is done). */
+uint64_t conntrack_swept(const struct conntrack *ct);
+
+/**
+ * Bytes of memory per tracked flow: everything the table allocated (hash
+ * buckets, key store, free-slot ring, flow array), measured from the heap
+ * statistics at creation, divided by the capacity. The affinity table is
+ * not included.
+ */
+size_t conntrack_bytes_per_flow(const struct conntrack *ct);
+
+/**
+ * Affinity entry of (client, service) that is still valid at @p now_ms.
+ * @return 0 and the backend id, or -ENOENT (none, or expired)
+ */
+int conntrack_aff_lookup4(struct conntrack *ct, uint32_t client, uint32_t svc_id, uint64_t now_ms,
+			  uint32_t *backend_id);
+
+/**
+ * Record or refresh (client, service) -> backend, valid for @p timeout_ms.
+ * @return 0, or -ENOSPC (table full: the flow is created anyway)
+ */
+int conntrack_aff_update4(struct conntrack *ct, uint32_t client, uint32_t svc_id,
+			  uint32_t backend_id, uint32_t timeout_ms, uint64_t now_ms);
+
+/** Forget the entry of (client, service). */
+void conntrack_aff_del4(struct conntrack *ct, uint32_t client, uint32_t svc_id);
+
+/** Expire affinity entries in the next @p budget slots. @return deleted. */
+unsigned conntrack_aff_sweep4(struct conntrack *ct, unsigned budget, uint64_t now_ms);
+
+/** Live affinity entries. */
+uint32_t conntrack_aff_count(const struct conntrack *ct);
+
+/** Client key of a flow (client:cport -> frontend:fport). */
+static inline void
+conntrack_client_key4(const struct ct_flow4 *f, struct ct_key4 *k)
+{
+	k->src = f->client;
+	k->dst = f->frontend;
+	k->sport = f->cport;
+	k->dport = f->fport;
+	k->proto = f->proto;
+	k->pad[0] = k->pad[1] = k->pad[2] = 0;
+}
+
+/** Reply key of a flow (backend:bport -> snat:sport). */
+static inline void
+conntrack_reply_key4(const struct ct_flow4 *f, struct ct_key4 *k)
+{
+	k->src = f->backend;
+	k->dst = f->snat;
+	k->sport = f->bport;
+	k->dport = f->sport;
+	k->proto = f->proto;
+	k->pad[0] = k->pad[1] = k->pad[2] = 0;
+}
+
+#endif

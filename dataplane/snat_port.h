@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * SNAT source-port choice, so that the reply of a FullNAT flow (backend ->
+ * snat_addr:lport) comes back to the worker that owns the flow.
+ *
+ * Two modes, per interface facing the backend:
+ *
+ * - RSS steering: the port has a known Toeplitz key and RETA (Microsoft
+ *   "Receive Side Scaling" specification; DPDK rte_thash.h). The reply is
+ *   hashed over (src = backend ip, dst = snat ip, sport = backend port,
+ *   dport = lport) and lands on queue reta[hash % reta_size]. The Toeplitz
+ *   hash is linear over GF(2): hash(t with dport = p) = hash(t with dport =
+ *   0) XOR hash(zero tuple with dport = p), and the second term splits into
+ *   one table lookup per byte of p. So a candidate port costs two loads and
+ *   two XORs; the walk tries ports from a per-worker cursor until one lands
+ *   on the worker's queue and its reply tuple is free. This is the search
+ *   rte_thash_adjust_tuple() does, without its EAL-allocated context, so it
+ *   runs in unit tests. It assumes the NIC hashes IPv4 TCP/UDP on addresses
+ *   and ports (RTE_ETH_RSS_NONFRAG_IPV4_TCP/UDP).
+ *
+ * - Partition: no RSS control (every vdev). Worker i owns a contiguous slice
+ *   of [port_min, port_max] (the first (range % n) workers one port more); a
+ *   reply whose port is in another worker's slice is handed to that worker.
+ *
+ * In both modes the walk is deterministic: the first free port at or after
+ * the cursor, wrapping inside the range; the cursor then moves past it.
+ *
+ * Ports in this API are in host order; addresses in network order.
+ *
+ * Thread safety: the structures belong to one worker; the functions are pure
+ * apart from updating the cursor they are given.
+ */
+#ifndef EDGELB_SNAT_PORT_H
+#define EDGELB_SNAT_PORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define SNAT_PORT_MAX_PARTS 16
+#define SNAT_PORT_RETA_MAX  512
+#define SNAT_PORT_KEY_MAX   52
+
+/** Predictable RSS of one interface, seen from one queue. */
+struct snat_port_rss {
+	/** t[k][v]: hash of the all-zero tuple whose byte k is v. Tuple bytes:
+	 *  0-3 source address, 4-7 destination address, 8-9 source port,
+	 *  10-11 destination port, all in network order. */
+	uint32_t t[12][256];
+	uint32_t key[SNAT_PORT_KEY_MAX / 4]; /**< the key, 4-byte aligned */
+	uint16_t reta[SNAT_PORT_RETA_MAX];
+	uint32_t reta_mask; /**< reta_size - 1 */
+	uint16_t queue;	    /**< the queue replies must land on */
+};
+
+/** Port slices of every worker, for partition mode. */
+struct snat_port_part {
+	unsigned n;
+	uint16_t lo[SNAT_PORT_MAX_PARTS];
+	uint16_t hi[SNAT_PORT_MAX_PARTS];
+};
+
+/** A walk position inside [lo, hi]. */
+struct snat_port_cursor {
+	uint16_t lo;
+	uint16_t hi;
+	uint16_t next;
+};
+
+/**
+ * Prepare RSS steering.
+ * @param key        Toeplitz key as programmed on the port
+ * @param key_len    16..52 bytes
+ * @param reta       @p reta_size entries: hash -> queue
+ * @param reta_size  power of two, 1..512
+ * @param queue      the worker's own queue
+ * @return 0, or -EINVAL
+ */
+int snat_port_rss_init(struct snat_port_rss *r, const uint8_t *key, unsigned key_len,
+		       const uint16_t *reta, unsigned reta_size, uint16_t queue);
+
+/**
+ * Toeplitz hash of an IPv4 4-tuple (addresses network order, ports host
+ * order), computed directly with rte_softrss(): the reference the fast path
+ * must agree with.
+ */
+uint32_t snat_port_rss_hash(const struct snat_port_rss *r, uint32_t src, uint32_t dst,
+			    uint16_t sport, uint16_t dport);
+
+/** Hash of the reply tuple with destination port 0 (start of a walk), from
+ *  the byte tables: ten loads instead of a bit-by-bit Toeplitz pass. */
+static inline uint32_t
+snat_port_rss_base(const struct snat_port_rss *r, uint32_t src, uint32_t dst, uint16_t sport)
+{
+	const uint8_t *s = (const uint8_t *)&src, *d = (const uint8_t *)&dst;
+	return r->t[0][s[0]] ^ r->t[1][s[1]] ^ r->t[2][s[2]] ^ r->t[3][s[3]] ^ r->t[4][d[0]] ^
+	       r->t[5][d[1]] ^ r->t[6][d[2]] ^ r->t[7][d[3]] ^ r->t[8][sport >> 8] ^
+	       r->t[9][sport & 0xff];
+}
+
+/** Queue the reply lands on when its destination port is @p port. */
+static inline uint16_t
+snat_port_rss_queue(const struct snat_port_rss *r, uint32_t base, uint16_t port)
+{
+	uint32_t h = base ^ r->t[10][port >> 8] ^ r->t[11][port & 0xff];
+	return r->reta[h & r->reta_mask];
+}
+
+/**
+ * Split [min, max] into @p n contiguous slices.
+ * @return 0, or -EINVAL (n is 0 or above SNAT_PORT_MAX_PARTS, min > max, or
+ *         fewer ports than workers)
+ */
+int snat_port_part_init(struct snat_port_part *p, unsigned n, uint16_t min, uint16_t max);
+
+/** Worker owning @p port in partition mode; p->n when outside every slice. */
+static inline unsigned
+snat_port_part_owner(const struct snat_port_part *p, uint16_t port)
+{
+	for (unsigned i = 0; i < p->n; i++)
+		if (port >= p->lo[i] && port <= p->hi[i])
+			return i;
+	return p->n;
+}
+
+/** Start a cursor at @p lo. */
+static inline void
+snat_port_cursor_init(struct snat_port_cursor *c, uint16_t lo, uint16_t hi)
+{
+	c->lo = lo;
+	c->hi = hi;
+	c->next = lo;
+}
+
+/** Tells whether the reply tuple with destination port @p port (host order)
+ *  is taken. */
+typedef bool (*snat_port_in_use_fn)(void *ctx, uint16_t port);
+
+/**
+ * Pick a port: the first at or after the cursor (wrapping inside the
+ * cursor's range) that lands on the worker's queue (when @p rss is not NULL)
+ * and is not in use. On success the cursor moves to the port after it.
+ *
+ * @param c       the walk position
+ * @param rss     RSS steering, or NULL for partition mode
+ * @param base    snat_port_rss_base() of the reply tuple (ignored without rss)
+ * @param in_use  called for each candidate that passes the queue test
+ * @param ctx     passed to @p in_use
+ * @param port    receives the port (host order)
+ * @return 0, or -ENOSPC when every port of the range was tried
+ */
+int snat_port_pick(struct snat_port_cursor *c, const struct snat_port_rss *rss, uint32_t base,
+		   snat_port_in_use_fn in_use, void *ctx, uint16_t *port);
+
+#endif

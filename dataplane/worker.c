@@ -1,0 +1,1543 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The worker packet path (DESIGN.md section 2) for IPv4 FullNAT.
+ *
+ * A burst is handled in chunks of up to 64 packets:
+ *  1. per packet: Ethernet type (ARP to the neighbour code, IPv6 refused for
+ *     now), validation (pkt.c), trimming of Ethernet padding; ICMP is handled
+ *     at once (echo, error translation); TCP/UDP get a 5-tuple key;
+ *  2. one rte_hash bulk lookup of all keys: the connection table keys every
+ *     flow by its client tuple and by its reply tuple, so a hit also says
+ *     which side the packet comes from;
+ *  3. per packet: hit -> TCP state, rewrite, route, neighbour, TX buffer;
+ *     miss -> frontend lookup and a new flow (source ranges, affinity,
+ *     Maglev, SNAT port), or a reject, or a hand-off / drop for replies.
+ *
+ * Rewrites update the IPv4 and TCP/UDP checksums incrementally (RFC 1624).
+ * L4 checksums are NOT verified on receipt: an incremental update keeps a
+ * wrong checksum wrong, so the end host still drops a damaged segment, and
+ * verifying would mean reading every payload byte. IPv4 header checksums
+ * are verified (the header is read anyway).
+ *
+ * Backend choice: ClientIP affinity entry when the service asks for it and
+ * the entry's backend is still listed, else Maglev (maglev.h) on
+ * worker_flow_hash4(), which is the same on every edgelb host.
+ *
+ * Flows never point into a snapshot; expiry is an incremental sweep in
+ * worker_poll_housekeeping() plus a check on every hit. The state of the
+ * worker (tables, counters, TX buffers) is written by its own lcore only;
+ * other threads talk to it through its message and hand-off rings.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_byteorder.h>
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_hash_crc.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include "edgelb/csum.h"
+#include "edgelb/maglev.h"
+#include "edgelb/tcp_state.h"
+#include "edgelb/worker.h"
+
+#include "conntrack.h"
+#include "icmp.h"
+#include "neigh.h"
+#include "pkt.h"
+#include "snat_port.h"
+
+#define W_CHUNK		   RTE_HASH_LOOKUP_BULK_MAX /* packets per bulk lookup */
+#define W_PREFETCH	   3			    /* packets ahead */
+#define W_TXB		   64			    /* TX buffer per interface */
+#define W_SWEEP_BUDGET	   64			    /* flow slots per housekeeping */
+#define W_AFF_SWEEP_BUDGET 16
+#define W_MSG_RING	   4096
+#define W_HANDOFF_RING	   4096
+#define W_MSG_IDS	   14
+#define W_MSG_BURST	   32
+#define W_HANDOFF_BURST	   64
+#define W_FLUSH_MAX	   1024
+#define W_SVC_SLOTS	   8192 /* per-service counters, power of two */
+#define W_NEIGH_CAP	   4096
+#define W_AFF_MAX	   65536
+#define W_ROUTE_CACHE	   256 /* power of two */
+
+#define W_MAX_TIMEOUT_MS 0x7fffffffu
+
+static const char *const drop_names[EL_DROP_MAX] = {
+#define EL_DROP_NAME(e, s) [EL_DROP_##e] = s,
+    EL_DROP_REASONS(EL_DROP_NAME)
+#undef EL_DROP_NAME
+};
+
+enum w_msg_type {
+	W_MSG_FLUSH = 1,
+	W_MSG_NEIGH,
+};
+
+/* One message on a worker's ring (64 bytes). */
+struct w_msg {
+	uint32_t type;
+	uint32_t n;
+	union {
+		uint32_t ids[W_MSG_IDS];
+		struct {
+			struct el_ip ip;
+			uint8_t mac[6];
+			uint8_t iface;
+			uint8_t pad;
+		} neigh;
+	};
+};
+
+/* A packet handed to the worker owning its SNAT port. */
+struct w_handoff {
+	struct rte_mbuf *m;
+	uint64_t iface;
+};
+
+struct w_txbuf {
+	uint16_t n;
+	struct rte_mbuf *m[W_TXB];
+};
+
+struct w_svcstat {
+	uint32_t id;
+	uint32_t used;
+	uint64_t created;
+	uint64_t active;
+};
+
+/* A direct-mapped cache of route lookups, valid for one snapshot. */
+struct w_route_cache {
+	uint32_t dst;
+	const struct el_snap_route *r; /* NULL: empty slot */
+};
+
+struct w_flush {
+	uint32_t id;
+	uint64_t until; /* conntrack_swept() value at which the pass is complete */
+};
+
+struct el_worker {
+	struct el_worker_conf conf;
+	struct el_worker_stats stats;
+
+	struct conntrack *ct;
+	struct neigh_table *neigh;
+	struct neigh_tx ntx;
+	struct rte_ring *msg;
+	struct rte_ring *handoff;
+	struct el_worker *peers[EL_MAX_WORKERS];
+	unsigned n_peers;
+
+	struct snat_port_part part;
+	struct snat_port_cursor part_cur;
+	struct snat_port_cursor rss_cur;
+	struct snat_port_rss *rss[EL_SNAP_MAX_IFACES]; /* NULL: partition mode */
+
+	/* what is derived from the snapshot in use, redone when it changes */
+	const struct el_snapshot *cur_snap;
+	uint64_t cur_gen;
+	uint32_t timeout_ms[EL_CT_NSTATES];
+	struct w_route_cache rc[W_ROUTE_CACHE];
+
+	/* context of the burst or housekeeping call in progress */
+	const struct el_snapshot *snap;
+	uint64_t now;
+	uint32_t now32;
+	bool in_handoff;
+	uint32_t n_new; /* flows added since the bulk lookup: their client keys */
+	struct ct_key4 new_keys[W_CHUNK];
+	bool deleted; /* a flow was removed since the bulk lookup */
+
+	uint32_t tx_dirty;
+	struct w_txbuf tx[EL_SNAP_MAX_IFACES];
+
+	uint32_t n_flush;
+	uint64_t flush_mask; /* bit (id & 63) set for every pending id */
+	struct w_flush flush[W_FLUSH_MAX];
+
+	uint32_t n_svcstat;
+	uint32_t *svc_ids;	    /* scratch: sorted snapshot ids (clean-up) */
+	struct w_svcstat *svc_keep; /* scratch: surviving counters (clean-up) */
+	struct w_svcstat svcstat[W_SVC_SLOTS];
+};
+
+static uint32_t w_name_seq;
+
+const char *
+worker_drop_name(enum el_drop d)
+{
+	if ((unsigned)d >= EL_DROP_MAX)
+		return "unknown";
+	return drop_names[d];
+}
+
+uint32_t
+worker_flow_hash4(uint32_t client, uint16_t cport, uint32_t frontend, uint16_t fport, uint8_t proto)
+{
+	/* rte_hash_crc() reads the key as 64-bit words: build those words
+	 * (memory order as documented) rather than a struct it would alias */
+	uint8_t b[16] = {0};
+	uint64_t w[2];
+
+	memcpy(b, &client, 4);
+	memcpy(b + 4, &frontend, 4);
+	memcpy(b + 8, &cport, 2);
+	memcpy(b + 10, &fport, 2);
+	b[12] = proto;
+	memcpy(w, b, sizeof(w));
+	return rte_hash_crc_8byte(w[1], rte_hash_crc_8byte(w[0], EL_FLOW_HASH_SEED));
+}
+
+/* ---- byte helpers (values as they sit in the packet) ---- */
+
+static inline uint16_t
+rd16(const uint8_t *p)
+{
+	uint16_t v;
+	memcpy(&v, p, 2);
+	return v;
+}
+
+static inline void
+wr16(uint8_t *p, uint16_t v)
+{
+	memcpy(p, &v, 2);
+}
+
+static inline void
+wr32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
+
+static inline uint8_t *
+ip_hdr(struct rte_mbuf *m)
+{
+	return rte_pktmbuf_mtod(m, uint8_t *) + PKT_ETH_LEN;
+}
+
+/* ---- TX and drops ---- */
+
+static void
+w_tx_flush_one(struct el_worker *w, uint8_t iface)
+{
+	struct w_txbuf *b = &w->tx[iface];
+	uint32_t len[W_TXB];
+	uint16_t n = b->n, sent;
+
+	if (n == 0)
+		return;
+	for (uint16_t i = 0; i < n; i++)
+		len[i] = rte_pktmbuf_pkt_len(b->m[i]);
+	sent = w->conf.tx(w->conf.tx_ctx, iface, b->m, n);
+	if (sent > n)
+		sent = n;
+	uint64_t bytes = 0;
+	for (uint16_t i = 0; i < sent; i++)
+		bytes += len[i];
+	w->stats.tx_pkts[iface] += sent;
+	w->stats.tx_bytes[iface] += bytes;
+	if (unlikely(sent < n)) {
+		rte_pktmbuf_free_bulk(&b->m[sent], n - sent);
+		w->stats.drops[EL_DROP_TX_FULL] += n - sent;
+	}
+	b->n = 0;
+}
+
+static void
+w_tx_flush(struct el_worker *w)
+{
+	uint32_t d = w->tx_dirty;
+
+	while (d) {
+		unsigned i = (unsigned)__builtin_ctz(d);
+		d &= d - 1;
+		w_tx_flush_one(w, (uint8_t)i);
+	}
+	w->tx_dirty = 0;
+}
+
+static inline void
+w_send(struct el_worker *w, uint8_t iface, struct rte_mbuf *m)
+{
+	if (unlikely(iface >= EL_SNAP_MAX_IFACES)) {
+		rte_pktmbuf_free(m);
+		w->stats.drops[EL_DROP_NO_ROUTE]++;
+		return;
+	}
+	struct w_txbuf *b = &w->tx[iface];
+	b->m[b->n++] = m;
+	w->tx_dirty |= 1u << iface;
+	if (unlikely(b->n == W_TXB))
+		w_tx_flush_one(w, iface);
+}
+
+static inline void
+w_drop(struct el_worker *w, struct rte_mbuf *m, enum el_drop reason)
+{
+	rte_pktmbuf_free(m);
+	w->stats.drops[reason]++;
+}
+
+static void
+ntx_send(void *ctx, uint8_t iface, struct rte_mbuf *m)
+{
+	w_send(ctx, iface, m);
+}
+
+static void
+ntx_drop(void *ctx, struct rte_mbuf *m, enum el_drop reason)
+{
+	w_drop(ctx, m, reason);
+}
+
+/* Send @m (Ethernet header to be filled) along route @r toward @dst. */
+static inline void
+w_output(struct el_worker *w, struct rte_mbuf *m, const struct el_snap_route *r, uint32_t dst)
+{
+	struct el_ip d = el_ip4(dst);
+	const struct el_ip *nh = r->via.family != EL_AF_NONE ? &r->via : &d;
+	neigh_output(w->neigh, w->snap, r->iface, nh, m, w->now, &w->ntx);
+}
+
+/* snapshot_route_lookup() for an IPv4 destination, through the cache. */
+static inline const struct el_snap_route *
+w_route4(struct el_worker *w, uint32_t dst)
+{
+	struct w_route_cache *c = &w->rc[(dst * 0x9e3779b1u) >> 24 & (W_ROUTE_CACHE - 1)];
+	if (likely(c->r != NULL && c->dst == dst))
+		return c->r;
+	struct el_ip d = el_ip4(dst);
+	const struct el_snap_route *r = snapshot_route_lookup(w->snap, &d);
+	if (r != NULL) {
+		c->dst = dst;
+		c->r = r;
+	}
+	return r;
+}
+
+static inline void
+w_route_out(struct el_worker *w, struct rte_mbuf *m, uint32_t dst)
+{
+	const struct el_snap_route *r = w_route4(w, dst);
+	if (unlikely(r == NULL)) {
+		w_drop(w, m, EL_DROP_NO_ROUTE);
+		return;
+	}
+	w_output(w, m, r, dst);
+}
+
+/* Refresh what the worker derives from the snapshot when a new one is in
+ * use: idle timeouts in ms, and the route cache (its entries point into the
+ * old snapshot). */
+static inline void
+w_snap_sync(struct el_worker *w, const struct el_snapshot *snap)
+{
+	if (likely(snap == w->cur_snap && snap->generation == w->cur_gen))
+		return;
+	w->cur_snap = snap;
+	w->cur_gen = snap->generation;
+	for (unsigned i = 0; i < EL_CT_NSTATES; i++) {
+		uint32_t t = snap->ct_timeouts[i];
+		w->timeout_ms[i] = t >= W_MAX_TIMEOUT_MS / 1000 ? W_MAX_TIMEOUT_MS : t * 1000u;
+	}
+	memset(w->rc, 0, sizeof(w->rc));
+}
+
+/* ---- per-service counters ---- */
+
+static inline uint32_t
+svcstat_slot(uint32_t id)
+{
+	return (id * 0x9e3779b1u) >> (32 - __builtin_ctz(W_SVC_SLOTS));
+}
+
+static struct w_svcstat *
+svcstat_find(const struct el_worker *w, uint32_t id)
+{
+	uint32_t i = svcstat_slot(id);
+	for (uint32_t n = 0; n < W_SVC_SLOTS; n++) {
+		const struct w_svcstat *s = &w->svcstat[i];
+		if (!s->used)
+			return NULL;
+		if (s->id == id)
+			return (struct w_svcstat *)(uintptr_t)s;
+		i = (i + 1) & (W_SVC_SLOTS - 1);
+	}
+	return NULL;
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void
+svcstat_insert(struct el_worker *w, const struct w_svcstat *e)
+{
+	uint32_t i = svcstat_slot(e->id);
+	while (w->svcstat[i].used)
+		i = (i + 1) & (W_SVC_SLOTS - 1);
+	w->svcstat[i] = *e;
+	w->svcstat[i].used = 1;
+	w->n_svcstat++;
+}
+
+/* The table is getting full: keep the counters of services that still have
+ * flows or are still in the snapshot, forget the others, rebuild. Rare: it
+ * takes thousands of services coming and going. */
+static void
+svcstat_compact(struct el_worker *w)
+{
+	const struct el_snapshot *s = w->snap;
+	unsigned n_ids = 0, n_keep = 0;
+
+	if (s != NULL && s->n_svcs <= W_SVC_SLOTS) {
+		for (uint32_t i = 0; i < s->n_svcs; i++)
+			w->svc_ids[n_ids++] = s->svcs[i]->id;
+		qsort(w->svc_ids, n_ids, sizeof(uint32_t), cmp_u32);
+	}
+	for (uint32_t i = 0; i < W_SVC_SLOTS; i++) {
+		const struct w_svcstat *e = &w->svcstat[i];
+		if (e->used && (e->active > 0 || bsearch(&e->id, w->svc_ids, n_ids,
+							 sizeof(uint32_t), cmp_u32) != NULL))
+			w->svc_keep[n_keep++] = *e;
+	}
+	memset(w->svcstat, 0, sizeof(w->svcstat));
+	w->n_svcstat = 0;
+	for (uint32_t i = 0; i < n_keep; i++)
+		svcstat_insert(w, &w->svc_keep[i]);
+}
+
+static struct w_svcstat *
+svcstat_get(struct el_worker *w, uint32_t id)
+{
+	struct w_svcstat *s = svcstat_find(w, id);
+	if (likely(s != NULL))
+		return s;
+	if (w->n_svcstat >= W_SVC_SLOTS / 4 * 3) {
+		svcstat_compact(w);
+		if (w->n_svcstat >= W_SVC_SLOTS / 4 * 3)
+			return NULL;
+	}
+	struct w_svcstat e = {.id = id};
+	svcstat_insert(w, &e);
+	return svcstat_find(w, id);
+}
+
+/* ---- UDP flush set ---- */
+
+static inline bool
+flush_has(const struct el_worker *w, uint32_t id)
+{
+	if (likely(!((w->flush_mask >> (id & 63)) & 1)))
+		return false;
+	for (uint32_t i = 0; i < w->n_flush; i++)
+		if (w->flush[i].id == id)
+			return true;
+	return false;
+}
+
+static void
+flush_recompute_mask(struct el_worker *w)
+{
+	uint64_t mask = 0;
+	for (uint32_t i = 0; i < w->n_flush; i++)
+		mask |= 1ull << (w->flush[i].id & 63);
+	w->flush_mask = mask;
+}
+
+/* ---- flows ---- */
+
+static inline uint32_t
+w_timeout_ms(const struct el_worker *w, const struct ct_flow4 *f)
+{
+	return w->timeout_ms[f->tcp.state < EL_CT_NSTATES ? f->tcp.state : EL_CT_NONE];
+}
+
+static inline bool
+w_idle_expired(const struct el_worker *w, const struct ct_flow4 *f)
+{
+	return (uint32_t)(w->now32 - f->last_ms) >= w_timeout_ms(w, f);
+}
+
+static void
+w_flow_counters_gone(struct el_worker *w, const struct ct_flow4 *f)
+{
+	w->stats.flows_active--;
+	struct w_svcstat *s = svcstat_find(w, f->svc_id);
+	if (s != NULL && s->active > 0)
+		s->active--;
+}
+
+static void
+w_flow_del(struct el_worker *w, uint32_t idx)
+{
+	struct ct_flow4 *f = conntrack_flow4(w->ct, idx);
+	if (!(f->flags & CT_F_USED))
+		return;
+	w_flow_counters_gone(w, f);
+	conntrack_del4(w->ct, idx);
+	w->deleted = true;
+}
+
+static bool
+w_sweep_flushed(void *ctx, const struct ct_flow4 *f)
+{
+	const struct el_worker *w = ctx;
+	return f->proto == PKT_IPPROTO_UDP && flush_has(w, f->backend_id);
+}
+
+static void
+w_sweep_gone(void *ctx, const struct ct_flow4 *f, bool idle)
+{
+	struct el_worker *w = ctx;
+	if (idle)
+		w->stats.flows_expired++;
+	w_flow_counters_gone(w, f);
+}
+
+/* Flush now, by a full pass, the UDP flows of @id (the pending set is full). */
+static void
+flush_now(struct el_worker *w, uint32_t id)
+{
+	uint32_t cap = conntrack_capacity(w->ct);
+	for (uint32_t i = 0; i < cap; i++) {
+		struct ct_flow4 *f = conntrack_flow4(w->ct, i);
+		if ((f->flags & CT_F_USED) && f->proto == PKT_IPPROTO_UDP && f->backend_id == id)
+			w_flow_del(w, i);
+	}
+}
+
+static void
+flush_add(struct el_worker *w, uint32_t id)
+{
+	uint64_t until = conntrack_swept(w->ct) + conntrack_capacity(w->ct);
+	for (uint32_t i = 0; i < w->n_flush; i++) {
+		if (w->flush[i].id == id) {
+			w->flush[i].until = until;
+			return;
+		}
+	}
+	if (w->n_flush == W_FLUSH_MAX) {
+		flush_now(w, id);
+		return;
+	}
+	w->flush[w->n_flush].id = id;
+	w->flush[w->n_flush].until = until;
+	w->n_flush++;
+	w->flush_mask |= 1ull << (id & 63);
+}
+
+static void
+flush_expire(struct el_worker *w)
+{
+	uint64_t swept = conntrack_swept(w->ct);
+	uint32_t j = 0;
+	bool changed = false;
+
+	for (uint32_t i = 0; i < w->n_flush; i++) {
+		if (w->flush[i].until <= swept) {
+			changed = true;
+			continue;
+		}
+		w->flush[j++] = w->flush[i];
+	}
+	w->n_flush = j;
+	if (changed)
+		flush_recompute_mask(w);
+}
+
+/* ---- NAT rewrite ---- */
+
+/*
+ * Rewrite a TCP/UDP packet to (nsrc:nsport -> ndst:ndport) and decrement its
+ * TTL. Both checksums are patched with one shared delta for the addresses
+ * (RFC 1624 eqn. 3); a zero UDP checksum means "none" and stays zero, and a
+ * UDP result of zero is sent as 0xffff (RFC 768).
+ */
+static inline void
+nat4(uint8_t *ip, const struct pkt_ip4 *p, uint32_t nsrc, uint16_t nsport, uint32_t ndst,
+     uint16_t ndport)
+{
+	uint8_t *l4 = ip + p->l3_len;
+	uint32_t d = (uint16_t)~p->src + (uint16_t) ~(p->src >> 16) + (nsrc & 0xffff) +
+		     (nsrc >> 16) + (uint16_t)~p->dst + (uint16_t) ~(p->dst >> 16) +
+		     (ndst & 0xffff) + (ndst >> 16);
+
+	/* TTL and protocol share a word; TTL >= 2 here, so no borrow. Computed,
+	 * not re-read, to spare a store-forwarding stall. */
+	uint16_t ttl_old = rd16(ip + 8);
+	uint16_t ttl_new = (uint16_t)(ttl_old - rte_cpu_to_be_16(0x0100));
+	uint32_t s = (uint16_t)~rd16(ip + 10) + d + (uint16_t)~ttl_old + ttl_new;
+	wr16(ip + 8, ttl_new);
+	wr16(ip + 10, (uint16_t)~csum_fold32(s));
+	wr32(ip + 12, nsrc);
+	wr32(ip + 16, ndst);
+
+	unsigned coff = p->proto == PKT_IPPROTO_TCP ? 16 : 6;
+	uint16_t c = rd16(l4 + coff);
+	if (likely(c != 0 || p->proto == PKT_IPPROTO_TCP)) {
+		s = (uint16_t)~c + d + (uint16_t)~p->sport + nsport + (uint16_t)~p->dport + ndport;
+		c = (uint16_t)~csum_fold32(s);
+		if (p->proto == PKT_IPPROTO_UDP && c == 0)
+			c = 0xffff;
+		wr16(l4 + coff, c);
+	}
+	wr16(l4, nsport);
+	wr16(l4 + 2, ndport);
+}
+
+/* ---- hand-off between workers (partition mode) ---- */
+
+/* Worker owning SNAT port @lport (network order) for a packet received on
+ * @iface, when it is not this one and the port steers by partition. */
+static inline bool
+w_handoff_owner(const struct el_worker *w, uint8_t iface, uint16_t lport, unsigned *owner)
+{
+	if (w->in_handoff || w->conf.n_workers <= 1 || iface >= EL_SNAP_MAX_IFACES ||
+	    w->rss[iface] != NULL)
+		return false;
+	unsigned o = snat_port_part_owner(&w->part, rte_be_to_cpu_16(lport));
+	if (o >= w->part.n || o == w->conf.index || o >= w->n_peers || w->peers[o] == NULL)
+		return false;
+	*owner = o;
+	return true;
+}
+
+static void
+w_handoff(struct el_worker *w, unsigned owner, uint8_t iface, struct rte_mbuf *m)
+{
+	struct w_handoff h = {.m = m, .iface = iface};
+	if (rte_ring_mp_enqueue_elem(w->peers[owner]->handoff, &h, sizeof(h)) != 0) {
+		w_drop(w, m, EL_DROP_HANDOFF_FULL);
+		return;
+	}
+	w->stats.handoffs++;
+}
+
+static inline bool
+w_is_snat(const struct el_snapshot *s, uint32_t addr)
+{
+	for (unsigned i = 0; i < s->n_snat; i++)
+		if (s->snat[i].family == EL_AF_INET && s->snat[i].v4 == addr)
+			return true;
+	return false;
+}
+
+/* ---- ICMP ---- */
+
+static void
+w_icmp_error(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, const struct pkt_ip4 *o)
+{
+	uint8_t *ip = ip_hdr(m);
+	struct pkt_ip4 in;
+	enum el_drop reason;
+
+	if (pkt_ip4_quote_parse(ip + o->l3_len + PKT_ICMP_LEN, (uint32_t)o->l4_len - PKT_ICMP_LEN,
+				&in, &reason) != 0) {
+		w_drop(w, m, reason);
+		return;
+	}
+	if ((in.proto != PKT_IPPROTO_TCP && in.proto != PKT_IPPROTO_UDP) || !in.first_frag) {
+		w_drop(w, m, EL_DROP_ICMP_UNTRACKED);
+		return;
+	}
+
+	/* an error about a packet we sent from a SNAT port: that port's
+	 * owner has the flow */
+	unsigned owner;
+	if (w_is_snat(w->snap, in.src) && w_handoff_owner(w, iface, in.sport, &owner)) {
+		w_handoff(w, owner, iface, m);
+		return;
+	}
+
+	/* the quoted packet went out; the flow knows it reversed */
+	struct ct_key4 k = {
+	    .src = in.dst, .dst = in.src, .sport = in.dport, .dport = in.sport, .proto = in.proto};
+	uint32_t val;
+	if (conntrack_lookup4(w->ct, &k, &val) != 0) {
+		w_drop(w, m, EL_DROP_ICMP_UNTRACKED);
+		return;
+	}
+	struct ct_flow4 *f = conntrack_flow4(w->ct, val >> 1);
+	if (w_idle_expired(w, f)) {
+		w->stats.flows_expired++;
+		w_flow_del(w, val >> 1);
+		w_drop(w, m, EL_DROP_ICMP_UNTRACKED);
+		return;
+	}
+	if (o->ttl <= 1) {
+		w_drop(w, m, EL_DROP_TTL_EXCEEDED);
+		return;
+	}
+
+	struct icmp_xlate4 x;
+	uint32_t to;
+	if ((val & 1) == CT_DIR_REPLY) {
+		/* from the pod side about snat -> backend: tell the client */
+		x = (struct icmp_xlate4){.outer_src = f->frontend,
+					 .outer_dst = f->client,
+					 .inner_src = f->client,
+					 .inner_dst = f->frontend,
+					 .inner_sport = f->cport,
+					 .inner_dport = f->fport};
+		to = f->client;
+	} else {
+		/* from the client side about frontend -> client: tell the pod */
+		x = (struct icmp_xlate4){.outer_src = f->snat,
+					 .outer_dst = f->backend,
+					 .inner_src = f->backend,
+					 .inner_dst = f->snat,
+					 .inner_sport = f->bport,
+					 .inner_dport = f->sport};
+		to = f->backend;
+	}
+	icmp_error_xlate4(ip, o, &in, &x);
+	w->stats.icmp_errors_translated++;
+	w_route_out(w, m, to);
+}
+
+static void
+w_icmp(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, const struct pkt_ip4 *p)
+{
+	struct el_ip d = el_ip4(p->dst);
+
+	if (snapshot_owned_lookup(w->snap, &d) == NULL) {
+		w_drop(w, m, EL_DROP_NOT_OURS);
+		return;
+	}
+	switch (p->icmp_type) {
+	case PKT_ICMP_ECHO_REQUEST:
+		icmp_echo_reply4(ip_hdr(m), p);
+		w->stats.icmp_echo_replies++;
+		w_route_out(w, m, p->src);
+		return;
+	case PKT_ICMP_DEST_UNREACH:
+	case PKT_ICMP_TIME_EXCEEDED:
+		w_icmp_error(w, m, iface, p);
+		return;
+	default:
+		w_drop(w, m, EL_DROP_ICMP_UNSUPPORTED);
+		return;
+	}
+}
+
+/* ---- new flows ---- */
+
+static bool
+w_src_allowed(const struct el_snap_svc *svc, uint32_t src)
+{
+	uint32_t a = rte_be_to_cpu_32(src);
+	for (uint32_t i = 0; i < svc->n_src_ranges; i++) {
+		const struct el_cidr *c = &svc->src_ranges[i];
+		if (c->addr.family != EL_AF_INET)
+			continue;
+		uint32_t mask = c->len == 0 ? 0 : ~0u << (32 - (c->len > 32 ? 32 : c->len));
+		if ((rte_be_to_cpu_32(c->addr.v4) & mask) == (a & mask))
+			return true;
+	}
+	return false;
+}
+
+static const struct el_snap_backend *
+w_find_backend(const struct el_snap_svc *svc, uint32_t id)
+{
+	for (uint32_t i = 0; i < svc->n_backends; i++)
+		if (svc->backends[i].id == id)
+			return &svc->backends[i];
+	return NULL;
+}
+
+/* Send the reject kube-proxy sends for a service without endpoints. */
+static void
+w_reject(struct el_worker *w, struct rte_mbuf *m, const struct pkt_ip4 *p)
+{
+	const struct el_snap_route *r = w_route4(w, p->src);
+	if (r == NULL) {
+		w_drop(w, m, EL_DROP_NO_ROUTE);
+		return;
+	}
+	if (p->proto == PKT_IPPROTO_TCP) {
+		uint16_t tot = icmp_tcp_reset4(ip_hdr(m), p);
+		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - PKT_ETH_LEN - tot));
+	} else {
+		uint32_t q = icmp_quote_len4(p);
+		if (rte_pktmbuf_prepend(m, ICMP_ERR_HDR_LEN) == NULL) {
+			w_drop(w, m, EL_DROP_NO_MBUF);
+			return;
+		}
+		uint16_t tot = icmp_error4(ip_hdr(m), p->dst, p->src, PKT_ICMP_DEST_UNREACH,
+					   ICMP_CODE_PORT_UNREACH, q);
+		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - PKT_ETH_LEN - tot));
+	}
+	w->stats.rejects_sent++;
+	w_output(w, m, r, p->src);
+}
+
+struct w_port_ctx {
+	const struct conntrack *ct;
+	const struct pkt_ip4 *p;
+	uint32_t backend;
+	uint32_t snat;
+	uint16_t bport;
+};
+
+static bool
+w_port_in_use(void *ctx, uint16_t port)
+{
+	const struct w_port_ctx *c = ctx;
+	uint16_t lport = rte_cpu_to_be_16(port);
+
+	/* the reply key may not equal this flow's own client key either */
+	if (c->backend == c->p->src && c->snat == c->p->dst && c->bport == c->p->sport &&
+	    lport == c->p->dport)
+		return true;
+	return conntrack_reply_in_use4(c->ct, c->backend, c->snat, c->bport, lport, c->p->proto);
+}
+
+static void w_hit(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, const struct pkt_ip4 *p,
+		  uint32_t val);
+
+static void
+w_new_flow(struct el_worker *w, struct rte_mbuf *m, const struct pkt_ip4 *p,
+	   const struct el_snap_fe *fe)
+{
+	const struct el_snapshot *s = w->snap;
+
+	if (unlikely(fe->svc >= s->n_svcs)) {
+		w_drop(w, m, EL_DROP_NO_SERVICE);
+		return;
+	}
+	const struct el_snap_svc *svc = s->svcs[fe->svc];
+
+	if (p->proto == PKT_IPPROTO_TCP && !tcp_flags_opens(p->tcp_flags)) {
+		w_drop(w, m, EL_DROP_NO_FLOW);
+		return;
+	}
+	if (fe->kind == EL_FE_LB_INGRESS && svc->n_src_ranges > 0 && !w_src_allowed(svc, p->src)) {
+		w_drop(w, m, EL_DROP_SRC_RANGE);
+		return;
+	}
+	if (svc->n_backends == 0) {
+		w_reject(w, m, p);
+		return;
+	}
+	if (p->ttl <= 1) {
+		w_drop(w, m, EL_DROP_TTL_EXCEEDED);
+		return;
+	}
+	if (conntrack_count(w->ct) >= conntrack_capacity(w->ct)) {
+		w_drop(w, m, EL_DROP_FLOW_TABLE_FULL);
+		return;
+	}
+
+	uint32_t hash = worker_flow_hash4(p->src, p->sport, p->dst, p->dport, p->proto);
+	const struct el_snap_backend *be = NULL;
+	uint32_t bid;
+	if (svc->affinity && conntrack_aff_lookup4(w->ct, p->src, svc->id, w->now, &bid) == 0)
+		be = w_find_backend(svc, bid);
+	if (be == NULL) {
+		if (unlikely(svc->maglev_size == 0 || svc->maglev == NULL)) {
+			w_drop(w, m, EL_DROP_NO_ENDPOINT);
+			return;
+		}
+		uint32_t i = maglev_lookup(svc->maglev, svc->maglev_size, hash);
+		if (unlikely(i >= svc->n_backends)) {
+			w_drop(w, m, EL_DROP_NO_ENDPOINT);
+			return;
+		}
+		be = &svc->backends[i];
+	}
+	if (unlikely(be->ip.family != EL_AF_INET)) {
+		w_drop(w, m, EL_DROP_NO_ENDPOINT);
+		return;
+	}
+
+	const struct el_snap_route *r = w_route4(w, be->ip.v4);
+	if (r == NULL) {
+		w_drop(w, m, EL_DROP_NO_ROUTE);
+		return;
+	}
+
+	/* SNAT address: one of the IPv4 ones, chosen by the flow hash */
+	unsigned n4 = 0;
+	for (unsigned i = 0; i < s->n_snat; i++)
+		n4 += s->snat[i].family == EL_AF_INET;
+	if (n4 == 0) {
+		w_drop(w, m, EL_DROP_NO_SNAT_PORT);
+		return;
+	}
+	unsigned pick = (unsigned)(((uint64_t)hash * n4) >> 32);
+	uint32_t snat = 0;
+	for (unsigned i = 0; i < s->n_snat; i++) {
+		if (s->snat[i].family != EL_AF_INET)
+			continue;
+		if (pick-- == 0) {
+			snat = s->snat[i].v4;
+			break;
+		}
+	}
+
+	/* SNAT port whose reply comes back here */
+	struct w_port_ctx pc = {
+	    .ct = w->ct, .p = p, .backend = be->ip.v4, .snat = snat, .bport = be->port};
+	const struct snat_port_rss *rss = r->iface < EL_SNAP_MAX_IFACES ? w->rss[r->iface] : NULL;
+	uint16_t port;
+	int rc;
+	if (rss != NULL) {
+		uint32_t base =
+		    snat_port_rss_base(rss, be->ip.v4, snat, rte_be_to_cpu_16(be->port));
+		rc = snat_port_pick(&w->rss_cur, rss, base, w_port_in_use, &pc, &port);
+	} else {
+		rc = snat_port_pick(&w->part_cur, NULL, 0, w_port_in_use, &pc, &port);
+	}
+	if (rc != 0) {
+		w_drop(w, m, EL_DROP_NO_SNAT_PORT);
+		return;
+	}
+
+	struct ct_flow4 f = {
+	    .client = p->src,
+	    .frontend = p->dst,
+	    .snat = snat,
+	    .backend = be->ip.v4,
+	    .cport = p->sport,
+	    .fport = p->dport,
+	    .sport = rte_cpu_to_be_16(port),
+	    .bport = be->port,
+	    .svc_id = svc->id,
+	    .backend_id = be->id,
+	    .last_ms = w->now32,
+	    .created_s = (uint32_t)(w->now / 1000),
+	    .proto = p->proto,
+	};
+	if (p->proto == PKT_IPPROTO_TCP) {
+		tcp_state_track_init(&f.tcp);
+		tcp_state_track_update(&f.tcp, p->tcp_flags, true);
+	} else {
+		f.tcp.state = EL_CT_UDP;
+		f.tcp.fin_dir = TCP_STATE_FIN_NONE;
+	}
+	uint32_t idx;
+	/* the client key missed the lookup (and the re-lookup after flows were
+	 * added in this chunk); the port walk checked the reply key */
+	rc = conntrack_add4(w->ct, &f, CT_ADD_KEYS_CHECKED, &idx);
+	if (rc != 0) {
+		w_drop(w, m, rc == -ENOSPC ? EL_DROP_FLOW_TABLE_FULL : EL_DROP_NO_SNAT_PORT);
+		return;
+	}
+	if (w->n_new < W_CHUNK)
+		conntrack_client_key4(&f, &w->new_keys[w->n_new]);
+	w->n_new++; /* past W_CHUNK (cannot happen: one flow per packet), always look */
+	if (svc->affinity)
+		conntrack_aff_update4(w->ct, p->src, svc->id, be->id,
+				      svc->affinity_timeout >= W_MAX_TIMEOUT_MS / 1000
+					  ? W_MAX_TIMEOUT_MS
+					  : svc->affinity_timeout * 1000u,
+				      w->now);
+	w->stats.flows_created++;
+	w->stats.flows_active++;
+	struct w_svcstat *st = svcstat_get(w, svc->id);
+	if (st != NULL) {
+		st->created++;
+		st->active++;
+	}
+
+	nat4(ip_hdr(m), p, snat, f.sport, be->ip.v4, be->port);
+	w_output(w, m, r, be->ip.v4);
+}
+
+/* True when a flow added since the bulk lookup has @p's tuple as its client
+ * key. Comparing with the few keys added is cheaper than a hash lookup. */
+static inline bool
+w_created_here(const struct el_worker *w, const struct pkt_ip4 *p)
+{
+	if (unlikely(w->n_new > W_CHUNK))
+		return true;
+	for (uint32_t i = 0; i < w->n_new; i++) {
+		const struct ct_key4 *k = &w->new_keys[i];
+		if (k->src == p->src && k->sport == p->sport && k->dst == p->dst &&
+		    k->dport == p->dport && k->proto == p->proto)
+			return true;
+	}
+	return false;
+}
+
+/* A packet that matched no flow. */
+static void
+w_miss(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, const struct pkt_ip4 *p,
+       bool relookup)
+{
+	const struct el_snapshot *s = w->snap;
+
+	if (relookup && w->n_new != 0 && w_created_here(w, p)) {
+		/* an earlier packet of this chunk created the flow */
+		struct ct_key4 k = {.src = p->src,
+				    .dst = p->dst,
+				    .sport = p->sport,
+				    .dport = p->dport,
+				    .proto = p->proto};
+		uint32_t val;
+		if (conntrack_lookup4(w->ct, &k, &val) == 0) {
+			w_hit(w, m, iface, p, val);
+			return;
+		}
+	}
+
+	bool snat = w_is_snat(s, p->dst);
+	unsigned owner;
+	if (snat && w_handoff_owner(w, iface, p->dport, &owner)) {
+		w_handoff(w, owner, iface, m);
+		return;
+	}
+	struct el_ip d = el_ip4(p->dst);
+	const struct el_snap_fe *fe = snapshot_fe_lookup(s, &d, p->dport, p->proto);
+	if (fe != NULL) {
+		w_new_flow(w, m, p, fe);
+		return;
+	}
+	if (snat) {
+		w_drop(w, m, EL_DROP_UNKNOWN_REPLY);
+		return;
+	}
+	w_drop(w, m, snapshot_owned_lookup(s, &d) != NULL ? EL_DROP_NO_SERVICE : EL_DROP_NOT_OURS);
+}
+
+/* A client SYN on a flow in TIME_WAIT or CLOSE (port reuse): keep the flow
+ * when its service still lists its backend, else let it be replaced. */
+static bool
+w_reopen(struct el_worker *w, struct ct_flow4 *f, const struct pkt_ip4 *p)
+{
+	const struct el_snapshot *s = w->snap;
+	struct el_ip d = el_ip4(p->dst);
+	const struct el_snap_fe *fe = snapshot_fe_lookup(s, &d, p->dport, p->proto);
+
+	if (fe == NULL || fe->svc >= s->n_svcs)
+		return false;
+	const struct el_snap_svc *svc = s->svcs[fe->svc];
+	if (svc->id != f->svc_id)
+		return false;
+	const struct el_snap_backend *be = w_find_backend(svc, f->backend_id);
+	if (be == NULL || be->ip.family != EL_AF_INET || be->ip.v4 != f->backend ||
+	    be->port != f->bport)
+		return false;
+	tcp_state_track_init(&f->tcp);
+	f->created_s = (uint32_t)(w->now / 1000);
+	w->stats.flows_created++;
+	struct w_svcstat *st = svcstat_find(w, f->svc_id);
+	if (st != NULL)
+		st->created++;
+	return true;
+}
+
+/* TCP state of a flow after a segment; a plain ACK on an established flow
+ * (nearly every segment) changes nothing and skips the state machine. */
+static inline void
+w_tcp_track(struct ct_flow4 *f, uint8_t flags, bool from_client)
+{
+	if (likely(f->tcp.state == EL_CT_ESTABLISHED &&
+		   !(flags & (EL_TCP_SYN | EL_TCP_FIN | EL_TCP_RST))))
+		return;
+	tcp_state_track_update(&f->tcp, flags, from_client);
+}
+
+static void
+w_hit(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, const struct pkt_ip4 *p, uint32_t val)
+{
+	uint32_t idx = val >> 1;
+	struct ct_flow4 *f = conntrack_flow4(w->ct, idx);
+
+	if (unlikely(w_idle_expired(w, f))) {
+		w->stats.flows_expired++;
+		w_flow_del(w, idx);
+		w_miss(w, m, iface, p, false);
+		return;
+	}
+	if ((val & 1) == CT_DIR_CLIENT) {
+		if (p->proto == PKT_IPPROTO_UDP) {
+			if (unlikely(w->n_flush != 0) && flush_has(w, f->backend_id)) {
+				w_flow_del(w, idx);
+				w_miss(w, m, iface, p, false);
+				return;
+			}
+		} else if (unlikely(tcp_flags_opens(p->tcp_flags)) &&
+			   (f->tcp.state == EL_CT_TIME_WAIT || f->tcp.state == EL_CT_CLOSE)) {
+			if (!w_reopen(w, f, p)) {
+				w_flow_del(w, idx);
+				w_miss(w, m, iface, p, false);
+				return;
+			}
+		}
+		if (unlikely(p->ttl <= 1)) {
+			w_drop(w, m, EL_DROP_TTL_EXCEEDED);
+			return;
+		}
+		if (p->proto == PKT_IPPROTO_TCP)
+			w_tcp_track(f, p->tcp_flags, true);
+		f->last_ms = w->now32;
+		nat4(ip_hdr(m), p, f->snat, f->sport, f->backend, f->bport);
+		w_route_out(w, m, f->backend);
+	} else {
+		if (p->proto == PKT_IPPROTO_UDP && unlikely(w->n_flush != 0) &&
+		    flush_has(w, f->backend_id)) {
+			w_flow_del(w, idx);
+			w_drop(w, m, EL_DROP_UNKNOWN_REPLY);
+			return;
+		}
+		if (unlikely(p->ttl <= 1)) {
+			w_drop(w, m, EL_DROP_TTL_EXCEEDED);
+			return;
+		}
+		if (p->proto == PKT_IPPROTO_TCP)
+			w_tcp_track(f, p->tcp_flags, false);
+		f->last_ms = w->now32;
+		nat4(ip_hdr(m), p, f->frontend, f->fport, f->client, f->cport);
+		w_route_out(w, m, f->client);
+	}
+}
+
+/* ---- the burst ---- */
+
+static void
+w_broadcast_neigh(struct el_worker *w, uint8_t iface, const struct el_ip *ip, const uint8_t mac[6])
+{
+	struct w_msg msg = {.type = W_MSG_NEIGH, .n = 1};
+	msg.neigh.ip = *ip;
+	memcpy(msg.neigh.mac, mac, 6);
+	msg.neigh.iface = iface;
+	for (unsigned i = 0; i < w->n_peers; i++) {
+		struct el_worker *peer = w->peers[i];
+		if (peer == NULL || peer == w)
+			continue;
+		/* a full ring only costs the peer its own ARP exchange */
+		rte_ring_mp_enqueue_elem(peer->msg, &msg, sizeof(msg));
+	}
+}
+
+static void
+w_arp(struct el_worker *w, uint8_t iface, struct rte_mbuf *m)
+{
+	struct el_ip ip;
+	uint8_t mac[6];
+	int learned = 0;
+
+	neigh_arp_input(w->neigh, w->snap, iface, m, w->now, &w->ntx, &ip, mac, &learned);
+	if (learned && w->n_peers > 1)
+		w_broadcast_neigh(w, iface, &ip, mac);
+}
+
+static void
+w_chunk(struct el_worker *w, uint8_t iface, struct rte_mbuf **pkts, uint16_t n, bool count_rx)
+{
+	struct pkt_ip4 info[W_CHUNK];
+	struct ct_key4 keys[W_CHUNK];
+	const struct ct_key4 *kp[W_CHUNK];
+	struct rte_mbuf *km[W_CHUNK];
+	uint32_t val[W_CHUNK];
+	unsigned k = 0;
+	uint64_t rx_bytes = 0;
+
+	for (uint16_t i = 0; i < W_PREFETCH && i < n; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		if (i + W_PREFETCH < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + W_PREFETCH], void *));
+		rx_bytes += rte_pktmbuf_pkt_len(m);
+
+		if (unlikely(m->nb_segs > 1) && rte_pktmbuf_linearize(m) != 0) {
+			w_drop(w, m, EL_DROP_TRUNCATED);
+			continue;
+		}
+		const uint8_t *frame = rte_pktmbuf_mtod(m, const uint8_t *);
+		uint32_t len = rte_pktmbuf_data_len(m);
+		uint16_t type = pkt_eth_type(frame, len);
+
+		if (unlikely(type != PKT_ETHERTYPE_IPV4)) {
+			if (type == PKT_ETHERTYPE_ARP)
+				w_arp(w, iface, m);
+			else if (type == PKT_ETHERTYPE_IPV6)
+				w_drop(w, m, EL_DROP_IPV6_UNSUPPORTED);
+			else if (len < PKT_ETH_LEN)
+				w_drop(w, m, EL_DROP_TRUNCATED);
+			else
+				w_drop(w, m, EL_DROP_NOT_IP);
+			continue;
+		}
+
+		struct pkt_ip4 *p = &info[k];
+		enum el_drop reason;
+		if (unlikely(pkt_ip4_parse(frame, len, p, &reason) != 0)) {
+			w_drop(w, m, reason);
+			continue;
+		}
+		if (unlikely(len > PKT_ETH_LEN + (uint32_t)p->tot_len))
+			rte_pktmbuf_trim(m, (uint16_t)(len - PKT_ETH_LEN - p->tot_len));
+
+		if (likely(p->proto == PKT_IPPROTO_TCP || p->proto == PKT_IPPROTO_UDP)) {
+			struct ct_key4 *key = &keys[k];
+			key->src = p->src;
+			key->dst = p->dst;
+			key->sport = p->sport;
+			key->dport = p->dport;
+			key->proto = p->proto;
+			key->pad[0] = key->pad[1] = key->pad[2] = 0;
+			kp[k] = key;
+			km[k] = m;
+			k++;
+		} else if (p->proto == PKT_IPPROTO_ICMP) {
+			w_icmp(w, m, iface, p);
+		} else {
+			struct el_ip d = el_ip4(p->dst);
+			w_drop(w, m,
+			       snapshot_owned_lookup(w->snap, &d) != NULL
+				   ? EL_DROP_UNSUPPORTED_PROTO
+				   : EL_DROP_NOT_OURS);
+		}
+	}
+	if (count_rx && iface < EL_SNAP_MAX_IFACES) {
+		w->stats.rx_pkts[iface] += n;
+		w->stats.rx_bytes[iface] += rx_bytes;
+	}
+	if (k == 0)
+		return;
+
+	uint64_t hit;
+	conntrack_lookup4_bulk(w->ct, kp, k, &hit, val);
+	w->n_new = 0;
+	w->deleted = false;
+	for (unsigned j = 0; j < k; j++) {
+		if ((hit >> j) & 1) {
+			/* an entry may straddle two cache lines */
+			const char *e = (const char *)conntrack_flow4(w->ct, val[j] >> 1);
+			rte_prefetch0(e);
+			rte_prefetch0(e + sizeof(struct ct_flow4) - 1);
+		}
+	}
+
+	for (unsigned j = 0; j < k; j++) {
+		struct rte_mbuf *m = km[j];
+		if (likely((hit >> j) & 1)) {
+			uint32_t v = val[j];
+			if (unlikely(w->deleted) && conntrack_lookup4(w->ct, kp[j], &v) != 0) {
+				w_miss(w, m, iface, &info[j], false);
+				continue;
+			}
+			w_hit(w, m, iface, &info[j], v);
+		} else {
+			w_miss(w, m, iface, &info[j], true);
+		}
+	}
+}
+
+static void
+w_burst(struct el_worker *w, const struct el_snapshot *snap, uint8_t iface, struct rte_mbuf **pkts,
+	uint16_t n, uint64_t now_ms, bool count_rx)
+{
+	w->snap = snap;
+	w->now = now_ms;
+	w->now32 = (uint32_t)now_ms;
+	if (unlikely(snap == NULL || iface >= EL_SNAP_MAX_IFACES)) {
+		rte_pktmbuf_free_bulk(pkts, n);
+		w->stats.drops[EL_DROP_NOT_OURS] += n;
+		return;
+	}
+	w_snap_sync(w, snap);
+	while (n > 0) {
+		uint16_t c = n > W_CHUNK ? W_CHUNK : n;
+		w_chunk(w, iface, pkts, c, count_rx);
+		pkts += c;
+		n -= c;
+	}
+}
+
+void
+worker_process_burst(struct el_worker *w, const struct el_snapshot *snap, uint8_t iface,
+		     struct rte_mbuf **pkts, uint16_t n, uint64_t now_ms)
+{
+	w->in_handoff = false;
+	w_burst(w, snap, iface, pkts, n, now_ms, true);
+	w_tx_flush(w);
+}
+
+/* ---- housekeeping ---- */
+
+static void
+w_drain_messages(struct el_worker *w)
+{
+	struct w_msg msgs[W_MSG_BURST];
+	unsigned n =
+	    rte_ring_sc_dequeue_burst_elem(w->msg, msgs, sizeof(msgs[0]), W_MSG_BURST, NULL);
+	for (unsigned i = 0; i < n; i++) {
+		struct w_msg *msg = &msgs[i];
+		if (msg->type == W_MSG_FLUSH) {
+			for (uint32_t j = 0; j < msg->n && j < W_MSG_IDS; j++)
+				flush_add(w, msg->ids[j]);
+		} else if (msg->type == W_MSG_NEIGH && w->snap != NULL) {
+			neigh_learn(w->neigh, w->snap, msg->neigh.iface, &msg->neigh.ip,
+				    msg->neigh.mac, w->now, &w->ntx);
+		}
+	}
+}
+
+static void
+w_drain_handoffs(struct el_worker *w)
+{
+	struct w_handoff h[W_HANDOFF_BURST];
+	struct rte_mbuf *run[W_HANDOFF_BURST];
+	unsigned n =
+	    rte_ring_sc_dequeue_burst_elem(w->handoff, h, sizeof(h[0]), W_HANDOFF_BURST, NULL);
+	unsigned i = 0;
+
+	if (n == 0)
+		return;
+	w->in_handoff = true;
+	while (i < n) {
+		uint8_t iface = (uint8_t)h[i].iface;
+		uint16_t r = 0;
+		while (i < n && h[i].iface == iface)
+			run[r++] = h[i++].m;
+		w_burst(w, w->snap, iface, run, r, w->now, false);
+	}
+	w->in_handoff = false;
+}
+
+void
+worker_poll_housekeeping(struct el_worker *w, const struct el_snapshot *snap, uint64_t now_ms)
+{
+	w->snap = snap;
+	w->now = now_ms;
+	w->now32 = (uint32_t)now_ms;
+
+	if (snap != NULL)
+		w_snap_sync(w, snap);
+	w_drain_messages(w);
+	if (snap != NULL) {
+		w_drain_handoffs(w);
+		conntrack_sweep4(w->ct, W_SWEEP_BUDGET, w->timeout_ms, w->now32,
+				 w->n_flush != 0 ? w_sweep_flushed : NULL, w_sweep_gone, w);
+		conntrack_aff_sweep4(w->ct, W_AFF_SWEEP_BUDGET, now_ms);
+		neigh_housekeeping(w->neigh, snap, now_ms, &w->ntx);
+	}
+	if (w->n_flush != 0)
+		flush_expire(w);
+	w_tx_flush(w);
+}
+
+/* ---- life cycle, messages, statistics ---- */
+
+void
+worker_destroy(struct el_worker *w)
+{
+	if (w == NULL)
+		return;
+	for (unsigned i = 0; i < EL_SNAP_MAX_IFACES; i++) {
+		if (w->tx[i].n)
+			rte_pktmbuf_free_bulk(w->tx[i].m, w->tx[i].n);
+		w->tx[i].n = 0;
+		rte_free(w->rss[i]);
+	}
+	if (w->handoff != NULL) {
+		struct w_handoff h;
+		while (rte_ring_sc_dequeue_elem(w->handoff, &h, sizeof(h)) == 0)
+			rte_pktmbuf_free(h.m);
+		rte_ring_free(w->handoff);
+	}
+	rte_ring_free(w->msg);
+	neigh_destroy(w->neigh);
+	conntrack_destroy(w->ct);
+	rte_free(w->svc_ids);
+	rte_free(w->svc_keep);
+	rte_free(w);
+}
+
+struct el_worker *
+worker_create(const struct el_worker_conf *conf)
+{
+	if (conf == NULL || conf->tx == NULL || conf->n_workers == 0 ||
+	    conf->n_workers > EL_MAX_WORKERS || conf->index >= conf->n_workers ||
+	    conf->max_flows == 0) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	struct el_worker *w =
+	    rte_zmalloc_socket("el_worker", sizeof(*w), RTE_CACHE_LINE_SIZE, conf->socket_id);
+	if (w == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	w->conf = *conf;
+	if (w->conf.snat_port_min == 0 && w->conf.snat_port_max == 0) {
+		w->conf.snat_port_min = 1024;
+		w->conf.snat_port_max = 65535;
+	}
+	if (snat_port_part_init(&w->part, conf->n_workers, w->conf.snat_port_min,
+				w->conf.snat_port_max) != 0)
+		goto inval;
+	snat_port_cursor_init(&w->part_cur, w->part.lo[conf->index], w->part.hi[conf->index]);
+	snat_port_cursor_init(&w->rss_cur, w->conf.snat_port_min, w->conf.snat_port_max);
+	for (unsigned i = 0; i < EL_SNAP_MAX_IFACES; i++) {
+		const struct el_worker_rss *r = &conf->rss[i];
+		if (!r->enabled)
+			continue;
+		w->rss[i] = rte_zmalloc_socket("el_worker_rss", sizeof(*w->rss[i]),
+					       RTE_CACHE_LINE_SIZE, conf->socket_id);
+		if (w->rss[i] == NULL)
+			goto nomem;
+		if (snat_port_rss_init(w->rss[i], r->key, r->key_len, r->reta, r->reta_size,
+				       (uint16_t)conf->index) != 0)
+			goto inval;
+	}
+
+	uint32_t aff = conf->max_flows < W_AFF_MAX ? conf->max_flows : W_AFF_MAX;
+	w->ct = conntrack_create(conf->max_flows, aff, conf->socket_id);
+	if (w->ct == NULL)
+		goto fail; /* rte_errno set */
+	w->neigh = neigh_create(W_NEIGH_CAP, conf->socket_id);
+	if (w->neigh == NULL)
+		goto fail;
+	w->svc_ids =
+	    rte_malloc_socket("el_worker_svc", W_SVC_SLOTS * sizeof(uint32_t), 0, conf->socket_id);
+	w->svc_keep = rte_malloc_socket("el_worker_svc", W_SVC_SLOTS * sizeof(struct w_svcstat), 0,
+					conf->socket_id);
+	if (w->svc_ids == NULL || w->svc_keep == NULL)
+		goto nomem;
+
+	char name[RTE_RING_NAMESIZE];
+	uint32_t seq = __atomic_fetch_add(&w_name_seq, 1, __ATOMIC_RELAXED);
+	snprintf(name, sizeof(name), "el_wmsg_%u", seq);
+	w->msg = rte_ring_create_elem(name, sizeof(struct w_msg), W_MSG_RING, conf->socket_id,
+				      RING_F_SC_DEQ);
+	snprintf(name, sizeof(name), "el_whof_%u", seq);
+	w->handoff = rte_ring_create_elem(name, sizeof(struct w_handoff), W_HANDOFF_RING,
+					  conf->socket_id, RING_F_SC_DEQ);
+	if (w->msg == NULL || w->handoff == NULL)
+		goto fail;
+
+	w->ntx.send = ntx_send;
+	w->ntx.drop = ntx_drop;
+	w->ntx.ctx = w;
+	w->ntx.pool = conf->pool;
+	w->ntx.stats = &w->stats;
+	return w;
+
+inval:
+	worker_destroy(w);
+	rte_errno = EINVAL;
+	return NULL;
+nomem:
+	worker_destroy(w);
+	rte_errno = ENOMEM;
+	return NULL;
+fail : {
+	int e = rte_errno ? rte_errno : ENOMEM;
+	worker_destroy(w);
+	rte_errno = e;
+	return NULL;
+}
+}
+
+void
+worker_set_peers(struct el_worker *w, struct el_worker *const *peers, unsigned n)
+{
+	if (n > EL_MAX_WORKERS)
+		n = EL_MAX_WORKERS;
+	for (unsigned i = 0; i < n; i++)
+		w->peers[i] = peers[i];
+	w->n_peers = n;
+}
+
+int
+worker_post_flush_backends(struct el_worker *w, const uint32_t *ids, unsigned n)
+{
+	struct w_msg msgs[16];
+
+	while (n > 0) {
+		unsigned cnt = 0;
+		while (n > 0 && cnt < RTE_DIM(msgs)) {
+			unsigned take = n < W_MSG_IDS ? n : W_MSG_IDS;
+			memset(&msgs[cnt], 0, sizeof(msgs[cnt]));
+			msgs[cnt].type = W_MSG_FLUSH;
+			msgs[cnt].n = take;
+			memcpy(msgs[cnt].ids, ids, take * sizeof(uint32_t));
+			ids += take;
+			n -= take;
+			cnt++;
+		}
+		if (rte_ring_mp_enqueue_bulk_elem(w->msg, msgs, sizeof(msgs[0]), cnt, NULL) != cnt)
+			return -ENOBUFS;
+	}
+	return 0;
+}
+
+void
+worker_stats_read(const struct el_worker *w, struct el_worker_stats *out)
+{
+	memcpy(out, &w->stats, sizeof(*out));
+}
+
+void
+worker_svc_stats(const struct el_worker *w, uint32_t svc_id, uint64_t *created, uint64_t *active)
+{
+	const struct w_svcstat *s = svcstat_find(w, svc_id);
+	*created = s != NULL ? s->created : 0;
+	*active = s != NULL ? s->active : 0;
+}
+
+unsigned
+worker_conns(const struct el_worker *w, struct el_conn_info *out, unsigned max, uint64_t now_ms)
+{
+	uint32_t cap = conntrack_capacity(w->ct);
+	uint32_t now32 = (uint32_t)now_ms, now_s = (uint32_t)(now_ms / 1000);
+	unsigned n = 0;
+
+	for (uint32_t i = 0; i < cap && n < max; i++) {
+		struct ct_flow4 f = *conntrack_flow4(w->ct, i);
+		if (!(f.flags & CT_F_USED))
+			continue;
+		struct el_conn_info *c = &out[n++];
+		memset(c, 0, sizeof(*c));
+		c->client = el_ip4(f.client);
+		c->frontend = el_ip4(f.frontend);
+		c->snat = el_ip4(f.snat);
+		c->backend = el_ip4(f.backend);
+		c->cport = rte_be_to_cpu_16(f.cport);
+		c->fport = rte_be_to_cpu_16(f.fport);
+		c->sport = rte_be_to_cpu_16(f.sport);
+		c->bport = rte_be_to_cpu_16(f.bport);
+		c->proto = f.proto;
+		c->state = f.tcp.state;
+		c->svc_id = f.svc_id;
+		c->backend_id = f.backend_id;
+		c->age_s = now_s - f.created_s;
+		c->idle_s = (now32 - f.last_ms) / 1000;
+	}
+	return n;
+}
+
+size_t
+worker_bytes_per_flow(const struct el_worker *w)
+{
+	return conntrack_bytes_per_flow(w->ct);
+}
+
+unsigned
+worker_neigh_pending(const struct el_worker *w)
+{
+	return neigh_pending(w->neigh);
+}
