@@ -20,7 +20,7 @@ PLAIN = re.compile(r"^(?:\w+: )?(\d+) passed, (\d+) failed", re.M)
 
 
 def count(entry):
-    out = entry.get("stdout") or ""
+    out = (entry.get("stdout") or "") + "\n" + (entry.get("stderr") or "")
     ok = entry.get("result") in ("OK", "EXPECTEDFAIL")
     skipped = entry.get("result") == "SKIP"
     p = sum(int(x) for x in CMOCKA_PASS.findall(out))
