@@ -1,205 +1,199 @@
-#!/bin/sh
+#!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
 #
-# make demo: edgelb serving the seed services of config/examples/ on two pcap
-# ports. Generates a client capture with scapy from the frontends that
-# `edgelb --check` lists (so allocated LoadBalancer IPs and NodePorts are
-# found, not guessed), forwards it for a few seconds, then shows each
-# connection as client -> frontend => SNAT -> backend pod, read back from what
-# edgelb transmitted, and the counters edgelb printed at exit.
+# make demo: edgelb between real clients and real servers. Brings up the lab
+# of scripts/lab.sh (namespaces elb-client, elb-lb, elb-pods), starts edgelb
+# in elb-lb with config/demo.yaml, applies the seed services of
+# config/examples/ (and a UDP echo, config/lab/udp-echo.yaml) with edgelbctl,
+# then asks each service with curl from the client namespace which pod
+# answers: NodePort, ClusterIP, LoadBalancer IPs, named target ports, ClientIP
+# affinity, a TCP and a UDP echo, a pod removed, endpoints scaled up, and the
+# live counters. The lab stays up for trying more; `make demo-down`
+# (scripts/demo.sh --down) removes it. A failure or Ctrl-C removes it at once.
 #
-# usage: scripts/demo.sh [BUILD_DIR]      (default: build)
+# usage: scripts/demo.sh [BUILD_DIR] [--xdp]    (default: build; --xdp: af_xdp
+#                                                instead of af_packet)
+#        scripts/demo.sh --down
 set -eu
 
-BUILD=${1:-build}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=build
+XDP=
+DOWN=0
+for a in "$@"; do
+	case $a in
+	--xdp) XDP=--xdp ;;
+	--down) DOWN=1 ;;
+	-*) sed -n '/^# usage:/,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
+	*) BUILD=$a ;;
+	esac
+done
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
-BIN=$BUILD/edgelb
-CONFIG=$ROOT/config/demo.yaml
-PY=/usr/bin/python3
+LAB="$ROOT/scripts/lab.sh"
+NAME=elb
+STATE=/tmp/edgelb-demo-state # state_dir of config/demo.yaml
 
-if [ ! -x "$BIN" ]; then
-	echo "demo: $BIN is missing: build first (make build)" >&2
-	exit 1
+if [ $DOWN = 1 ]; then
+	bash "$LAB" down -n $NAME
+	rm -rf "$STATE"
+	exit 0
 fi
-if ! $PY -c 'import scapy' 2>/dev/null; then
-	echo "demo: scapy is missing for $PY (apt-get install python3-scapy)" >&2
-	exit 1
-fi
+[ "$(id -u)" = 0 ] || { echo "demo: needs root (network namespaces)" >&2; exit 1; }
+[ -x "$BUILD/edgelb" ] || { echo "demo: $BUILD/edgelb is missing (make build)" >&2; exit 1; }
 
-# state_dir of config/demo.yaml: emptied so config/examples is what is served
-STATE=/tmp/edgelb-demo-state
-WORK=$(mktemp -d /tmp/edgelb-demo.XXXXXX)
-trap 'rm -rf "$WORK" "$STATE"' EXIT
-rm -rf "$STATE"
+ok=0
+cleanup() {
+	if [ $ok = 0 ]; then
+		echo "demo: stopped; removing the lab" >&2
+		bash "$LAB" down -n $NAME >/dev/null 2>&1 || true
+		rm -rf "$STATE"
+	fi
+}
+trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Memory for EAL: 2 MB hugepages when some are free (reserving them when we
-# may), else plain memory.
-NEED_PAGES=256
-HP=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
-free_pages() { awk '/^HugePages_Free:/ {print $2}' /proc/meminfo; }
-if [ "$(free_pages)" -lt $NEED_PAGES ] && [ -w $HP ]; then
-	echo $(($(cat $HP) + NEED_PAGES - $(free_pages))) >$HP 2>/dev/null || true
+B=''
+N=''
+if [ -t 1 ]; then
+	B=$(tput bold 2>/dev/null || true)
+	N=$(tput sgr0 2>/dev/null || true)
 fi
-if [ "$(id -u)" = 0 ] && [ "$(free_pages)" -ge $NEED_PAGES ]; then
-	MEM="--in-memory"
-	MEM_NOTE="2 MB hugepages (--in-memory)"
-else
-	MEM="--no-huge -m 512 --no-shconf"
-	MEM_NOTE="no hugepages (--no-huge)"
-fi
+say() { printf '\n%s== %s%s\n' "$B" "$*" "$N"; }
+note() { printf '   %s\n' "$*"; }
+client() { ip netns exec $NAME-client "$@"; }
+ctl() { bash "$LAB" ctl -n $NAME --build "$BUILD" "$@"; }
 
-echo "== edgelb demo: config/demo.yaml, manifests config/examples/, $MEM_NOTE"
-"$BIN" --config "$CONFIG" --check >"$WORK/check.txt" || {
-	cat "$WORK/check.txt"
-	exit 1
+# One request on a new connection; prints the request and the pod's answer.
+ask() { # URL [SOURCE]
+	local out
+	out=$(client curl -sS -m 2 ${2:+--interface "$2"} "$1" 2>&1) || true
+	printf '   curl %-34s %s-> %s\n' "$1" "${2:+from $2 }" "$out"
 }
 
-# ---- the client capture -------------------------------------------------------
-$PY - "$WORK" <<'PY'
-import json, logging, re, sys
-logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
-from scapy.all import ARP, ICMP, IP, TCP, Ether, Raw, wrpcap
+# N requests, each on a new connection: how many each pod answered.
+spread() { # N URL [SOURCE]
+	local _
+	for _ in $(seq 1 "$1"); do
+		client curl -sS -m 2 ${3:+--interface "$3"} "$2" 2>&1 | cut -d' ' -f1 || true
+	done | sort | uniq -c | awk -v n="$1" -v u="$2" -v s="${3:+ from $3}" '
+		{ line = line sprintf("%s x%d  ", $2, $1) }
+		END { printf "   %d x curl %s%s:  %s\n", n, u, s, line }'
+}
 
-work = sys.argv[1]
-EXT_MAC = "02:70:63:61:70:00"  # net_pcap's MAC for the first pcap port
-ROUTER = ("198.18.0.254", "02:00:00:00:00:fe")
-NODE_IP = "198.18.0.1"
-
-fes = {}  # (service, kind) -> [(ip, port)]
-line = re.compile(r"^\s+frontend (\S+):(\d+)\s+(TCP|UDP)\s+(\S+)\s+(\S+)\s+(\d+) backends")
-for l in open(f"{work}/check.txt"):
-    m = line.match(l)
-    if m:
-        ip, port, proto, kind, svc, _ = m.groups()
-        fes.setdefault((svc, kind), []).append((ip, int(port)))
-
-def fe(svc, kind, ip=None):
-    for a in fes.get((svc, kind), []):
-        if ip is None or a[0] == ip:
-            return a
-    sys.exit(f"demo: no {kind} frontend for {svc} in `edgelb --check`")
-
-flows, pkts = [], []
-def conn(svc, kind, client, cport, frontend, note=""):
-    fid = len(flows)
-    flows.append(dict(fid=fid, svc=svc, kind=kind, client=client, cport=cport,
-                      fe=frontend, note=note, isn=1000000 * (fid + 1)))
-
-for i in range(6):
-    conn("default/frontend:80", "NodePort", f"198.18.100.{11 + i}", 40000 + i,
-         fe("default/frontend:80", "NodePort", NODE_IP))
-for i in range(3):
-    conn("default/api-service:80", "ClusterIP", f"198.18.100.{21 + i}", 41000 + i,
-         fe("default/api-service:80", "ClusterIP"))
-for i in range(4):
-    conn("default/web-lb:https", "LoadBalancer", f"198.18.100.{31 + i}", 42000 + i,
-         fe("default/web-lb:https", "LoadBalancer"))
-for i in range(6):
-    conn("default/sticky:80", "LoadBalancer", "198.18.100.77", 43000 + i,
-         fe("default/sticky:80", "LoadBalancer"), "same client each time")
-for k, port in enumerate(("http", "https", "metrics")):
-    for i in range(2):
-        conn(f"default/multiport:{port}", "ClusterIP", f"198.18.100.{41 + i}",
-             44000 + 10 * k + i, fe(f"default/multiport:{port}", "ClusterIP"))
-for i in range(2):
-    conn("default/manual-db:5432", "ClusterIP", f"198.18.100.{51 + i}", 45000 + i,
-         fe("default/manual-db:5432", "ClusterIP"))
-for i, client in enumerate(("198.18.0.50", "198.18.0.51", "198.18.100.99")):
-    conn("default/web-lb-fixed:https", "LoadBalancer", client, 46000 + i,
-         fe("default/web-lb-fixed:https", "LoadBalancer"),
-         "inside loadBalancerSourceRanges" if client.startswith("198.18.0.")
-         else "outside loadBalancerSourceRanges")
-
-def l2():
-    return Ether(src=ROUTER[1], dst=EXT_MAC)
-
-pkts.append(Ether(src=ROUTER[1], dst="ff:ff:ff:ff:ff:ff") /
-            ARP(op=1, hwsrc=ROUTER[1], psrc=ROUTER[0], pdst=NODE_IP))
-lb = fe("default/web-lb:https", "LoadBalancer")[0]
-pkts.append(l2() / IP(src="198.18.100.5", dst=lb) / ICMP(id=1, seq=1) / Raw(b"ping"))
-for f in flows:  # SYNs, then one request per connection
-    pkts.append(l2() / IP(src=f["client"], dst=f["fe"][0]) /
-                TCP(sport=f["cport"], dport=f["fe"][1], flags="S", seq=f["isn"]))
-for f in flows:
-    pkts.append(l2() / IP(src=f["client"], dst=f["fe"][0]) /
-                TCP(sport=f["cport"], dport=f["fe"][1], flags="PA", seq=f["isn"] + 1, ack=1) /
-                Raw(b"GET / HTTP/1.1\r\n\r\n"))
-pkts.append(l2() / IP(src="198.18.100.6", dst=NODE_IP) / TCP(sport=47000, dport=31999, flags="S"))
-pkts.append(Ether(src=ROUTER[1], dst=EXT_MAC, type=0x0800) / Raw(b"\x45\x00\x00"))  # cut off
-
-wrpcap(f"{work}/ext-in.pcap", pkts)
-wrpcap(f"{work}/int-in.pcap", [])
-json.dump(dict(flows=flows, n_pkts=len(pkts)), open(f"{work}/flows.json", "w"))
-print(f"   {len(pkts)} client frames: {len(flows)} TCP connections, an ARP request, a ping,"
-      " a SYN to a port nobody serves, a cut-off frame")
-PY
-
-# ---- run ------------------------------------------------------------------------
-echo "== running edgelb for 3 s"
-# shellcheck disable=SC2086 # MEM is a list of words
-if ! (cd "$WORK" && "$BIN" --config "$CONFIG" --duration 3 -- $MEM \
-	--file-prefix "edgelb-demo-$$" >"$WORK/edgelb.out" 2>&1); then
-	cat "$WORK/edgelb.out"
-	echo "demo: edgelb failed" >&2
-	exit 1
+say "the lab: network namespaces, veths, pods (scripts/lab.sh up)"
+if ip netns list | grep -q "^$NAME-"; then
+	note "an earlier lab is up: removing it first"
+	bash "$LAB" down -n $NAME >/dev/null
 fi
-grep '^edgelb: ' "$WORK/edgelb.out" | sed 's/^/   /'
+bash "$LAB" up -n $NAME | sed 's/^/   /'
+cat <<'EOF'
 
-# ---- what came out ----------------------------------------------------------------
-$PY - "$WORK" <<'PY'
-import json, logging, os, sys
-logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
-from scapy.all import ARP, ICMP, IP, TCP, rdpcap
+   elb-client                       elb-lb                          elb-pods
+   198.18.0.10-19 --- eth0 | lb-ext [ edgelb ] lb-int | eth0 --- pod-11 .. pod-25
+   routes 198.18.1.0/24                                          198.18.2.11-25
+   (ClusterIPs) via 198.18.0.1                                   nginx :8080 :8081 :8443 :8444 :9100
+                                                                 TCP echo :5432 :9000, UDP echo :5353
+EOF
 
-work = sys.argv[1]
-meta = json.load(open(f"{work}/flows.json"))
-flows = meta["flows"]
+say "edgelb in elb-lb with config/demo.yaml ($([ -n "$XDP" ] && echo af_xdp || echo af_packet))"
+rm -rf "$STATE"
+bash "$LAB" start -n $NAME --build "$BUILD" --config "$ROOT/config/demo.yaml" $XDP | sed 's/^/   /'
 
-def read(name):
-    p = f"{work}/{name}"
-    return list(rdpcap(p)) if os.path.getsize(p) > 24 else []
-
-out_int, out_ext = read("int-out.pcap"), read("ext-out.pcap")
-
-def ep(ip, port):
-    return f"{ip}:{port}"
-
-print()
-print(f"{'client':21} {'frontend':20} {'kind':12} {'service':27} => {'SNAT':17} backend pod")
-print("-" * 118)
-forwarded = 0
-by_client = {}
-for f in flows:
-    syn = [p for p in out_int if TCP in p and p[TCP].seq == f["isn"]]
-    fe = ep(*f["fe"])
-    head = f"{ep(f['client'], f['cport']):21} {fe:20} {f['kind']:12} {f['svc']:27}"
-    if not syn:
-        print(f"{head} => dropped{'  (' + f['note'] + ')' if f['note'] else ''}")
-        continue
-    p = syn[0]
-    forwarded += 1
-    snat = ep(p[IP].src, p[TCP].sport)
-    pod = ep(p[IP].dst, p[TCP].dport)
-    by_client.setdefault((f["svc"], f["client"]), set()).add(pod)
-    note = f"  ({f['note']})" if f["note"] else ""
-    print(f"{head} => {snat:17} {pod}{note}")
-print("-" * 118)
-print(f"{forwarded} of {len(flows)} connections forwarded to pods "
-      f"({len(out_int)} packets out on int, TTL {out_int[0][IP].ttl if out_int else '-'}).")
-for (svc, client), pods in by_client.items():
-    n = sum(1 for f in flows if f["svc"] == svc and f["client"] == client)
-    if n > 1:
-        print(f"sessionAffinity: {n} connections of {client} to {svc} went to "
-              f"{', '.join(sorted(pods))}")
-for p in out_ext:
-    if ARP in p and p[ARP].op == 2:
-        print(f"ARP: answered who-has {p[ARP].psrc}: is-at {p[ARP].hwsrc}")
-    elif ICMP in p and p[ICMP].type == 0:
-        print(f"ICMP: echo reply from {p[IP].src} to {p[IP].dst}")
-PY
-
+say "the seed services: edgelbctl apply -f config/examples/ -f config/lab/udp-echo.yaml"
+ctl apply -f "$ROOT/config/examples" | sed 's/^/   /'
+ctl apply -f "$ROOT/config/lab/udp-echo.yaml" | sed 's/^/   /'
 echo
-echo "== counters edgelb printed at exit"
-sed -n '/^edgelb counters after/,$p' "$WORK/edgelb.out" | grep -v '^TELEMETRY'
+ctl get services | sed 's/^/   /'
+LB_WEB=$(ctl get services web-lb -n default | awk 'NR == 2 {print $4}')
+LB_STICKY=$(ctl get services sticky -n default | awk 'NR == 2 {print $4}')
+
+say "frontend: NodePort 30080 on both node addresses, and its ClusterIP"
+ask http://198.18.0.1:30080/
+ask http://198.18.0.2:30080/
+ask http://198.18.1.2/
+spread 12 http://198.18.0.1:30080/
+note "each new connection is placed by Maglev on its flow hash: the three pods share the load"
+
+say "api-service: a ClusterIP routed to edgelb (Endpoints object)"
+spread 8 http://198.18.1.10/
+
+say "web-lb: LoadBalancer 443 -> 8443, address $LB_WEB taken from the pool (plain HTTP here)"
+ask "http://$LB_WEB:443/"
+ask http://198.18.0.120:443/ 198.18.0.10
+note "web-lb-fixed asked for 198.18.0.120 and admits only 198.18.0.0/24 (loadBalancerSourceRanges)"
+
+say "multiport: named targetPort 'http' is 8080 on pod-21/22, 8081 on pod-23"
+for _ in 1 2 3 4 5 6; do ask http://198.18.1.40/; done | sort | uniq
+ask http://198.18.1.40:9100/
+
+say "manual-db: a selectorless service with hand-written Endpoints, a TCP echo on 5432"
+out=$(client bash -c 'exec 3<>/dev/tcp/198.18.1.50/5432; echo "hello db" >&3; timeout 2 head -1 <&3' 2>&1) || true
+note "send 'hello db' to 198.18.1.50:5432 -> $out"
+
+say "udp-echo: UDP 53 -> 5353"
+for _ in 1 2 3; do
+	out=$(client bash -c 'exec 3<>/dev/udp/198.18.1.53/53; echo "hi" >&3; timeout 2 head -1 <&3' 2>&1) || true
+	note "datagram 'hi' to 198.18.1.53:53 -> $out"
+done
+
+say "sticky: sessionAffinity ClientIP on $LB_STICKY (LoadBalancer from the pool)"
+spread 8 "http://$LB_STICKY/" 198.18.0.11
+spread 8 "http://$LB_STICKY/" 198.18.0.12
+spread 8 "http://$LB_STICKY/" 198.18.0.13
+note "one client address, one pod, for as long as it keeps coming back within timeoutSeconds (600)"
+note "compare frontend, no affinity, from one client:"
+spread 8 http://198.18.0.1:30080/ 198.18.0.11
+
+say "a pod is removed: edgelbctl apply -f config/lab/frontend-pod-removed.yaml"
+ctl apply -f "$ROOT/config/lab/frontend-pod-removed.yaml" | sed 's/^/   /'
+spread 12 http://198.18.0.1:30080/
+note "pod-12 gets no new connection; any open one would drain"
+
+say "endpoints change: edgelbctl apply -f config/lab/frontend-scaled-up.yaml (pod-12 back, pod-24 and pod-25 new)"
+ctl apply -f "$ROOT/config/lab/frontend-scaled-up.yaml" | sed 's/^/   /'
+spread 20 http://198.18.0.1:30080/
+
+say "no endpoints: connections are refused at once (TCP RST), as kube-proxy does"
+ctl apply -f - >/dev/null <<'EOF'
+apiVersion: v1
+kind: Service
+metadata: {name: nobody-home, namespace: default}
+spec:
+  type: ClusterIP
+  clusterIP: 198.18.1.99
+  selector: {app: nobody-home}
+  ports: [{protocol: TCP, port: 80, targetPort: 8080}]
+EOF
+ask http://198.18.1.99/
+
+say "a burst: wrk, 50 connections for 3 s, through the NodePort"
+if command -v wrk >/dev/null; then
+	client wrk -t2 -c50 -d3s http://198.18.0.1:30080/ 2>&1 | grep -E 'requests in|Requests/sec|Non-2xx|errors' | sed 's/^ */   /'
+else
+	note "wrk is not installed (apt-get install wrk)"
+fi
+
+say "live counters: edgelbctl stats"
+ctl stats | sed 's/^/   /'
+say "live connections: edgelbctl get conns --limit 8"
+ctl get conns --limit 8 | sed 's/^/   /'
+
+ok=1
+say "the lab stays up: try more"
+cat <<EOF
+   scripts/lab.sh ctl get services                 # edgelbctl, inside elb-lb
+   scripts/lab.sh ctl describe service default/frontend
+   scripts/lab.sh ctl get endpointslices
+   scripts/lab.sh ctl get conns
+   scripts/lab.sh ctl stats
+   scripts/lab.sh ctl apply -f config/examples/frontend.yaml   # back to three pods
+   scripts/lab.sh ctl delete -f config/examples/api-service.yaml
+   ip netns exec elb-client curl http://198.18.0.1:30080/
+   ip netns exec elb-client curl --interface 198.18.0.15 http://$LB_STICKY/
+   ip netns exec elb-client curl http://198.18.1.40:9100/
+   ip netns exec elb-client wrk -c100 -d5s http://198.18.0.1:30080/
+   ip netns exec elb-lb curl -s http://127.0.0.1:9180/metrics
+   scripts/lab.sh status                           # namespaces, addresses, edgelb pid
+   less /run/edgelb-lab/elb/edgelb.log             # edgelb's own output
+   make demo-down                                  # remove everything
+EOF

@@ -1,0 +1,651 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""edgelb end to end: real clients, real servers, network namespaces.
+
+Brings up a lab of its own with scripts/lab.sh (namespaces named
+elbt<pid>-client, -lb, -pods, so a demo lab left up is never touched), runs
+edgelb in the lb namespace on af_packet, programs services with edgelbctl
+and checks what curl, wrk and small socket clients (lab_client.py) in the
+client namespace get back from the pods (nginx and echo servers that name
+themselves: "pod-12 198.18.2.12:8080"). Kubernetes semantics follow
+kube-proxy: endpoints, named target ports, ClientIP affinity, rejection
+without endpoints, loadBalancerSourceRanges, terminating endpoints.
+
+Every check is one test case; the last line is "N passed, M failed". The lab
+is removed at the end, also when a check or the harness fails or the run is
+interrupted.
+
+usage: test_lab.py BUILD/edgelb BUILD/tools/edgelbctl [--xdp] [--keep]
+  --xdp   attach edgelb with af_xdp instead of af_packet for the whole run
+  --keep  leave the lab up at the end (the last lines say how to remove it)
+Exit status 0 all passed, 1 something failed, 77 skipped (not root, or a
+tool of the lab is missing).
+"""
+import glob
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+LAB = os.path.join(ROOT, "scripts", "lab.sh")
+CLIENT = os.path.join(HERE, "lab_client.py")
+PY = "/usr/bin/python3"
+NS = "e2e"  # Kubernetes namespace of every object the test applies
+
+POOL = ("198.18.0.100", "198.18.0.150")
+NODE_ADDRS = ["198.18.0.1", "198.18.0.2", "198.18.2.1"]
+AFFINITY_TIMEOUT = 2
+
+
+def pod_ip(n):
+    return "198.18.2.%d" % n
+
+
+# ---- manifests -----------------------------------------------------------------
+
+
+def service(name, ports, kind="ClusterIP", cluster_ip=None, lb_ip=None, affinity=None,
+            ranges=None):
+    spec = {"type": kind, "selector": {"app": name}, "ports": ports}
+    if cluster_ip:
+        spec["clusterIP"] = cluster_ip
+    if lb_ip:
+        spec["loadBalancerIP"] = lb_ip
+    if ranges:
+        spec["loadBalancerSourceRanges"] = ranges
+    if affinity is not None:
+        spec["sessionAffinity"] = "ClientIP"
+        spec["sessionAffinityConfig"] = {"clientIP": {"timeoutSeconds": affinity}}
+    else:
+        spec["sessionAffinity"] = "None"
+    return {"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": name, "namespace": NS}, "spec": spec}
+
+
+def port(p, target, proto="TCP", name=None, node_port=None):
+    d = {"protocol": proto, "port": p, "targetPort": target}
+    if name:
+        d["name"] = name
+    if node_port:
+        d["nodePort"] = node_port
+    return d
+
+
+READY = {"ready": True, "serving": True, "terminating": False}
+TERMINATING = {"ready": False, "serving": True, "terminating": True}
+
+
+def eslice(svc, name, ports, endpoints):
+    """EndpointSlice; endpoints: [(pod number, conditions)]."""
+    return {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+            "metadata": {"name": name, "namespace": NS,
+                         "labels": {"kubernetes.io/service-name": svc}},
+            "addressType": "IPv4",
+            "ports": [{"name": n, "protocol": pr, "port": p} for n, pr, p in ports],
+            "endpoints": [{"addresses": [pod_ip(n)], "conditions": cond}
+                          for n, cond in endpoints]}
+
+
+def endpoints(name, pods, ports):
+    return {"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": name, "namespace": NS},
+            "subsets": [{"addresses": [{"ip": pod_ip(n)} for n in pods],
+                         "ports": [{"name": n, "protocol": pr, "port": p}
+                                   for n, pr, p in ports]}]}
+
+
+def docs(*objs):
+    return "\n---\n".join(json.dumps(o) for o in objs) + "\n"
+
+
+def web_objs():
+    return [service("web", [port(80, 8080, name="http", node_port=30080)], kind="LoadBalancer",
+                    cluster_ip="198.18.1.2"),
+            eslice("web", "web-1", [("http", "TCP", 8080)], [(n, READY) for n in (11, 12, 13)])]
+
+
+def multi_objs():
+    ports = [port(80, "http", name="http"), port(9100, 9100, name="metrics")]
+    return [service("multi", ports, cluster_ip="198.18.1.40"),
+            eslice("multi", "multi-v1", [("http", "TCP", 8080), ("metrics", "TCP", 9100)],
+                   [(21, READY), (22, READY)]),
+            eslice("multi", "multi-v2", [("http", "TCP", 8081), ("metrics", "TCP", 9100)],
+                   [(23, READY)])]
+
+
+def churn_objs(pods):
+    return [service("churn", [port(80, 8080, name="http")], cluster_ip="198.18.1.60"),
+            endpoints("churn", pods, [("http", "TCP", 8080)])]
+
+
+def sticky_objs(affinity):
+    return [service("sticky", [port(80, 8080, name="http")], cluster_ip="198.18.1.70",
+                    affinity=affinity),
+            eslice("sticky", "sticky-1", [("http", "TCP", 8080)],
+                   [(n, READY) for n in (14, 15, 16, 17, 18)])]
+
+
+def empty_objs():
+    return [service("empty", [port(80, 8080, name="http"),
+                              port(53, 5353, proto="UDP", name="dns")],
+                    cluster_ip="198.18.1.80")]
+
+
+def ranges_objs():
+    return [service("ranges", [port(80, 8080, name="http")], kind="LoadBalancer",
+                    cluster_ip="198.18.1.85", lb_ip="198.18.0.130",
+                    ranges=["198.18.0.10/31"]),
+            eslice("ranges", "ranges-1", [("http", "TCP", 8080)], [(11, READY)])]
+
+
+def term_objs(endpoint_list):
+    return [service("term", [port(80, 8080, name="http")], cluster_ip="198.18.1.90"),
+            eslice("term", "term-1", [("http", "TCP", 8080)], endpoint_list)]
+
+
+def echo_objs(endpoint_list):
+    return [service("echo", [port(9000, 9000, name="echo")], cluster_ip="198.18.1.110"),
+            eslice("echo", "echo-1", [("echo", "TCP", 9000)], endpoint_list)]
+
+
+def uecho_objs(pods):
+    return [service("uecho", [port(53, 5353, proto="UDP", name="dns")],
+                    cluster_ip="198.18.1.111"),
+            eslice("uecho", "uecho-1", [("dns", "UDP", 5353)], [(n, READY) for n in pods])]
+
+
+# ---- the lab -------------------------------------------------------------------
+
+
+class Lab:
+    def __init__(self, edgelb, edgelbctl, xdp):
+        self.name = "elbt%d" % os.getpid()
+        self.build = os.path.dirname(os.path.abspath(edgelb))
+        self.ctl_bin = os.path.abspath(edgelbctl)
+        self.xdp = xdp
+        self.dir = tempfile.mkdtemp(prefix="edgelb-e2e-")
+        self.config = os.path.join(self.dir, "edgelb.yaml")
+        self.procs = []
+        with open(os.path.join(ROOT, "config", "demo.yaml")) as fh:
+            text = fh.read()
+        # the demo's appliance, with a state directory of this run
+        text = re.sub(r'(?m)^state_dir:.*$', 'state_dir: "%s/state"' % self.dir, text)
+        with open(self.config, "w") as fh:
+            fh.write(text)
+
+    def lab(self, *args, timeout=120):
+        env = dict(os.environ, ELB_LAB_RUN=os.path.join(self.dir, "run"))
+        p = subprocess.run(["bash", LAB, args[0], "-n", self.name, "--build", self.build,
+                            *args[1:]], capture_output=True, text=True, timeout=timeout,
+                           env=env)
+        if p.returncode != 0:
+            raise RuntimeError("lab.sh %s: %s%s" % (args[0], p.stdout, p.stderr))
+        return p.stdout
+
+    def up(self):
+        self.lab("up")
+
+    def start(self, xdp=None):
+        xdp = self.xdp if xdp is None else xdp
+        self.lab("start", "--config", self.config, *(["--xdp"] if xdp else []))
+
+    def stop(self):
+        self.lab("stop")
+
+    def down(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        self.lab("down")
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def edgelb_log(self):
+        try:
+            with open(os.path.join(self.dir, "run", self.name, "edgelb.log")) as fh:
+                return fh.read()
+        except OSError:
+            return ""
+
+    def ns(self, which, *cmd, timeout=60, stdin=None):
+        return subprocess.run(["ip", "netns", "exec", "%s-%s" % (self.name, which), *cmd],
+                              capture_output=True, text=True, timeout=timeout, input=stdin)
+
+    def ctl(self, *args, stdin=None):
+        p = self.ns("lb", self.ctl_bin, "--server", "http://127.0.0.1:9180", *args, stdin=stdin)
+        if p.returncode != 0:
+            raise RuntimeError("edgelbctl %s: %s%s" % (" ".join(args), p.stdout, p.stderr))
+        return p.stdout
+
+    def apply(self, *objs):
+        self.ctl("apply", "-f", "-", stdin=docs(*objs))
+
+    def delete(self, *objs):
+        self.ctl("delete", "-f", "-", stdin=docs(*objs))
+
+    def api(self, path):
+        p = self.ns("lb", "curl", "-fsS", "-m", "5", "http://127.0.0.1:9180" + path)
+        if p.returncode != 0:
+            raise RuntimeError("GET %s: %s" % (path, p.stderr))
+        return p.stdout
+
+    def metric(self, name, labels=""):
+        m = re.search(r"(?m)^%s%s (\S+)$" % (re.escape(name), re.escape(labels)),
+                      self.api("/metrics"))
+        return float(m.group(1)) if m else None
+
+    def curl(self, url, src=None, timeout=3):
+        args = ["curl", "-sS", "-m", str(timeout)] + (["--interface", src] if src else [])
+        t0 = time.monotonic()
+        p = self.ns("client", *args, url, timeout=timeout + 10)
+        return p.returncode, p.stdout.strip(), time.monotonic() - t0
+
+    def run_client(self, mode, n, host, port, src=None, timeout=2):
+        args = [PY, CLIENT, mode, str(n), host, str(port), "--timeout", str(timeout)]
+        if src:
+            args += ["--src", src]
+        p = self.ns("client", *args, timeout=n * (timeout + 1) + 30)
+        return p.stdout.splitlines()
+
+    def http(self, n, host, port=80, src=None):
+        return self.run_client("http", n, host, port, src)
+
+    def open_client(self, mode, host, port, src=None):
+        args = ["ip", "netns", "exec", self.name + "-client", PY, CLIENT, mode, host, str(port)]
+        if src:
+            args += ["--src", src]
+        p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                             bufsize=1)
+        self.procs.append(p)
+        return Session(p)
+
+
+class Session:
+    """A long-lived client: one line out, one line back."""
+
+    def __init__(self, proc):
+        self.p = proc
+
+    def say(self, line):
+        self.p.stdin.write(line + "\n")
+        self.p.stdin.flush()
+        return self.p.stdout.readline().strip()
+
+    def close(self):
+        self.p.stdin.close()
+        self.p.wait(timeout=10)
+
+
+def pod_of(answer):
+    """'pod-12 198.18.2.12:8080 ...' -> 'pod-12'; errors -> the error text."""
+    return answer.split()[0] if answer.startswith("pod-") else answer
+
+
+def addr_of(answer):
+    return answer.split()[1] if answer.startswith("pod-") else None
+
+
+def pods_of(answers):
+    return {pod_of(a) for a in answers}
+
+
+def errors_in(answers):
+    return [a for a in answers if not a.startswith("pod-")]
+
+
+def until(fn, timeout=3.0, step=0.2):
+    """Call fn until it returns something true or timeout passes; the last
+    value either way (edgelb publishes a change within milliseconds; the
+    margin is for a loaded 2-core machine)."""
+    end = time.monotonic() + timeout
+    while True:
+        v = fn()
+        if v or time.monotonic() > end:
+            return v
+        time.sleep(step)
+
+
+# ---- the checks ------------------------------------------------------------------
+
+TESTS = []
+
+
+def case(fn):
+    TESTS.append(fn)
+    return fn
+
+
+@case
+def nodeport_answers_on_every_edgelb_address(lab):
+    got = {}
+    for a in NODE_ADDRS:
+        rc, out, _ = lab.curl("http://%s:30080/" % a)
+        got[a] = out if rc == 0 else "curl exit %d" % rc
+    ok = all(pod_of(v) in ("pod-11", "pod-12", "pod-13") for v in got.values())
+    return ok, str(got)
+
+
+@case
+def loadbalancer_ip_comes_from_the_pool_and_serves(lab):
+    svc = json.loads(lab.api("/api/v1/namespaces/%s/services/web" % NS))
+    ingress = svc.get("status", {}).get("loadBalancer", {}).get("ingress", [])
+    ip = ingress[0].get("ip") if ingress else None
+    in_pool = ip is not None and tuple(map(int, POOL[0].split("."))) <= \
+        tuple(map(int, ip.split("."))) <= tuple(map(int, POOL[1].split(".")))
+    rc, out, _ = lab.curl("http://%s/" % ip) if ip else (-1, "", 0)
+    return in_pool and pod_of(out) in ("pod-11", "pod-12", "pod-13"), "ip %s: %s" % (ip, out)
+
+
+@case
+def clusterip_routed_to_edgelb_serves(lab):
+    rc, out, _ = lab.curl("http://198.18.1.2/")
+    return rc == 0 and pod_of(out) in ("pod-11", "pod-12", "pod-13"), "curl %d %s" % (rc, out)
+
+
+@case
+def new_connections_spread_over_every_endpoint(lab):
+    answers = lab.http(30, "198.18.0.1", 30080)
+    return pods_of(answers) == {"pod-11", "pod-12", "pod-13"}, str(sorted(pods_of(answers)))
+
+
+@case
+def named_target_port_resolves_per_endpoint_slice(lab):
+    answers = lab.http(30, "198.18.1.40", 80)
+    want = {"pod-21 198.18.2.21:8080", "pod-22 198.18.2.22:8080", "pod-23 198.18.2.23:8081"}
+    return set(answers) == want, str(sorted(set(answers)))
+
+
+@case
+def metrics_port_of_a_multiport_service_uses_its_own_target(lab):
+    answers = lab.http(12, "198.18.1.40", 9100)
+    return bool(answers) and all(addr_of(a) and addr_of(a).endswith(":9100") for a in answers), \
+        str(sorted(set(answers)))
+
+
+@case
+def added_endpoint_receives_traffic(lab):
+    lab.apply(*churn_objs([14, 15, 16]))
+    answers = until(lambda: [a for a in lab.http(20, "198.18.1.60") if pod_of(a) == "pod-16"])
+    return bool(answers), answers[0] if answers else "pod-16 never answered"
+
+
+@case
+def removed_endpoint_never_gets_a_new_flow(lab):
+    lab.apply(*churn_objs([15, 16]))
+    answers = lab.http(40, "198.18.1.60")
+    return "pod-14" not in pods_of(answers) and not errors_in(answers), \
+        str(sorted(pods_of(answers)))
+
+
+@case
+def client_ip_affinity_holds_for_20_connections(lab):
+    answers = lab.http(20, "198.18.1.70", src="198.18.0.13")
+    return len(pods_of(answers)) == 1 and not errors_in(answers), str(sorted(pods_of(answers)))
+
+
+@case
+def client_ip_affinity_moves_after_its_timeout(lab):
+    # Past timeoutSeconds the client is free again: its next connection is
+    # placed by the flow hash, so over a few idle gaps it lands elsewhere
+    # (1 in 5 to stay on the same pod each time).
+    first = pod_of(lab.http(1, "198.18.1.70", src="198.18.0.14")[0])
+    seen = []
+    for _ in range(5):
+        time.sleep(AFFINITY_TIMEOUT + 1.5)
+        seen.append(pod_of(lab.http(1, "198.18.1.70", src="198.18.0.14")[0]))
+        if seen[-1] != first and seen[-1].startswith("pod-"):
+            break
+    return seen[-1] != first and seen[-1].startswith("pod-"), "first %s then %s" % (first, seen)
+
+
+@case
+def affinity_none_spreads_one_client(lab):
+    lab.apply(*sticky_objs(None))
+    answers = lab.http(20, "198.18.1.70", src="198.18.0.13")
+    return len(pods_of(answers)) > 1 and not errors_in(answers), str(sorted(pods_of(answers)))
+
+
+@case
+def affinity_client_ip_again_sticks(lab):
+    lab.apply(*sticky_objs(AFFINITY_TIMEOUT))
+    answers = lab.http(20, "198.18.1.70", src="198.18.0.15")
+    return len(pods_of(answers)) == 1 and not errors_in(answers), str(sorted(pods_of(answers)))
+
+
+@case
+def no_endpoints_refuses_tcp_within_a_second(lab):
+    rc, out, took = lab.curl("http://198.18.1.80/", timeout=5)
+    # curl exit 7: could not connect (RST); 28 would be a timeout
+    return rc == 7 and took < 1.0, "curl exit %d after %.2f s %s" % (rc, took, out)
+
+
+@case
+def no_endpoints_answers_udp_with_port_unreachable(lab):
+    s = lab.open_client("udp", "198.18.1.80", 53)
+    try:
+        out = s.say("anyone")
+    finally:
+        s.close()
+    return out == "ERROR refused", out
+
+
+@case
+def source_ranges_admit_a_listed_client(lab):
+    rc, out, _ = lab.curl("http://198.18.0.130/", src="198.18.0.11")
+    return rc == 0 and pod_of(out) == "pod-11", "curl %d %s" % (rc, out)
+
+
+@case
+def source_ranges_give_other_clients_nothing(lab):
+    before = lab.metric("edgelb_drops_total", '{reason="source_range"}') or 0
+    rc, out, _ = lab.curl("http://198.18.0.130/", src="198.18.0.12", timeout=2)
+    after = lab.metric("edgelb_drops_total", '{reason="source_range"}') or 0
+    # exit 28: timed out, so no answer at all (not even a RST)
+    return rc == 28 and after > before, "curl exit %d %s, source_range drops %s -> %s" % (
+        rc, out, before, after)
+
+
+@case
+def terminating_endpoint_idle_while_a_ready_one_exists(lab):
+    answers = lab.http(20, "198.18.1.90")
+    return pods_of(answers) == {"pod-19"}, str(sorted(pods_of(answers)))
+
+
+@case
+def terminating_endpoint_serves_when_no_ready_one_exists(lab):
+    lab.apply(*term_objs([(20, TERMINATING)]))
+    answers = until(lambda: (lambda a: a if pods_of(a) == {"pod-20"} else None)(
+        lab.http(10, "198.18.1.90"))) or []
+    return pods_of(answers) == {"pod-20"}, str(sorted(pods_of(answers)))
+
+
+class LongLived:
+    session = None
+    pod = None
+
+
+@case
+def long_lived_connection_survives_unrelated_updates(lab):
+    s = lab.open_client("tcp", "198.18.1.110", 9000)
+    LongLived.session = s
+    a = s.say("one")
+    LongLived.pod = pod_of(a)
+    extra = service("extra", [port(81, 8080, name="http")], cluster_ip="198.18.1.120")
+    lab.apply(*churn_objs([14, 15, 16]))
+    lab.apply(extra)
+    lab.apply(*sticky_objs(AFFINITY_TIMEOUT + 1))
+    lab.delete(extra)
+    b = s.say("two")
+    return a.startswith("pod-") and pod_of(b) == pod_of(a) and b.endswith(" two"), \
+        "before %r after %r" % (a, b)
+
+
+@case
+def long_lived_connection_drains_when_its_endpoint_terminates(lab):
+    s, mine = LongLived.session, LongLived.pod
+    if s is None or not mine.startswith("pod-"):
+        return False, "no long-lived connection from the previous case"
+    n = int(mine[4:])
+    others = [x for x in (11, 12, 13) if x != n]
+    lab.apply(*echo_objs([(n, TERMINATING)] + [(x, READY) for x in others]))
+    still = s.say("three")
+    fresh = lab.run_client("echo", 10, "198.18.1.110", 9000)
+    # then gone from the slice altogether: the flow still drains
+    lab.apply(*echo_objs([(x, READY) for x in others]))
+    last = s.say("four")
+    s.close()
+    ok = (pod_of(still) == mine and still.endswith(" three") and pod_of(last) == mine
+          and last.endswith(" four") and mine not in pods_of(fresh) and not errors_in(fresh))
+    return ok, "old conn %r, %r; new conns %s" % (still, last, sorted(pods_of(fresh)))
+
+
+@case
+def udp_flow_moves_after_its_pod_is_removed(lab):
+    s = lab.open_client("udp", "198.18.1.111", 53)
+    try:
+        a = s.say("first")
+        b = s.say("again")
+        n = int(pod_of(a)[4:]) if a.startswith("pod-") else 0
+        lab.apply(*uecho_objs([x for x in (11, 12, 13) if x != n]))
+        c = until(lambda: (lambda r: r if r.startswith("pod-") and pod_of(r) != pod_of(a)
+                           else None)(s.say("after")))
+    finally:
+        s.close()
+    return pod_of(b) == pod_of(a) and a.startswith("pod-") and bool(c), \
+        "before %r %r, after removal %r" % (a, b, c)
+
+
+@case
+def restart_keeps_every_service_and_traffic_resumes(lab):
+    def snapshot():
+        lst = json.loads(lab.api("/api/v1/services"))
+        return sorted((s["metadata"]["namespace"], s["metadata"]["name"],
+                       json.dumps(s.get("spec", {}).get("ports"), sort_keys=True),
+                       json.dumps(s.get("status", {}), sort_keys=True))
+                      for s in lst.get("items", []))
+    before = snapshot()
+    lab.stop()
+    lab.start()
+    after = snapshot()
+    answers = lab.http(6, "198.18.0.1", 30080)
+    rc, out, _ = lab.curl("http://198.18.1.40/")
+    ok = before == after and len(before) >= 8 and not errors_in(answers) and rc == 0
+    return ok, "%d services before, %d after; traffic %s, multi %s" % (
+        len(before), len(after), sorted(pods_of(answers)), out)
+
+
+@case
+def wrk_200_connections_10_seconds_without_errors(lab):
+    p = lab.ns("client", "wrk", "-t2", "-c200", "-d10s", "http://198.18.0.1:30080/", timeout=60)
+    out = p.stdout + p.stderr
+    m = re.search(r"(\d+) requests in", out)
+    n = int(m.group(1)) if m else 0
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errs = re.search(r"Socket errors: (.*)", out)
+    ok = p.returncode == 0 and n > 0 and bad is None and errs is None
+    summary = "%d requests%s%s" % (n, "; non-2xx " + bad.group(1) if bad else "",
+                                    "; socket errors " + errs.group(1) if errs else "")
+    return ok, summary if ok else out
+
+
+@case
+def af_xdp_attachment_serves_the_same_lab(lab):
+    if lab.xdp:
+        return None, "the whole run used af_xdp"
+    if not glob.glob("/usr/lib/*/dpdk/pmds-*/librte_net_af_xdp.so*"):
+        return None, "no af_xdp PMD"
+    lab.stop()
+    lab.start(xdp=True)
+    answers = lab.http(10, "198.18.0.1", 30080)
+    s = lab.open_client("udp", "198.18.1.111", 53)
+    try:
+        u = s.say("xdp")
+    finally:
+        s.close()
+    return not errors_in(answers) and u.startswith("pod-"), "tcp %s udp %r" % (
+        sorted(pods_of(answers)), u)
+
+
+def setup(lab):
+    lab.up()
+    lab.start()
+    lab.apply(*web_objs(), *multi_objs(), *churn_objs([14, 15]),
+              *sticky_objs(AFFINITY_TIMEOUT), *empty_objs(), *ranges_objs(),
+              *term_objs([(19, READY), (20, TERMINATING)]),
+              *echo_objs([(n, READY) for n in (11, 12, 13)]), *uecho_objs([11, 12, 13]))
+
+
+def missing_tools():
+    need = ["ip", "curl", "wrk", "nginx", "ethtool", "ss", "setsid"]
+    return [t for t in need if shutil.which(t) is None and
+            not os.path.exists("/usr/sbin/" + t)]
+
+
+def main():
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    if len(args) != 2:
+        print(__doc__)
+        return 2
+    if os.geteuid() != 0:
+        print("not root: network namespaces need root - skipped")
+        return 77
+    missing = missing_tools()
+    if missing:
+        print("missing %s (make deps installs them) - skipped" % " ".join(missing))
+        return 77
+
+    def stop(signum, _frame):
+        raise KeyboardInterrupt("signal %d" % signum)
+    signal.signal(signal.SIGTERM, stop)
+
+    lab = Lab(args[0], args[1], "--xdp" in sys.argv)
+    passed = failed = skipped = 0
+    t_start = time.monotonic()
+    try:
+        try:
+            setup(lab)
+        except Exception as e:  # noqa: BLE001 - the lab itself is one failed case
+            print("FAIL lab setup: %s" % e)
+            print(lab.edgelb_log()[-3000:])
+            print("0 passed, 1 failed")
+            return 1
+        print("lab %s up in %.1f s (%s)" % (lab.name, time.monotonic() - t_start,
+                                            "af_xdp" if lab.xdp else "af_packet"))
+        for fn in TESTS:
+            t0 = time.monotonic()
+            try:
+                ok, detail = fn(lab)
+            except Exception as e:  # noqa: BLE001 - a crash is a failure of that case
+                ok, detail = False, "%s: %s" % (type(e).__name__, e)
+            took = time.monotonic() - t0
+            if ok is None:
+                skipped += 1
+                print("skip %-60s %5.1fs  %s" % (fn.__name__, took, detail))
+            elif ok:
+                passed += 1
+                print("ok   %-60s %5.1fs  %s" % (fn.__name__, took, detail[:100]))
+            else:
+                failed += 1
+                print("FAIL %-60s %5.1fs\n     %s" % (fn.__name__, took, detail))
+        if failed:
+            print("---- edgelb log (tail)")
+            print(lab.edgelb_log()[-3000:])
+    finally:
+        if "--keep" in sys.argv:
+            print("lab kept: ELB_LAB_RUN=%s/run scripts/lab.sh down -n %s" % (lab.dir, lab.name))
+        else:
+            lab.down()
+    print("e2e took %.1f s" % (time.monotonic() - t_start))
+    line = "%d passed, %d failed" % (passed, failed)
+    print(line + (", %d skipped" % skipped if skipped else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
