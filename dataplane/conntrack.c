@@ -26,6 +26,10 @@ struct aff_key4 {
 	uint32_t svc_id;
 };
 
+/* The memory budget per flow (conntrack_bytes_per_flow()) counts on it. */
+_Static_assert(sizeof(struct ct_flow4) == 32, "flow entry grew");
+_Static_assert(sizeof(struct ct_meta4) == 12, "flow entry grew");
+
 static uint32_t ct_name_seq;
 
 static size_t
@@ -66,6 +70,7 @@ conntrack_destroy(struct conntrack *ct)
 	rte_hash_free(ct->h4);
 	rte_hash_free(ct->aff_h4);
 	rte_free(ct->flows4);
+	rte_free(ct->meta4);
 	rte_free(ct->aff4);
 	rte_free(ct);
 }
@@ -91,14 +96,16 @@ conntrack_create(uint32_t max_flows, uint32_t max_affinity, int socket_id)
 	ct->h4 = hash_new("ct4", keys, sizeof(struct ct_key4), socket_id);
 	ct->flows4 = rte_malloc_socket("el_ct_flows4", (size_t)max_flows * sizeof(struct ct_flow4),
 				       RTE_CACHE_LINE_SIZE, socket_id);
+	ct->meta4 = rte_malloc_socket("el_ct_meta4", (size_t)max_flows * sizeof(struct ct_meta4),
+				      RTE_CACHE_LINE_SIZE, socket_id);
 	ct->bytes = heap_allocated() - before;
-	if (ct->h4 == NULL || ct->flows4 == NULL)
+	if (ct->h4 == NULL || ct->flows4 == NULL || ct->meta4 == NULL)
 		goto nomem;
 
 	ct->cap = max_flows;
 	for (uint32_t i = 0; i < max_flows; i++) {
 		ct->flows4[i].flags = 0;
-		ct->flows4[i].next_free = i + 1 < max_flows ? i + 1 : CT_NONE;
+		ct->meta4[i].next_free = i + 1 < max_flows ? i + 1 : CT_NONE;
 	}
 	ct->free_head = 0;
 
@@ -158,7 +165,8 @@ conntrack_reply_in_use4(const struct conntrack *ct, uint32_t backend, uint32_t s
 }
 
 int
-conntrack_add4(struct conntrack *ct, const struct ct_flow4 *f, unsigned flags, uint32_t *idx)
+conntrack_add4(struct conntrack *ct, const struct ct_flow4 *f, const struct ct_meta4 *meta,
+	       unsigned flags, uint32_t *idx)
 {
 	struct ct_key4 ck, rk;
 
@@ -186,9 +194,10 @@ conntrack_add4(struct conntrack *ct, const struct ct_flow4 *f, unsigned flags, u
 	}
 
 	struct ct_flow4 *e = &ct->flows4[i];
-	ct->free_head = e->next_free;
+	ct->free_head = ct->meta4[i].next_free;
 	*e = *f;
 	e->flags = CT_F_USED;
+	ct->meta4[i] = *meta;
 	ct->used++;
 	*idx = i;
 	return 0;
@@ -207,7 +216,7 @@ conntrack_del4(struct conntrack *ct, uint32_t idx)
 	conntrack_reply_key4(e, &k);
 	rte_hash_del_key(ct->h4, &k);
 	e->flags = 0;
-	e->next_free = ct->free_head;
+	ct->meta4[idx].next_free = ct->free_head;
 	ct->free_head = idx;
 	ct->used--;
 }
@@ -224,29 +233,60 @@ conntrack_capacity(const struct conntrack *ct)
 	return ct->cap;
 }
 
+/* Tables past this many flows live mostly outside the cache: a sweep looks
+ * its victims' keys up in bulk first, so the deletes that follow do not each
+ * wait for their buckets in turn. */
+#define CT_SWEEP_WARM_MIN 32768
+
 unsigned
 conntrack_sweep4(struct conntrack *ct, unsigned budget, const uint32_t *timeout_ms, uint32_t now32,
 		 conntrack_pick_fn extra, conntrack_gone_fn gone, void *ctx)
 {
-	unsigned freed = 0;
+	uint32_t victim[CT_SWEEP_MAX];
+	bool idle[CT_SWEEP_MAX];
+	unsigned n = 0;
 	uint32_t pos = ct->sweep_pos;
 
+	if (budget > CT_SWEEP_MAX)
+		budget = CT_SWEEP_MAX;
 	for (unsigned i = 0; i < budget; i++) {
-		struct ct_flow4 *e = &ct->flows4[pos];
+		const struct ct_flow4 *e = &ct->flows4[pos];
 		if (e->flags & CT_F_USED) {
 			uint8_t st = e->tcp.state < EL_CT_NSTATES ? e->tcp.state : EL_CT_NONE;
-			bool idle = now32 - e->last_ms >= timeout_ms[st];
-			if (idle || (extra != NULL && extra(ctx, e))) {
-				gone(ctx, e, idle);
-				conntrack_del4(ct, pos);
-				freed++;
+			bool is_idle = now32 - e->last_ms >= timeout_ms[st];
+			if (is_idle || (extra != NULL && extra(ctx, e, &ct->meta4[pos]))) {
+				victim[n] = pos;
+				idle[n] = is_idle;
+				n++;
 			}
 		}
 		pos = pos + 1 == ct->cap ? 0 : pos + 1;
 	}
 	ct->sweep_pos = pos;
 	ct->swept += budget;
-	return freed;
+
+	if (n > 1 && ct->cap >= CT_SWEEP_WARM_MIN) {
+		struct ct_key4 keys[2 * CT_SWEEP_MAX];
+		const struct ct_key4 *kp[RTE_HASH_LOOKUP_BULK_MAX];
+		int32_t posn[RTE_HASH_LOOKUP_BULK_MAX];
+		unsigned nk = 0;
+		for (unsigned i = 0; i < n; i++) {
+			conntrack_client_key4(&ct->flows4[victim[i]], &keys[nk++]);
+			conntrack_reply_key4(&ct->flows4[victim[i]], &keys[nk++]);
+		}
+		for (unsigned off = 0; off < nk; off += RTE_HASH_LOOKUP_BULK_MAX) {
+			unsigned c = nk - off < RTE_HASH_LOOKUP_BULK_MAX ? nk - off
+									 : RTE_HASH_LOOKUP_BULK_MAX;
+			for (unsigned i = 0; i < c; i++)
+				kp[i] = &keys[off + i];
+			rte_hash_lookup_bulk(ct->h4, (const void **)kp, c, posn);
+		}
+	}
+	for (unsigned i = 0; i < n; i++) {
+		gone(ctx, &ct->flows4[victim[i]], &ct->meta4[victim[i]], idle[i]);
+		conntrack_del4(ct, victim[i]);
+	}
+	return n;
 }
 
 uint64_t

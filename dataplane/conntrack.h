@@ -11,11 +11,16 @@
  * serves both directions before the worker even knows which side a packet
  * comes from.
  *
- * Flows live in a preallocated array with a free list; an entry holds the
- * addresses by value and the stable service and backend ids, never a
+ * Flows live in preallocated arrays with a free list: a 32-byte entry with
+ * what every packet needs (addresses by value, ports, state, last use) and a
+ * 12-byte one beside it with the stable service and backend ids; never a
  * pointer into a snapshot. There are no per-flow timers: conntrack_sweep4()
- * visits a bounded slice of the array per call and lets the caller decide
- * which flows go.
+ * visits a bounded slice of the array per call and frees idle flows.
+ *
+ * Memory per flow of capacity (conntrack_bytes_per_flow(), measured): 44
+ * bytes of entries plus, for its two keys, hash buckets (8-16 bytes each,
+ * rte_hash rounds the bucket count to a power of two), key store (32) and
+ * free-slot ring (4-8): about 132-156 bytes.
  *
  * IPv6 will get a table of the same shape next to this one (ct_key6 with
  * 16-byte addresses, its own hash and flow array): every name carrying the
@@ -57,7 +62,9 @@ struct ct_key4 {
 #define CT_F_USED 0x1
 
 /** An IPv4 FullNAT flow: client:cport -> frontend:fport becomes
- *  snat:sport -> backend:bport. Addresses and ports in network order. */
+ *  snat:sport -> backend:bport. Addresses and ports in network order. This
+ *  is what every packet reads and writes: 32 bytes, so an entry never spans
+ *  two cache lines. */
 struct ct_flow4 {
 	uint32_t client;
 	uint32_t frontend;
@@ -67,16 +74,21 @@ struct ct_flow4 {
 	uint16_t fport;
 	uint16_t sport;
 	uint16_t bport;
+	uint32_t last_ms; /**< last packet, monotonic ms truncated to 32 bits */
+	uint8_t proto;
+	uint8_t flags;		    /**< CT_F_* */
+	struct tcp_state_track tcp; /**< state (UDP: EL_CT_UDP) and FIN side */
+};
+
+/** The rest of a flow, in a parallel array: read when a flow is created,
+ *  removed, re-opened, flushed or listed. */
+struct ct_meta4 {
 	uint32_t svc_id;
 	uint32_t backend_id;
-	uint32_t last_ms; /**< last packet, monotonic ms truncated to 32 bits */
 	union {
 		uint32_t created_s; /**< creation, monotonic seconds (used) */
 		uint32_t next_free; /**< free-list link (unused) */
 	};
-	uint8_t proto;
-	uint8_t flags;		    /**< CT_F_* */
-	struct tcp_state_track tcp; /**< state (UDP: EL_CT_UDP) and FIN side */
 };
 
 /** A ClientIP affinity entry. */
@@ -96,6 +108,7 @@ struct ct_aff4 {
 struct conntrack {
 	struct rte_hash *h4;
 	struct ct_flow4 *flows4;
+	struct ct_meta4 *meta4;
 	uint32_t cap;
 	uint32_t used;
 	uint32_t free_head;
@@ -141,13 +154,15 @@ int conntrack_lookup4(const struct conntrack *ct, const struct ct_key4 *key, uin
 /**
  * Insert a flow under its client and reply keys (both built from @p f).
  * @param f      the flow; flags are set here
+ * @param meta   its ids and creation time
  * @param flags  CT_ADD_* bits
  * @param idx    receives the flow index
  * @return 0; -ENOSPC when the array or the hash is full; -EEXIST when one
  *         of the keys is already there or both keys are equal (nothing is
  *         changed; with CT_ADD_KEYS_CHECKED only the second case is seen)
  */
-int conntrack_add4(struct conntrack *ct, const struct ct_flow4 *f, unsigned flags, uint32_t *idx);
+int conntrack_add4(struct conntrack *ct, const struct ct_flow4 *f, const struct ct_meta4 *meta,
+		   unsigned flags, uint32_t *idx);
 
 /** Remove flow @p idx (both keys) and return it to the free list. */
 void conntrack_del4(struct conntrack *ct, uint32_t idx);
@@ -157,6 +172,13 @@ static inline struct ct_flow4 *
 conntrack_flow4(const struct conntrack *ct, uint32_t idx)
 {
 	return &ct->flows4[idx];
+}
+
+/** The ids and creation time of the flow at @p idx. */
+static inline struct ct_meta4 *
+conntrack_meta4(const struct conntrack *ct, uint32_t idx)
+{
+	return &ct->meta4[idx];
 }
 
 /** True when the reply key (backend:bport -> snat:lport, proto) is taken,
@@ -172,13 +194,18 @@ uint32_t conntrack_capacity(const struct conntrack *ct);
 
 /** Called for every flow a sweep frees, before it is freed: @p idle is true
  *  when it timed out, false when @p extra chose it. */
-typedef void (*conntrack_gone_fn)(void *ctx, const struct ct_flow4 *f, bool idle);
+typedef void (*conntrack_gone_fn)(void *ctx, const struct ct_flow4 *f, const struct ct_meta4 *m,
+				  bool idle);
 
 /** Extra reason to free a flow during a sweep (e.g. a flushed backend). */
-typedef bool (*conntrack_pick_fn)(void *ctx, const struct ct_flow4 *f);
+typedef bool (*conntrack_pick_fn)(void *ctx, const struct ct_flow4 *f, const struct ct_meta4 *m);
+
+/** Most slots one conntrack_sweep4() call visits. */
+#define CT_SWEEP_MAX 64
 
 /**
- * Visit the next @p budget slots of the flow array (wrapping) and free the
+ * Visit the next @p budget slots (at most CT_SWEEP_MAX) of the flow array
+ * (wrapping) and free the
  * used flows that are idle for at least timeout_ms[their state]
  * (now32 - last_ms, modulo 2^32), or that @p extra picks.
  * @param timeout_ms  EL_CT_NSTATES idle timeouts in ms

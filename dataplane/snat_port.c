@@ -76,7 +76,7 @@ snat_port_part_init(struct snat_port_part *p, unsigned n, uint16_t min, uint16_t
 
 int
 snat_port_pick(struct snat_port_cursor *c, const struct snat_port_rss *rss, uint32_t base,
-	       snat_port_in_use_fn in_use, void *ctx, uint16_t *port)
+	       snat_port_in_use_fn in_use, void *ctx, uint32_t known_free, uint16_t *port)
 {
 	uint32_t lo = c->lo, hi = c->hi, p = c->next;
 	uint32_t count = hi - lo + 1;
@@ -85,7 +85,27 @@ snat_port_pick(struct snat_port_cursor *c, const struct snat_port_rss *rss, uint
 		p = lo;
 	for (uint32_t i = 0; i < count; i++) {
 		if ((rss == NULL || snat_port_rss_queue(rss, base, (uint16_t)p) == rss->queue) &&
-		    !in_use(ctx, (uint16_t)p)) {
+		    (p == known_free || !in_use(ctx, (uint16_t)p))) {
+			*port = (uint16_t)p;
+			c->next = (uint16_t)(p == hi ? lo : p + 1);
+			return 0;
+		}
+		p = p == hi ? lo : p + 1;
+	}
+	return -ENOSPC;
+}
+
+int
+snat_port_peek(struct snat_port_cursor *c, const struct snat_port_rss *rss, uint32_t base,
+	       uint16_t *port)
+{
+	uint32_t lo = c->lo, hi = c->hi, p = c->next;
+	uint32_t count = hi - lo + 1;
+
+	if (p < lo || p > hi)
+		p = lo;
+	for (uint32_t i = 0; i < count; i++) {
+		if (rss == NULL || snat_port_rss_queue(rss, base, (uint16_t)p) == rss->queue) {
 			*port = (uint16_t)p;
 			c->next = (uint16_t)(p == hi ? lo : p + 1);
 			return 0;

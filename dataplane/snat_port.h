@@ -136,20 +136,36 @@ snat_port_cursor_init(struct snat_port_cursor *c, uint16_t lo, uint16_t hi)
  *  is taken. */
 typedef bool (*snat_port_in_use_fn)(void *ctx, uint16_t port);
 
+/** No port is known to be free (snat_port_pick()). */
+#define SNAT_PORT_NONE UINT32_MAX
+
 /**
  * Pick a port: the first at or after the cursor (wrapping inside the
  * cursor's range) that lands on the worker's queue (when @p rss is not NULL)
  * and is not in use. On success the cursor moves to the port after it.
  *
- * @param c       the walk position
- * @param rss     RSS steering, or NULL for partition mode
- * @param base    snat_port_rss_base() of the reply tuple (ignored without rss)
- * @param in_use  called for each candidate that passes the queue test
- * @param ctx     passed to @p in_use
- * @param port    receives the port (host order)
+ * @param c           the walk position
+ * @param rss         RSS steering, or NULL for partition mode
+ * @param base        snat_port_rss_base() of the reply tuple (ignored
+ *                    without rss)
+ * @param in_use      called for each candidate that passes the queue test
+ * @param ctx         passed to @p in_use
+ * @param known_free  a port the caller already knows is free (its reply
+ *                    tuple was looked up), taken without calling @p in_use
+ *                    when the walk reaches it first; SNAT_PORT_NONE if none
+ * @param port        receives the port (host order)
  * @return 0, or -ENOSPC when every port of the range was tried
  */
 int snat_port_pick(struct snat_port_cursor *c, const struct snat_port_rss *rss, uint32_t base,
-		   snat_port_in_use_fn in_use, void *ctx, uint16_t *port);
+		   snat_port_in_use_fn in_use, void *ctx, uint32_t known_free, uint16_t *port);
+
+/**
+ * The port snat_port_pick() would try first: the first at or after the
+ * cursor that passes the queue test (ignoring use). Moves @p c past it, so
+ * calling it on a copy of the cursor predicts a sequence of picks.
+ * @return 0, or -ENOSPC when no port of the range lands on the queue
+ */
+int snat_port_peek(struct snat_port_cursor *c, const struct snat_port_rss *rss, uint32_t base,
+		   uint16_t *port);
 
 #endif

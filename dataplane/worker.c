@@ -148,6 +148,7 @@ struct el_worker {
 	const struct el_snapshot *cur_snap;
 	uint64_t cur_gen;
 	uint32_t timeout_ms[EL_CT_NSTATES];
+	uint64_t snat_bloom; /* w_addr_bit() of every IPv4 SNAT address */
 	struct w_route_cache rc[W_ROUTE_CACHE];
 
 	/* context of the burst or housekeeping call in progress */
@@ -155,8 +156,10 @@ struct el_worker {
 	uint64_t now;
 	uint32_t now32;
 	bool in_handoff;
-	uint32_t n_new; /* flows added since the bulk lookup: their client keys */
+	uint32_t n_new;	    /* flows added since the bulk lookup: their keys */
+	uint64_t new_bloom; /* w_key_bit() of their client keys */
 	struct ct_key4 new_keys[W_CHUNK];
+	struct ct_key4 new_rkeys[W_CHUNK];
 	bool deleted; /* a flow was removed since the bulk lookup */
 
 	uint32_t tx_dirty;
@@ -199,7 +202,7 @@ worker_flow_hash4(uint32_t client, uint16_t cport, uint32_t frontend, uint16_t f
 	return rte_hash_crc_8byte(w[1], rte_hash_crc_8byte(w[0], EL_FLOW_HASH_SEED));
 }
 
-/* ---- byte helpers (values as they sit in the packet) ---- */
+/* ---- byte access (values as they sit in the packet) ---- */
 
 static inline uint16_t
 rd16(const uint8_t *p)
@@ -338,6 +341,19 @@ w_route_out(struct el_worker *w, struct rte_mbuf *m, uint32_t dst)
 	w_output(w, m, r, dst);
 }
 
+/* One bit of 64 for an address / a tuple: quick negative membership tests. */
+static inline uint64_t
+w_addr_bit(uint32_t addr)
+{
+	return 1ull << ((addr * 0x9e3779b1u) >> 26);
+}
+
+static inline uint64_t
+w_key_bit(uint32_t src, uint16_t sport, uint16_t dport)
+{
+	return 1ull << (((src ^ ((uint32_t)sport << 16 | dport)) * 0x9e3779b1u) >> 26);
+}
+
 /* Refresh what the worker derives from the snapshot when a new one is in
  * use: idle timeouts in ms, and the route cache (its entries point into the
  * old snapshot). */
@@ -353,6 +369,10 @@ w_snap_sync(struct el_worker *w, const struct el_snapshot *snap)
 		w->timeout_ms[i] = t >= W_MAX_TIMEOUT_MS / 1000 ? W_MAX_TIMEOUT_MS : t * 1000u;
 	}
 	memset(w->rc, 0, sizeof(w->rc));
+	w->snat_bloom = 0;
+	for (unsigned i = 0; i < snap->n_snat; i++)
+		if (snap->snat[i].family == EL_AF_INET)
+			w->snat_bloom |= w_addr_bit(snap->snat[i].v4);
 }
 
 /* ---- per-service counters ---- */
@@ -475,10 +495,10 @@ w_idle_expired(const struct el_worker *w, const struct ct_flow4 *f)
 }
 
 static void
-w_flow_counters_gone(struct el_worker *w, const struct ct_flow4 *f)
+w_flow_counters_gone(struct el_worker *w, const struct ct_meta4 *meta)
 {
 	w->stats.flows_active--;
-	struct w_svcstat *s = svcstat_find(w, f->svc_id);
+	struct w_svcstat *s = svcstat_find(w, meta->svc_id);
 	if (s != NULL && s->active > 0)
 		s->active--;
 }
@@ -489,25 +509,26 @@ w_flow_del(struct el_worker *w, uint32_t idx)
 	struct ct_flow4 *f = conntrack_flow4(w->ct, idx);
 	if (!(f->flags & CT_F_USED))
 		return;
-	w_flow_counters_gone(w, f);
+	w_flow_counters_gone(w, conntrack_meta4(w->ct, idx));
 	conntrack_del4(w->ct, idx);
 	w->deleted = true;
 }
 
 static bool
-w_sweep_flushed(void *ctx, const struct ct_flow4 *f)
+w_sweep_flushed(void *ctx, const struct ct_flow4 *f, const struct ct_meta4 *meta)
 {
 	const struct el_worker *w = ctx;
-	return f->proto == PKT_IPPROTO_UDP && flush_has(w, f->backend_id);
+	return f->proto == PKT_IPPROTO_UDP && flush_has(w, meta->backend_id);
 }
 
 static void
-w_sweep_gone(void *ctx, const struct ct_flow4 *f, bool idle)
+w_sweep_gone(void *ctx, const struct ct_flow4 *f, const struct ct_meta4 *meta, bool idle)
 {
 	struct el_worker *w = ctx;
+	(void)f;
 	if (idle)
 		w->stats.flows_expired++;
-	w_flow_counters_gone(w, f);
+	w_flow_counters_gone(w, meta);
 }
 
 /* Flush now, by a full pass, the UDP flows of @id (the pending set is full). */
@@ -517,7 +538,8 @@ flush_now(struct el_worker *w, uint32_t id)
 	uint32_t cap = conntrack_capacity(w->ct);
 	for (uint32_t i = 0; i < cap; i++) {
 		struct ct_flow4 *f = conntrack_flow4(w->ct, i);
-		if ((f->flags & CT_F_USED) && f->proto == PKT_IPPROTO_UDP && f->backend_id == id)
+		if ((f->flags & CT_F_USED) && f->proto == PKT_IPPROTO_UDP &&
+		    conntrack_meta4(w->ct, i)->backend_id == id)
 			w_flow_del(w, i);
 	}
 }
@@ -630,8 +652,11 @@ w_handoff(struct el_worker *w, unsigned owner, uint8_t iface, struct rte_mbuf *m
 }
 
 static inline bool
-w_is_snat(const struct el_snapshot *s, uint32_t addr)
+w_is_snat(const struct el_worker *w, uint32_t addr)
 {
+	const struct el_snapshot *s = w->snap;
+	if (likely(!(w->snat_bloom & w_addr_bit(addr))))
+		return false;
 	for (unsigned i = 0; i < s->n_snat; i++)
 		if (s->snat[i].family == EL_AF_INET && s->snat[i].v4 == addr)
 			return true;
@@ -660,7 +685,7 @@ w_icmp_error(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, const struc
 	/* an error about a packet we sent from a SNAT port: that port's
 	 * owner has the flow */
 	unsigned owner;
-	if (w_is_snat(w->snap, in.src) && w_handoff_owner(w, iface, in.sport, &owner)) {
+	if (w_is_snat(w, in.src) && w_handoff_owner(w, iface, in.sport, &owner)) {
 		w_handoff(w, owner, iface, m);
 		return;
 	}
@@ -674,6 +699,11 @@ w_icmp_error(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, const struc
 		return;
 	}
 	struct ct_flow4 *f = conntrack_flow4(w->ct, val >> 1);
+	/* the error must come to the address the quoted packet came from */
+	if (o->dst != ((val & 1) == CT_DIR_REPLY ? f->snat : f->frontend)) {
+		w_drop(w, m, EL_DROP_ICMP_UNTRACKED);
+		return;
+	}
 	if (w_idle_expired(w, f)) {
 		w->stats.flows_expired++;
 		w_flow_del(w, val >> 1);
@@ -812,9 +842,61 @@ w_port_in_use(void *ctx, uint16_t port)
 static void w_hit(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, const struct pkt_ip4 *p,
 		  uint32_t val);
 
+/*
+ * What the chunk learned ahead about a packet that missed the table: its
+ * frontend, its flow hash and, for a likely new flow, the SNAT port the walk
+ * will try first and whether that port's reply tuple is free. The ports of
+ * all misses of a chunk are checked in one bulk lookup, so a new flow does
+ * not wait on its own cache misses in the hash table.
+ */
+struct w_plan {
+	const struct el_snap_fe *fe;
+	uint32_t hash;
+	uint32_t port;	  /* SNAT_PORT_NONE, or known free when port_free */
+	uint32_t backend; /* the reply tuple the port was checked for */
+	uint32_t snat;
+	uint16_t bport;
+	uint8_t has_fe;
+	uint8_t has_hash;
+	uint8_t port_free;
+};
+
+/* The SNAT address of a flow: one of the IPv4 ones, chosen by its hash. */
+static inline int
+w_snat_addr4(const struct el_snapshot *s, uint32_t hash, uint32_t *addr)
+{
+	unsigned n4 = 0;
+	for (unsigned i = 0; i < s->n_snat; i++)
+		n4 += s->snat[i].family == EL_AF_INET;
+	if (n4 == 0)
+		return -ENOENT;
+	unsigned pick = (unsigned)(((uint64_t)hash * n4) >> 32);
+	for (unsigned i = 0; i < s->n_snat; i++) {
+		if (s->snat[i].family != EL_AF_INET)
+			continue;
+		if (pick-- == 0) {
+			*addr = s->snat[i].v4;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* True when a flow added since the bulk lookup has @k as its reply key. */
+static inline bool
+w_reply_created_here(const struct el_worker *w, const struct ct_key4 *k)
+{
+	if (unlikely(w->n_new > W_CHUNK))
+		return true;
+	for (uint32_t i = 0; i < w->n_new; i++)
+		if (memcmp(&w->new_rkeys[i], k, sizeof(*k)) == 0)
+			return true;
+	return false;
+}
+
 static void
 w_new_flow(struct el_worker *w, struct rte_mbuf *m, const struct pkt_ip4 *p,
-	   const struct el_snap_fe *fe)
+	   const struct el_snap_fe *fe, const struct w_plan *plan)
 {
 	const struct el_snapshot *s = w->snap;
 
@@ -845,7 +927,9 @@ w_new_flow(struct el_worker *w, struct rte_mbuf *m, const struct pkt_ip4 *p,
 		return;
 	}
 
-	uint32_t hash = worker_flow_hash4(p->src, p->sport, p->dst, p->dport, p->proto);
+	uint32_t hash = plan != NULL && plan->has_hash
+			    ? plan->hash
+			    : worker_flow_hash4(p->src, p->sport, p->dst, p->dport, p->proto);
 	const struct el_snap_backend *be = NULL;
 	uint32_t bid;
 	if (svc->affinity && conntrack_aff_lookup4(w->ct, p->src, svc->id, w->now, &bid) == 0)
@@ -873,37 +957,39 @@ w_new_flow(struct el_worker *w, struct rte_mbuf *m, const struct pkt_ip4 *p,
 		return;
 	}
 
-	/* SNAT address: one of the IPv4 ones, chosen by the flow hash */
-	unsigned n4 = 0;
-	for (unsigned i = 0; i < s->n_snat; i++)
-		n4 += s->snat[i].family == EL_AF_INET;
-	if (n4 == 0) {
+	uint32_t snat;
+	if (w_snat_addr4(s, hash, &snat) != 0) {
 		w_drop(w, m, EL_DROP_NO_SNAT_PORT);
 		return;
-	}
-	unsigned pick = (unsigned)(((uint64_t)hash * n4) >> 32);
-	uint32_t snat = 0;
-	for (unsigned i = 0; i < s->n_snat; i++) {
-		if (s->snat[i].family != EL_AF_INET)
-			continue;
-		if (pick-- == 0) {
-			snat = s->snat[i].v4;
-			break;
-		}
 	}
 
 	/* SNAT port whose reply comes back here */
 	struct w_port_ctx pc = {
 	    .ct = w->ct, .p = p, .backend = be->ip.v4, .snat = snat, .bport = be->port};
 	const struct snat_port_rss *rss = r->iface < EL_SNAP_MAX_IFACES ? w->rss[r->iface] : NULL;
+	uint32_t known_free = SNAT_PORT_NONE;
+	if (plan != NULL && plan->port_free && plan->backend == be->ip.v4 && plan->snat == snat &&
+	    plan->bport == be->port) {
+		/* checked free before this chunk added flows: not if one of
+		 * those took the same reply tuple, or it is our client tuple */
+		struct ct_key4 rk = {.src = be->ip.v4,
+				     .dst = snat,
+				     .sport = be->port,
+				     .dport = rte_cpu_to_be_16((uint16_t)plan->port),
+				     .proto = p->proto};
+		if (!w_reply_created_here(w, &rk) &&
+		    !(rk.src == p->src && rk.dst == p->dst && rk.sport == p->sport &&
+		      rk.dport == p->dport))
+			known_free = plan->port;
+	}
 	uint16_t port;
 	int rc;
 	if (rss != NULL) {
 		uint32_t base =
 		    snat_port_rss_base(rss, be->ip.v4, snat, rte_be_to_cpu_16(be->port));
-		rc = snat_port_pick(&w->rss_cur, rss, base, w_port_in_use, &pc, &port);
+		rc = snat_port_pick(&w->rss_cur, rss, base, w_port_in_use, &pc, known_free, &port);
 	} else {
-		rc = snat_port_pick(&w->part_cur, NULL, 0, w_port_in_use, &pc, &port);
+		rc = snat_port_pick(&w->part_cur, NULL, 0, w_port_in_use, &pc, known_free, &port);
 	}
 	if (rc != 0) {
 		w_drop(w, m, EL_DROP_NO_SNAT_PORT);
@@ -919,11 +1005,13 @@ w_new_flow(struct el_worker *w, struct rte_mbuf *m, const struct pkt_ip4 *p,
 	    .fport = p->dport,
 	    .sport = rte_cpu_to_be_16(port),
 	    .bport = be->port,
+	    .last_ms = w->now32,
+	    .proto = p->proto,
+	};
+	struct ct_meta4 meta = {
 	    .svc_id = svc->id,
 	    .backend_id = be->id,
-	    .last_ms = w->now32,
 	    .created_s = (uint32_t)(w->now / 1000),
-	    .proto = p->proto,
 	};
 	if (p->proto == PKT_IPPROTO_TCP) {
 		tcp_state_track_init(&f.tcp);
@@ -935,13 +1023,16 @@ w_new_flow(struct el_worker *w, struct rte_mbuf *m, const struct pkt_ip4 *p,
 	uint32_t idx;
 	/* the client key missed the lookup (and the re-lookup after flows were
 	 * added in this chunk); the port walk checked the reply key */
-	rc = conntrack_add4(w->ct, &f, CT_ADD_KEYS_CHECKED, &idx);
+	rc = conntrack_add4(w->ct, &f, &meta, CT_ADD_KEYS_CHECKED, &idx);
 	if (rc != 0) {
 		w_drop(w, m, rc == -ENOSPC ? EL_DROP_FLOW_TABLE_FULL : EL_DROP_NO_SNAT_PORT);
 		return;
 	}
-	if (w->n_new < W_CHUNK)
+	w->new_bloom |= w_key_bit(f.client, f.cport, f.fport);
+	if (w->n_new < W_CHUNK) {
 		conntrack_client_key4(&f, &w->new_keys[w->n_new]);
+		conntrack_reply_key4(&f, &w->new_rkeys[w->n_new]);
+	}
 	w->n_new++; /* past W_CHUNK (cannot happen: one flow per packet), always look */
 	if (svc->affinity)
 		conntrack_aff_update4(w->ct, p->src, svc->id, be->id,
@@ -968,6 +1059,8 @@ w_created_here(const struct el_worker *w, const struct pkt_ip4 *p)
 {
 	if (unlikely(w->n_new > W_CHUNK))
 		return true;
+	if (!(w->new_bloom & w_key_bit(p->src, p->sport, p->dport)))
+		return false;
 	for (uint32_t i = 0; i < w->n_new; i++) {
 		const struct ct_key4 *k = &w->new_keys[i];
 		if (k->src == p->src && k->sport == p->sport && k->dst == p->dst &&
@@ -980,7 +1073,7 @@ w_created_here(const struct el_worker *w, const struct pkt_ip4 *p)
 /* A packet that matched no flow. */
 static void
 w_miss(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, const struct pkt_ip4 *p,
-       bool relookup)
+       bool relookup, const struct w_plan *plan)
 {
 	const struct el_snapshot *s = w->snap;
 
@@ -998,16 +1091,17 @@ w_miss(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, const struct pkt_
 		}
 	}
 
-	bool snat = w_is_snat(s, p->dst);
+	bool snat = w_is_snat(w, p->dst);
 	unsigned owner;
 	if (snat && w_handoff_owner(w, iface, p->dport, &owner)) {
 		w_handoff(w, owner, iface, m);
 		return;
 	}
 	struct el_ip d = el_ip4(p->dst);
-	const struct el_snap_fe *fe = snapshot_fe_lookup(s, &d, p->dport, p->proto);
+	const struct el_snap_fe *fe =
+	    plan != NULL && plan->has_fe ? plan->fe : snapshot_fe_lookup(s, &d, p->dport, p->proto);
 	if (fe != NULL) {
-		w_new_flow(w, m, p, fe);
+		w_new_flow(w, m, p, fe, plan);
 		return;
 	}
 	if (snat) {
@@ -1020,8 +1114,10 @@ w_miss(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, const struct pkt_
 /* A client SYN on a flow in TIME_WAIT or CLOSE (port reuse): keep the flow
  * when its service still lists its backend, else let it be replaced. */
 static bool
-w_reopen(struct el_worker *w, struct ct_flow4 *f, const struct pkt_ip4 *p)
+w_reopen(struct el_worker *w, uint32_t idx, const struct pkt_ip4 *p)
 {
+	struct ct_flow4 *f = conntrack_flow4(w->ct, idx);
+	struct ct_meta4 *meta = conntrack_meta4(w->ct, idx);
 	const struct el_snapshot *s = w->snap;
 	struct el_ip d = el_ip4(p->dst);
 	const struct el_snap_fe *fe = snapshot_fe_lookup(s, &d, p->dport, p->proto);
@@ -1029,16 +1125,16 @@ w_reopen(struct el_worker *w, struct ct_flow4 *f, const struct pkt_ip4 *p)
 	if (fe == NULL || fe->svc >= s->n_svcs)
 		return false;
 	const struct el_snap_svc *svc = s->svcs[fe->svc];
-	if (svc->id != f->svc_id)
+	if (svc->id != meta->svc_id)
 		return false;
-	const struct el_snap_backend *be = w_find_backend(svc, f->backend_id);
+	const struct el_snap_backend *be = w_find_backend(svc, meta->backend_id);
 	if (be == NULL || be->ip.family != EL_AF_INET || be->ip.v4 != f->backend ||
 	    be->port != f->bport)
 		return false;
 	tcp_state_track_init(&f->tcp);
-	f->created_s = (uint32_t)(w->now / 1000);
+	meta->created_s = (uint32_t)(w->now / 1000);
 	w->stats.flows_created++;
-	struct w_svcstat *st = svcstat_find(w, f->svc_id);
+	struct w_svcstat *st = svcstat_find(w, meta->svc_id);
 	if (st != NULL)
 		st->created++;
 	return true;
@@ -1064,21 +1160,22 @@ w_hit(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, const struct pkt_i
 	if (unlikely(w_idle_expired(w, f))) {
 		w->stats.flows_expired++;
 		w_flow_del(w, idx);
-		w_miss(w, m, iface, p, false);
+		w_miss(w, m, iface, p, false, NULL);
 		return;
 	}
 	if ((val & 1) == CT_DIR_CLIENT) {
 		if (p->proto == PKT_IPPROTO_UDP) {
-			if (unlikely(w->n_flush != 0) && flush_has(w, f->backend_id)) {
+			if (unlikely(w->n_flush != 0) &&
+			    flush_has(w, conntrack_meta4(w->ct, idx)->backend_id)) {
 				w_flow_del(w, idx);
-				w_miss(w, m, iface, p, false);
+				w_miss(w, m, iface, p, false, NULL);
 				return;
 			}
 		} else if (unlikely(tcp_flags_opens(p->tcp_flags)) &&
 			   (f->tcp.state == EL_CT_TIME_WAIT || f->tcp.state == EL_CT_CLOSE)) {
-			if (!w_reopen(w, f, p)) {
+			if (!w_reopen(w, idx, p)) {
 				w_flow_del(w, idx);
-				w_miss(w, m, iface, p, false);
+				w_miss(w, m, iface, p, false, NULL);
 				return;
 			}
 		}
@@ -1093,7 +1190,7 @@ w_hit(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, const struct pkt_i
 		w_route_out(w, m, f->backend);
 	} else {
 		if (p->proto == PKT_IPPROTO_UDP && unlikely(w->n_flush != 0) &&
-		    flush_has(w, f->backend_id)) {
+		    flush_has(w, conntrack_meta4(w->ct, idx)->backend_id)) {
 			w_flow_del(w, idx);
 			w_drop(w, m, EL_DROP_UNKNOWN_REPLY);
 			return;
@@ -1111,6 +1208,98 @@ w_hit(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, const struct pkt_i
 }
 
 /* ---- the burst ---- */
+
+/*
+ * Look ahead at the packets of a chunk that missed the table (bits of
+ * @p miss): frontend and flow hash (prefetching the Maglev slot), then, in
+ * packet order, the backend, SNAT address and the SNAT port the walk of each
+ * likely new flow will try first; one bulk lookup tells which of those
+ * ports are free. Services with affinity are left to the slow path.
+ */
+static void
+w_plan_misses(struct el_worker *w, const struct pkt_ip4 *info, uint64_t miss, struct w_plan *plan)
+{
+	const struct el_snapshot *s = w->snap;
+	struct ct_key4 rk[W_CHUNK];
+	const struct ct_key4 *rkp[W_CHUNK];
+	uint32_t val[W_CHUNK];
+	uint8_t rj[W_CHUNK];
+	unsigned nr = 0;
+	uint64_t b;
+
+	for (b = miss; b != 0; b &= b - 1) {
+		unsigned j = (unsigned)__builtin_ctzll(b);
+		const struct pkt_ip4 *p = &info[j];
+		struct w_plan *pl = &plan[j];
+		struct el_ip d = el_ip4(p->dst);
+
+		pl->fe = snapshot_fe_lookup(s, &d, p->dport, p->proto);
+		pl->has_fe = 1;
+		pl->has_hash = 0;
+		pl->port = SNAT_PORT_NONE;
+		pl->port_free = 0;
+		if (pl->fe == NULL || pl->fe->svc >= s->n_svcs)
+			continue;
+		const struct el_snap_svc *svc = s->svcs[pl->fe->svc];
+		if (svc->n_backends == 0 || svc->maglev_size == 0 || svc->maglev == NULL ||
+		    (p->proto == PKT_IPPROTO_TCP && !tcp_flags_opens(p->tcp_flags)))
+			continue;
+		pl->hash = worker_flow_hash4(p->src, p->sport, p->dst, p->dport, p->proto);
+		pl->has_hash = 1;
+		if (!svc->affinity)
+			rte_prefetch0(&svc->maglev[((uint64_t)pl->hash * svc->maglev_size) >> 32]);
+	}
+
+	struct snat_port_cursor part = w->part_cur, rss_cur = w->rss_cur;
+	for (b = miss; b != 0; b &= b - 1) {
+		unsigned j = (unsigned)__builtin_ctzll(b);
+		const struct pkt_ip4 *p = &info[j];
+		struct w_plan *pl = &plan[j];
+		if (!pl->has_hash)
+			continue;
+		const struct el_snap_svc *svc = s->svcs[pl->fe->svc];
+		if (svc->affinity)
+			continue;
+		uint32_t i = maglev_lookup(svc->maglev, svc->maglev_size, pl->hash);
+		if (i >= svc->n_backends || svc->backends[i].ip.family != EL_AF_INET)
+			continue;
+		const struct el_snap_backend *be = &svc->backends[i];
+		const struct el_snap_route *r = w_route4(w, be->ip.v4);
+		uint32_t snat;
+		if (r == NULL || w_snat_addr4(s, pl->hash, &snat) != 0)
+			continue;
+		const struct snat_port_rss *rss =
+		    r->iface < EL_SNAP_MAX_IFACES ? w->rss[r->iface] : NULL;
+		uint16_t port;
+		int rc = rss != NULL
+			     ? snat_port_peek(&rss_cur, rss,
+					      snat_port_rss_base(rss, be->ip.v4, snat,
+								 rte_be_to_cpu_16(be->port)),
+					      &port)
+			     : snat_port_peek(&part, NULL, 0, &port);
+		if (rc != 0)
+			continue;
+		pl->port = port;
+		pl->backend = be->ip.v4;
+		pl->snat = snat;
+		pl->bport = be->port;
+		rk[nr] = (struct ct_key4){.src = be->ip.v4,
+					  .dst = snat,
+					  .sport = be->port,
+					  .dport = rte_cpu_to_be_16(port),
+					  .proto = p->proto};
+		rkp[nr] = &rk[nr];
+		rj[nr] = (uint8_t)j;
+		nr++;
+	}
+	if (nr == 0)
+		return;
+
+	uint64_t used;
+	conntrack_lookup4_bulk(w->ct, rkp, nr, &used, val);
+	for (unsigned t = 0; t < nr; t++)
+		plan[rj[t]].port_free = !((used >> t) & 1);
+}
 
 static void
 w_broadcast_neigh(struct el_worker *w, uint8_t iface, const struct el_ip *ip, const uint8_t mac[6])
@@ -1220,27 +1409,28 @@ w_chunk(struct el_worker *w, uint8_t iface, struct rte_mbuf **pkts, uint16_t n, 
 	uint64_t hit;
 	conntrack_lookup4_bulk(w->ct, kp, k, &hit, val);
 	w->n_new = 0;
+	w->new_bloom = 0;
 	w->deleted = false;
-	for (unsigned j = 0; j < k; j++) {
-		if ((hit >> j) & 1) {
-			/* an entry may straddle two cache lines */
-			const char *e = (const char *)conntrack_flow4(w->ct, val[j] >> 1);
-			rte_prefetch0(e);
-			rte_prefetch0(e + sizeof(struct ct_flow4) - 1);
-		}
-	}
+	for (unsigned j = 0; j < k; j++)
+		if ((hit >> j) & 1)
+			rte_prefetch0(conntrack_flow4(w->ct, val[j] >> 1));
+
+	struct w_plan plan[W_CHUNK];
+	uint64_t miss = ~hit & (k == 64 ? ~0ull : (1ull << k) - 1);
+	if (miss != 0)
+		w_plan_misses(w, info, miss, plan);
 
 	for (unsigned j = 0; j < k; j++) {
 		struct rte_mbuf *m = km[j];
 		if (likely((hit >> j) & 1)) {
 			uint32_t v = val[j];
 			if (unlikely(w->deleted) && conntrack_lookup4(w->ct, kp[j], &v) != 0) {
-				w_miss(w, m, iface, &info[j], false);
+				w_miss(w, m, iface, &info[j], false, NULL);
 				continue;
 			}
 			w_hit(w, m, iface, &info[j], v);
 		} else {
-			w_miss(w, m, iface, &info[j], true);
+			w_miss(w, m, iface, &info[j], true, &plan[j]);
 		}
 	}
 }
@@ -1510,6 +1700,7 @@ worker_conns(const struct el_worker *w, struct el_conn_info *out, unsigned max, 
 		struct ct_flow4 f = *conntrack_flow4(w->ct, i);
 		if (!(f.flags & CT_F_USED))
 			continue;
+		struct ct_meta4 meta = *conntrack_meta4(w->ct, i);
 		struct el_conn_info *c = &out[n++];
 		memset(c, 0, sizeof(*c));
 		c->client = el_ip4(f.client);
@@ -1522,9 +1713,9 @@ worker_conns(const struct el_worker *w, struct el_conn_info *out, unsigned max, 
 		c->bport = rte_be_to_cpu_16(f.bport);
 		c->proto = f.proto;
 		c->state = f.tcp.state;
-		c->svc_id = f.svc_id;
-		c->backend_id = f.backend_id;
-		c->age_s = now_s - f.created_s;
+		c->svc_id = meta.svc_id;
+		c->backend_id = meta.backend_id;
+		c->age_s = now_s - meta.created_s;
 		c->idle_s = (now32 - f.last_ms) / 1000;
 	}
 	return n;

@@ -129,7 +129,9 @@ check_steering(unsigned queues, unsigned reta_size)
 			uint32_t backend = rnd(), snat = rnd();
 			uint16_t bport = (uint16_t)rnd(), port = 0;
 			uint32_t base = snat_port_rss_base(r, backend, snat, bport);
-			assert_int_equal(snat_port_pick(&c, r, base, never_in_use, NULL, &port), 0);
+			assert_int_equal(
+			    snat_port_pick(&c, r, base, never_in_use, NULL, SNAT_PORT_NONE, &port),
+			    0);
 			assert_true(port >= 1024);
 			uint32_t h = snat_port_rss_hash(r, backend, snat, bport, port);
 			assert_int_equal(reta[h % reta_size], q);
@@ -166,7 +168,8 @@ steering_skips_ports_in_use(void **state)
 		uint32_t b = rnd(), s = rnd();
 		uint16_t bp = (uint16_t)rnd(), port;
 		uint32_t base = snat_port_rss_base(r, b, s, bp);
-		assert_int_equal(snat_port_pick(&c, r, base, even_ports_in_use, NULL, &port), 0);
+		assert_int_equal(
+		    snat_port_pick(&c, r, base, even_ports_in_use, NULL, SNAT_PORT_NONE, &port), 0);
 		assert_int_equal(port & 1, 1);
 		assert_int_equal(reta[snat_port_rss_hash(r, b, s, bp, port) & 63], 3);
 	}
@@ -249,7 +252,8 @@ walk_hands_out_ports_in_order_from_the_slice_start(void **state)
 	snat_port_cursor_init(&c, p.lo[1], p.hi[1]);
 	for (unsigned i = 0; i < 5; i++) {
 		uint16_t port;
-		assert_int_equal(snat_port_pick(&c, NULL, 0, never_in_use, NULL, &port), 0);
+		assert_int_equal(
+		    snat_port_pick(&c, NULL, 0, never_in_use, NULL, SNAT_PORT_NONE, &port), 0);
 		assert_int_equal(port, p.lo[1] + i);
 	}
 }
@@ -263,11 +267,63 @@ walk_skips_ports_in_use_and_wraps(void **state)
 	c.next = 13;
 	uint16_t got[4];
 	for (unsigned i = 0; i < 4; i++)
-		assert_int_equal(snat_port_pick(&c, NULL, 0, even_ports_in_use, NULL, &got[i]), 0);
+		assert_int_equal(
+		    snat_port_pick(&c, NULL, 0, even_ports_in_use, NULL, SNAT_PORT_NONE, &got[i]),
+		    0);
 	assert_int_equal(got[0], 13);
 	assert_int_equal(got[1], 11); /* 14 taken, wrap to 10 (taken), 11 */
 	assert_int_equal(got[2], 13);
 	assert_int_equal(got[3], 11);
+}
+
+static void
+known_free_port_is_taken_without_asking(void **state)
+{
+	(void)state;
+	struct snat_port_cursor c;
+	snat_port_cursor_init(&c, 1024, 2047);
+	c.next = 1500;
+	unsigned calls = 0;
+	uint16_t port;
+	assert_int_equal(snat_port_pick(&c, NULL, 0, all_in_use, &calls, 1500, &port), 0);
+	assert_int_equal(port, 1500);
+	assert_int_equal(calls, 0);
+	assert_int_equal(c.next, 1501);
+}
+
+static void
+known_free_port_after_a_taken_one_is_reached_by_the_walk(void **state)
+{
+	(void)state;
+	struct snat_port_cursor c;
+	snat_port_cursor_init(&c, 10, 20);
+	c.next = 12; /* 12 is even: in use */
+	uint16_t port;
+	assert_int_equal(snat_port_pick(&c, NULL, 0, even_ports_in_use, NULL, 14, &port), 0);
+	assert_int_equal(port, 13);
+}
+
+static void
+peek_predicts_the_sequence_of_picks(void **state)
+{
+	(void)state;
+	struct snat_port_rss *r = calloc(1, sizeof(*r));
+	uint16_t reta[64];
+	round_robin_reta(reta, 64, 4);
+	assert_int_equal(snat_port_rss_init(r, ms_key, 52, reta, 64, 2), 0);
+	struct snat_port_cursor c, copy;
+	snat_port_cursor_init(&c, 1024, 65535);
+	copy = c;
+	for (int i = 0; i < 100; i++) {
+		uint32_t base = snat_port_rss_base(r, rnd(), rnd(), (uint16_t)rnd());
+		uint16_t predicted, picked;
+		assert_int_equal(snat_port_peek(&copy, r, base, &predicted), 0);
+		assert_int_equal(
+		    snat_port_pick(&c, r, base, never_in_use, NULL, SNAT_PORT_NONE, &picked), 0);
+		assert_int_equal(predicted, picked);
+		assert_int_equal(copy.next, c.next);
+	}
+	free(r);
 }
 
 static void
@@ -278,7 +334,8 @@ walk_reports_exhaustion_after_one_pass(void **state)
 	snat_port_cursor_init(&c, 1024, 2047);
 	unsigned calls = 0;
 	uint16_t port;
-	assert_int_equal(snat_port_pick(&c, NULL, 0, all_in_use, &calls, &port), -ENOSPC);
+	assert_int_equal(snat_port_pick(&c, NULL, 0, all_in_use, &calls, SNAT_PORT_NONE, &port),
+			 -ENOSPC);
 	assert_int_equal(calls, 1024);
 	assert_int_equal(c.next, 1024);
 }
@@ -298,6 +355,9 @@ main(void)
 	    cmocka_unit_test(walk_hands_out_ports_in_order_from_the_slice_start),
 	    cmocka_unit_test(walk_skips_ports_in_use_and_wraps),
 	    cmocka_unit_test(walk_reports_exhaustion_after_one_pass),
+	    cmocka_unit_test(known_free_port_is_taken_without_asking),
+	    cmocka_unit_test(known_free_port_after_a_taken_one_is_reached_by_the_walk),
+	    cmocka_unit_test(peek_predicts_the_sequence_of_picks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
