@@ -18,8 +18,9 @@
 
 #include "conntrack.h"
 
-/* Fixed, so a table hashes the same way on every run (easier to debug). */
-#define CT_HASH_SEED 0x2b7e1516u
+/* CT_HASH_SEED (conntrack.h) is fixed, so a table hashes the same way on
+ * every run (easier to debug). */
+_Static_assert(sizeof(struct ct_key4) == 16, "key layout");
 
 struct aff_key4 {
 	uint32_t client;
@@ -90,7 +91,11 @@ conntrack_create(uint32_t max_flows, uint32_t max_affinity, int socket_id)
 	}
 
 	size_t before = heap_allocated();
-	uint32_t keys = 2 * max_flows;
+	/* Two keys per flow, plus an eighth: rte_hash has as many slots as
+	 * entries rounded up to a power of two, and a cuckoo table refuses
+	 * some of the last inserts when it is nearly 100% full (2 * max_flows
+	 * is exactly that when max_flows is a power of two). */
+	uint32_t keys = 2 * max_flows + max_flows / 4;
 	if (keys < 64)
 		keys = 64; /* rte_hash wants at least a few buckets */
 	ct->h4 = hash_new("ct4", keys, sizeof(struct ct_key4), socket_id);
@@ -145,6 +150,21 @@ conntrack_lookup4_bulk(const struct conntrack *ct, const struct ct_key4 **keys, 
 		val[i] = (uint32_t)(uintptr_t)data[i];
 }
 
+void
+conntrack_lookup4_bulk_sig(const struct conntrack *ct, const struct ct_key4 **keys,
+			   const uint32_t *sigs, unsigned n, uint64_t *hit, uint32_t *val)
+{
+	void *data[RTE_HASH_LOOKUP_BULK_MAX];
+
+	*hit = 0;
+	if (n == 0)
+		return;
+	rte_hash_lookup_with_hash_bulk_data(ct->h4, (const void **)keys, (hash_sig_t *)sigs, n, hit,
+					    data);
+	for (unsigned i = 0; i < n; i++)
+		val[i] = (uint32_t)(uintptr_t)data[i];
+}
+
 int
 conntrack_lookup4(const struct conntrack *ct, const struct ct_key4 *key, uint32_t *val)
 {
@@ -170,6 +190,18 @@ conntrack_add4(struct conntrack *ct, const struct ct_flow4 *f, const struct ct_m
 {
 	struct ct_key4 ck, rk;
 
+	conntrack_client_key4(f, &ck);
+	conntrack_reply_key4(f, &rk);
+	return conntrack_add4_sig(ct, f, meta, flags, conntrack_hash4(&ck), conntrack_hash4(&rk),
+				  idx);
+}
+
+int
+conntrack_add4_sig(struct conntrack *ct, const struct ct_flow4 *f, const struct ct_meta4 *meta,
+		   unsigned flags, uint32_t sc, uint32_t sr, uint32_t *idx)
+{
+	struct ct_key4 ck, rk;
+
 	if (ct->free_head == CT_NONE)
 		return -ENOSPC;
 	conntrack_client_key4(f, &ck);
@@ -177,7 +209,6 @@ conntrack_add4(struct conntrack *ct, const struct ct_flow4 *f, const struct ct_m
 	if (memcmp(&ck, &rk, sizeof(ck)) == 0)
 		return -EEXIST;
 
-	hash_sig_t sc = rte_hash_hash(ct->h4, &ck), sr = rte_hash_hash(ct->h4, &rk);
 	/* rte_hash_add replaces the data of an existing key: never let it */
 	if (!(flags & CT_ADD_KEYS_CHECKED) && (rte_hash_lookup_with_hash(ct->h4, &ck, sc) >= 0 ||
 					       rte_hash_lookup_with_hash(ct->h4, &rk, sr) >= 0))
@@ -212,9 +243,9 @@ conntrack_del4(struct conntrack *ct, uint32_t idx)
 	if (!(e->flags & CT_F_USED))
 		return;
 	conntrack_client_key4(e, &k);
-	rte_hash_del_key(ct->h4, &k);
+	rte_hash_del_key_with_hash(ct->h4, &k, conntrack_hash4(&k));
 	conntrack_reply_key4(e, &k);
-	rte_hash_del_key(ct->h4, &k);
+	rte_hash_del_key_with_hash(ct->h4, &k, conntrack_hash4(&k));
 	e->flags = 0;
 	ct->meta4[idx].next_free = ct->free_head;
 	ct->free_head = idx;

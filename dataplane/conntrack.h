@@ -37,6 +37,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <rte_hash_crc.h>
+
 #include "edgelb/tcp_state.h"
 
 struct rte_hash;
@@ -144,6 +146,14 @@ void conntrack_destroy(struct conntrack *ct);
 void conntrack_lookup4_bulk(const struct conntrack *ct, const struct ct_key4 **keys, unsigned n,
 			    uint64_t *hit, uint32_t *val);
 
+/**
+ * conntrack_lookup4_bulk() with the hash of every key given (conntrack_hash4),
+ * so a caller that needs the hash again (to insert a key that missed) pays
+ * for it once.
+ */
+void conntrack_lookup4_bulk_sig(const struct conntrack *ct, const struct ct_key4 **keys,
+				const uint32_t *sigs, unsigned n, uint64_t *hit, uint32_t *val);
+
 /** Look up one key. @return 0 and *val, or -ENOENT. */
 int conntrack_lookup4(const struct conntrack *ct, const struct ct_key4 *key, uint32_t *val);
 
@@ -163,6 +173,11 @@ int conntrack_lookup4(const struct conntrack *ct, const struct ct_key4 *key, uin
  */
 int conntrack_add4(struct conntrack *ct, const struct ct_flow4 *f, const struct ct_meta4 *meta,
 		   unsigned flags, uint32_t *idx);
+
+/** conntrack_add4() with the hashes of the client and reply keys given
+ *  (conntrack_hash4() of each): the table does not compute them again. */
+int conntrack_add4_sig(struct conntrack *ct, const struct ct_flow4 *f, const struct ct_meta4 *meta,
+		       unsigned flags, uint32_t csig, uint32_t rsig, uint32_t *idx);
 
 /** Remove flow @p idx (both keys) and return it to the free list. */
 void conntrack_del4(struct conntrack *ct, uint32_t idx);
@@ -273,6 +288,17 @@ conntrack_reply_key4(const struct ct_flow4 *f, struct ct_key4 *k)
 	k->dport = f->sport;
 	k->proto = f->proto;
 	k->pad[0] = k->pad[1] = k->pad[2] = 0;
+}
+
+/** Seed of the flow table's hash; conntrack_hash4() and the table agree. */
+#define CT_HASH_SEED 0x2b7e1516u
+
+/** The hash the flow table uses for @p k (CRC32-C, as rte_hash_crc). Any
+ *  thread. */
+static inline uint32_t
+conntrack_hash4(const struct ct_key4 *k)
+{
+	return rte_hash_crc(k, sizeof(*k), CT_HASH_SEED);
 }
 
 #endif

@@ -26,20 +26,17 @@
  *   keep only each backend's next candidate slot and step it by skip, which
  *   yields the same sequence with O(N) memory.
  * - No weights: every backend gets one turn per round.
- * - How the next free slot of a permutation is found (never which one): taken
- *   slots are a bitmap and four candidates are tested per step; once few
- *   slots are left (about sqrt(M) / 2), each turn computes for every free
- *   slot how many steps the backend's permutation needs to reach it and
- *   takes the nearest, instead of walking M / free steps on average. The
- *   table is the one the plain walk fills.
  */
 #include <errno.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "edgelb/maglev.h"
 #include "edgelb/types.h"
+
+/* Table entries are uint16_t indices; n <= MAGLEV_MAX_BACKENDS keeps this
+ * value free to mark an empty slot while filling. */
+#define MAGLEV_EMPTY 0xffffu
 
 /* Two seeds of the backend hash: one for the offset, one for the skip. */
 #define MAGLEV_SEED_OFFSET 0x6d61676c65763031ull
@@ -50,13 +47,9 @@
 
 struct maglev_slot {
 	const struct el_snap_backend *be;
-	uint32_t idx;	/* index into the caller's backend array */
-	uint32_t next;	/* next candidate slot of this backend's permutation */
-	uint32_t skip;	/* permutation step, 1..m-1 */
-	uint32_t skip2; /* 2, 3 and 4 steps at once, mod m */
-	uint32_t skip3;
-	uint32_t skip4;
-	uint32_t inv; /* skip^-1 mod m: slot distance -> steps */
+	uint32_t idx;  /* index into the caller's backend array */
+	uint32_t next; /* next candidate slot of this backend's permutation */
+	uint32_t skip; /* permutation step, 1..m-1 */
 };
 
 int
@@ -146,45 +139,6 @@ maglev_step(uint32_t c, uint32_t skip, uint32_t m)
 	return (uint32_t)(x >= m ? x - m : x);
 }
 
-/* a * b mod m for a, b < m < 2^32, by Barrett reduction with
- * mu = floor(2^64 / m): no division in the loop. */
-static inline uint32_t
-maglev_mulmod(uint32_t a, uint32_t b, uint32_t m, uint64_t mu)
-{
-	uint64_t x = (uint64_t)a * b;
-	uint64_t q = (uint64_t)(((unsigned __int128)x * mu) >> 64);
-	uint64_t r = x - q * m;
-
-	while (r >= m)
-		r -= m;
-	return (uint32_t)r;
-}
-
-/* Inverse of @p a modulo the prime @p m (extended Euclid); a in [1, m-1]. */
-static uint32_t
-maglev_inverse(uint32_t a, uint32_t m)
-{
-	int64_t t = 0, nt = 1, r = m, nr = a;
-
-	while (nr != 0) {
-		int64_t q = r / nr, x;
-
-		x = t - q * nt;
-		t = nt;
-		nt = x;
-		x = r - q * nr;
-		r = nr;
-		nr = x;
-	}
-	return (uint32_t)(t < 0 ? t + m : t);
-}
-
-static inline bool
-maglev_taken(const uint64_t *occ, uint32_t c)
-{
-	return (occ[c >> 6] >> (c & 63)) & 1;
-}
-
 static int
 maglev_slot_cmp(const void *pa, const void *pb)
 {
@@ -199,147 +153,54 @@ maglev_slot_cmp(const void *pa, const void *pb)
 	return a->idx < b->idx ? -1 : a->idx > b->idx;
 }
 
-/*
- * Free slots left when the fill switches from probing to enumerating. With f
- * slots free a probe succeeds with probability f/m, so taking a slot costs
- * m/f probes; enumerating costs f distance computations. The two meet near
- * f = sqrt(m) (the constants favour a bit less).
- */
-static uint32_t
-maglev_tail_size(uint32_t m)
-{
-	uint32_t t = 1;
-
-	while ((uint64_t)t * t < m)
-		t++;
-	t /= 2;
-	return t < 8 ? 8 : t > 4096 ? 4096 : t;
-}
-
-/*
- * The enumerating phase: the f slots still free are listed, and each turn
- * takes the free slot the backend's permutation reaches first, found by the
- * number of steps from its next candidate to each free slot:
- * ((slot - next) mod m) * skip^-1 mod m. Same choice as probing, in O(f).
- */
-static void
-maglev_fill_tail(struct maglev_slot *s, uint32_t n, uint32_t first, uint16_t *table, uint32_t m,
-		 uint64_t *occ, uint32_t *freel)
-{
-	uint64_t mu = UINT64_MAX / m;
-	uint32_t nfree = 0;
-
-	for (uint32_t w = 0; w < (m + 63) / 64; w++) {
-		uint64_t bits = ~occ[w];
-
-		while (bits != 0) {
-			uint32_t c = w * 64 + (uint32_t)__builtin_ctzll(bits);
-
-			bits &= bits - 1;
-			if (c < m)
-				freel[nfree++] = c;
-		}
-	}
-	for (uint32_t i = 0; i < n; i++)
-		s[i].inv = maglev_inverse(s[i].skip, m);
-	for (uint32_t i = first; nfree > 0; i = i + 1 == n ? 0 : i + 1) {
-		struct maglev_slot *b = &s[i];
-		uint32_t best = 0, best_d = UINT32_MAX;
-
-		for (uint32_t k = 0; k < nfree; k++) {
-			uint32_t delta = freel[k] >= b->next ? freel[k] - b->next
-							     : freel[k] + (m - b->next);
-			uint32_t d = maglev_mulmod(delta, b->inv, m, mu);
-
-			if (d < best_d) {
-				best_d = d;
-				best = k;
-			}
-		}
-		uint32_t c = freel[best];
-
-		freel[best] = freel[--nfree];
-		table[c] = (uint16_t)b->idx;
-		b->next = maglev_step(c, b->skip, m);
-	}
-}
-
 int
 maglev_build(const struct el_snap_backend *bes, uint32_t n, uint16_t *table, uint32_t m)
 {
 	struct maglev_slot *s;
-	uint64_t *occ;
-	uint32_t *freel;
-	uint32_t filled = 0, tail, i = 0;
+	uint32_t filled = 0;
 
 	if (bes == NULL || table == NULL || n == 0 || n > MAGLEV_MAX_BACKENDS || m < n ||
 	    !maglev_is_prime(m))
 		return -EINVAL;
-	for (uint32_t k = 0; k < n; k++)
-		if (bes[k].ip.family != EL_AF_INET && bes[k].ip.family != EL_AF_INET6)
+	for (uint32_t i = 0; i < n; i++)
+		if (bes[i].ip.family != EL_AF_INET && bes[i].ip.family != EL_AF_INET6)
 			return -EINVAL;
 
-	tail = maglev_tail_size(m);
 	s = malloc(sizeof(*s) * n);
-	occ = calloc(((size_t)m + 63) / 64, sizeof(*occ));
-	freel = malloc(sizeof(*freel) * tail);
-	if (s == NULL || occ == NULL || freel == NULL) {
-		free(s);
-		free(occ);
-		free(freel);
+	if (s == NULL)
 		return -ENOMEM;
-	}
 
-	for (uint32_t k = 0; k < n; k++) {
+	for (uint32_t i = 0; i < n; i++) {
 		uint8_t key[1 + 16 + 2];
-		size_t len = maglev_key(&bes[k], key);
+		size_t len = maglev_key(&bes[i], key);
 
-		s[k].be = &bes[k];
-		s[k].idx = k;
-		s[k].next = (uint32_t)(maglev_hash(key, len, MAGLEV_SEED_OFFSET) % m);
+		s[i].be = &bes[i];
+		s[i].idx = i;
+		s[i].next = (uint32_t)(maglev_hash(key, len, MAGLEV_SEED_OFFSET) % m);
 		/* m == 2 (one backend) leaves skip 1, which is still a full
 		 * permutation. */
-		s[k].skip = (uint32_t)(maglev_hash(key, len, MAGLEV_SEED_SKIP) % (m - 1)) + 1;
-		s[k].skip2 = maglev_step(s[k].skip, s[k].skip, m);
-		s[k].skip3 = maglev_step(s[k].skip2, s[k].skip, m);
-		s[k].skip4 = maglev_step(s[k].skip3, s[k].skip, m);
+		s[i].skip = (uint32_t)(maglev_hash(key, len, MAGLEV_SEED_SKIP) % (m - 1)) + 1;
 	}
 	qsort(s, n, sizeof(*s), maglev_slot_cmp);
 
-	/*
-	 * The probing phase, while free slots are plentiful: each backend in
-	 * turn walks its permutation to the next free slot. Taken slots are a
-	 * bitmap (m bits: in L1 at the default size) and four candidates are
-	 * tested per step, so their loads overlap.
-	 */
-	for (const uint32_t stop = m - tail; filled < stop; filled++) {
-		struct maglev_slot *b = &s[i];
-		uint32_t c = b->next;
-		const uint32_t sk = b->skip, sk2 = b->skip2, sk3 = b->skip3, sk4 = b->skip4;
+	for (uint32_t j = 0; j < m; j++)
+		table[j] = MAGLEV_EMPTY;
 
-		for (;;) {
-			uint32_t cand[4] = {c, maglev_step(c, sk, m), maglev_step(c, sk2, m),
-					    maglev_step(c, sk3, m)};
-			unsigned t = (unsigned)maglev_taken(occ, cand[0]) |
-				     (unsigned)maglev_taken(occ, cand[1]) << 1 |
-				     (unsigned)maglev_taken(occ, cand[2]) << 2 |
-				     (unsigned)maglev_taken(occ, cand[3]) << 3;
+	for (;;) {
+		for (uint32_t i = 0; i < n; i++) {
+			uint32_t c = s[i].next;
 
-			if (t != 15) {
-				c = cand[__builtin_ctz(~t)];
-				break;
-			}
-			c = maglev_step(c, sk4, m);
+			/* Terminates: the permutation visits every slot and at
+			 * least one slot is free while filled < m. */
+			while (table[c] != MAGLEV_EMPTY)
+				c = maglev_step(c, s[i].skip, m);
+			table[c] = (uint16_t)s[i].idx;
+			s[i].next = maglev_step(c, s[i].skip, m);
+			if (++filled == m)
+				goto done;
 		}
-		occ[c >> 6] |= 1ull << (c & 63);
-		table[c] = (uint16_t)b->idx;
-		b->next = maglev_step(c, sk, m);
-		i = i + 1 == n ? 0 : i + 1;
 	}
-	maglev_fill_tail(s, n, i, table, m, occ, freel);
-
+done:
 	free(s);
-	free(occ);
-	free(freel);
 	return 0;
 }

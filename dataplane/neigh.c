@@ -11,8 +11,9 @@
  * the probes go unanswered it falls back to INCOMPLETE.
  *
  * Static neighbours live in the snapshot, win over learned ones and never
- * get an entry. Only IPv4 is resolved for now; IPv6 next hops work when a
- * static or learned entry exists.
+ * get an entry; the table keeps a small hash index of them, rebuilt when the
+ * snapshot (pointer or generation) changes, so a lookup costs one probe. Only IPv4 is resolved for
+ * now; IPv6 next hops work when a static or learned entry exists.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -21,6 +22,7 @@
 #include <rte_arp.h>
 #include <rte_byteorder.h>
 #include <rte_errno.h>
+#include <rte_branch_prediction.h>
 #include <rte_ether.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
@@ -32,6 +34,10 @@
 #define NEIGH_RETRY_MS		1000
 #define NEIGH_MAX_TRIES		3
 #define NEIGH_STALE_MS		(5 * 60 * 1000)
+/* Index of the snapshot's static neighbours: slots hold index + 1 into
+ * snap->neighs (0 = empty), at most half full. Larger sets are scanned. */
+#define NEIGH_STATIC_SLOTS 4096
+#define NEIGH_STATIC_MAX   (NEIGH_STATIC_SLOTS / 2)
 
 enum neigh_state {
 	NEIGH_FREE = 0,
@@ -58,6 +64,13 @@ struct neigh_table {
 	unsigned n_incomplete;
 	unsigned n_pending;
 	uint64_t last_hk_ms;
+	/* what the static index was built from; rebuilt when any differs */
+	const struct el_snapshot *st_snap;
+	const struct el_snap_neigh *st_neighs;
+	uint64_t st_gen;
+	unsigned st_n;
+	bool st_indexed; /* false: too many statics, scan the array */
+	uint16_t st_slots[NEIGH_STATIC_SLOTS];
 	struct neigh_entry slots[];
 };
 
@@ -185,15 +198,64 @@ neigh_remove(struct neigh_table *t, struct neigh_entry *e)
 	memset(&t->slots[hole], 0, sizeof(t->slots[hole]));
 }
 
-static const struct el_snap_neigh *
-neigh_static(const struct el_snapshot *snap, uint8_t iface, const struct el_ip *ip)
+/* Build the static neighbour index for @p snap. Runs once per snapshot
+ * generation (a published snapshot never changes in place). */
+static void
+neigh_static_index(struct neigh_table *t, const struct el_snapshot *snap)
 {
-	for (unsigned i = 0; i < snap->n_neighs; i++) {
-		const struct el_snap_neigh *n = &snap->neighs[i];
+	t->st_snap = snap;
+	t->st_neighs = snap->neighs;
+	t->st_gen = snap->generation;
+	t->st_n = snap->n_neighs;
+	t->st_indexed = snap->n_neighs <= NEIGH_STATIC_MAX;
+	if (!t->st_indexed)
+		return;
+	memset(t->st_slots, 0, sizeof(t->st_slots));
+	for (unsigned k = 0; k < snap->n_neighs; k++) {
+		const struct el_snap_neigh *n = &snap->neighs[k];
+		uint32_t i = neigh_hash(&n->ip, n->iface) & (NEIGH_STATIC_SLOTS - 1);
+		bool dup = false;
+		while (t->st_slots[i] != 0) {
+			const struct el_snap_neigh *o = &snap->neighs[t->st_slots[i] - 1];
+			if (o->iface == n->iface && snapshot_ip_eq(&o->ip, &n->ip)) {
+				dup = true; /* the first listed wins, as in a scan */
+				break;
+			}
+			i = (i + 1) & (NEIGH_STATIC_SLOTS - 1);
+		}
+		if (!dup)
+			t->st_slots[i] = (uint16_t)(k + 1);
+	}
+}
+
+/* The static neighbour (@p ip, @p iface) of @p snap, or NULL: one hash probe
+ * in the common case. */
+static const struct el_snap_neigh *
+neigh_static(struct neigh_table *t, const struct el_snapshot *snap, uint8_t iface,
+	     const struct el_ip *ip)
+{
+	if (snap->n_neighs == 0)
+		return NULL;
+	if (unlikely(t->st_snap != snap || t->st_gen != snap->generation ||
+		     t->st_neighs != snap->neighs || t->st_n != snap->n_neighs))
+		neigh_static_index(t, snap);
+	if (unlikely(!t->st_indexed)) {
+		for (unsigned k = 0; k < snap->n_neighs; k++) {
+			const struct el_snap_neigh *n = &snap->neighs[k];
+			if (n->iface == iface && snapshot_ip_eq(&n->ip, ip))
+				return n;
+		}
+		return NULL;
+	}
+	for (uint32_t i = neigh_hash(ip, iface) & (NEIGH_STATIC_SLOTS - 1);;
+	     i = (i + 1) & (NEIGH_STATIC_SLOTS - 1)) {
+		uint16_t v = t->st_slots[i];
+		if (v == 0)
+			return NULL;
+		const struct el_snap_neigh *n = &snap->neighs[v - 1];
 		if (n->iface == iface && snapshot_ip_eq(&n->ip, ip))
 			return n;
 	}
-	return NULL;
 }
 
 static void
@@ -324,7 +386,7 @@ neigh_output(struct neigh_table *t, const struct el_snapshot *snap, uint8_t ifac
 		tx->drop(tx->ctx, m, EL_DROP_NO_ROUTE);
 		return;
 	}
-	sn = neigh_static(snap, iface, nh);
+	sn = neigh_static(t, snap, iface, nh);
 	if (sn != NULL) {
 		neigh_fill_eth(m, snap, iface, nh, sn->mac);
 		tx->send(tx->ctx, iface, m);
@@ -374,7 +436,7 @@ neigh_update(struct neigh_table *t, const struct el_snapshot *snap, uint8_t ifac
 	     const struct el_ip *ip, const uint8_t mac[6], uint64_t now_ms,
 	     const struct neigh_tx *tx, bool create)
 {
-	const struct el_snap_neigh *sn = neigh_static(snap, iface, ip);
+	const struct el_snap_neigh *sn = neigh_static(t, snap, iface, ip);
 	struct neigh_entry *e = neigh_find(t, ip, iface);
 
 	if (sn != NULL) {

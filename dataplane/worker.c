@@ -23,8 +23,16 @@
  * the entry's backend is still listed, else Maglev (maglev.h) on
  * worker_flow_hash4(), which is the same on every edgelb host.
  *
+ * Flood protection: a full table refuses new flows (counted) while existing
+ * flows keep their entries; an optional token bucket per client source
+ * address (a fixed array of buckets indexed by a seeded hash of the source,
+ * no allocation) limits the new flows one source may open per second.
+ * Neither touches packets of existing flows.
+ *
  * Flows never point into a snapshot; expiry is an incremental sweep in
- * worker_poll_housekeeping() plus a check on every hit. The state of the
+ * worker_poll_housekeeping() plus a check on every hit. The sweep's budget
+ * is per call, not per packet: however many packets arrive, every poll loop
+ * still reclaims expired entries. The state of the
  * worker (tables, counters, TX buffers) is written by its own lcore only;
  * other threads talk to it through its message and hand-off rings.
  */
@@ -40,6 +48,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
+#include <rte_random.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
@@ -69,6 +78,8 @@
 #define W_NEIGH_CAP	   4096
 #define W_AFF_MAX	   65536
 #define W_ROUTE_CACHE	   256 /* power of two */
+#define W_SRC_BITS	   12  /* 4096 per-source new-flow buckets */
+#define W_SRC_MAX_RATE	   1000000u
 
 #define W_MAX_TIMEOUT_MS 0x7fffffffu
 
@@ -81,6 +92,7 @@ static const char *const drop_names[EL_DROP_MAX] = {
 enum w_msg_type {
 	W_MSG_FLUSH = 1,
 	W_MSG_NEIGH,
+	W_MSG_AFF, /* a peer chose a backend for a client of an affinity service */
 };
 
 /* One message on a worker's ring (64 bytes). */
@@ -95,6 +107,12 @@ struct w_msg {
 			uint8_t iface;
 			uint8_t pad;
 		} neigh;
+		struct {
+			uint32_t client;
+			uint32_t svc_id;
+			uint32_t backend_id;
+			uint32_t timeout_ms;
+		} aff;
 	};
 };
 
@@ -120,6 +138,13 @@ struct w_svcstat {
 struct w_route_cache {
 	uint32_t dst;
 	const struct el_snap_route *r; /* NULL: empty slot */
+};
+
+/* Token bucket of the sources hashed to it; tokens in thousandths of a
+ * flow, so a rate of N flows per second refills N of them per millisecond. */
+struct w_src_bucket {
+	uint32_t last_ms;
+	uint32_t tokens;
 };
 
 struct w_flush {
@@ -168,6 +193,11 @@ struct el_worker {
 	uint32_t n_flush;
 	uint64_t flush_mask; /* bit (id & 63) set for every pending id */
 	struct w_flush flush[W_FLUSH_MAX];
+
+	uint32_t src_rate; /* new flows per second per source; 0 = no limit */
+	uint32_t src_cap;  /* bucket depth in thousandths of a flow */
+	uint32_t src_seed;
+	struct w_src_bucket src[1u << W_SRC_BITS];
 
 	uint32_t n_svcstat;
 	uint32_t *svc_ids;	    /* scratch: sorted snapshot ids (clean-up) */
@@ -855,6 +885,8 @@ struct w_plan {
 	uint32_t port;	  /* SNAT_PORT_NONE, or known free when port_free */
 	uint32_t backend; /* the reply tuple the port was checked for */
 	uint32_t snat;
+	uint32_t csig; /* conntrack_hash4() of the client key */
+	uint32_t rsig; /* ... and of the reply key with @port */
 	uint16_t bport;
 	uint8_t has_fe;
 	uint8_t has_hash;
@@ -894,6 +926,44 @@ w_reply_created_here(const struct el_worker *w, const struct ct_key4 *k)
 	return false;
 }
 
+/* Take one new-flow token from @p src's bucket; false when it is empty.
+ * A bucket idle for 2^32 ms (49 days) may see less refill than it earned. */
+static inline bool
+w_src_allow(struct el_worker *w, uint32_t src)
+{
+	struct w_src_bucket *b = &w->src[((src ^ w->src_seed) * 0x9e3779b1u) >> (32 - W_SRC_BITS)];
+	uint64_t t = b->tokens + (uint64_t)(w->now32 - b->last_ms) * w->src_rate;
+
+	if (t > w->src_cap)
+		t = w->src_cap;
+	b->last_ms = w->now32;
+	if (t < 1000) {
+		b->tokens = (uint32_t)t;
+		return false;
+	}
+	b->tokens = (uint32_t)(t - 1000);
+	return true;
+}
+
+/* Tell every peer which backend @p client got for @p svc_id, so a flow of
+ * the same client that RSS hands to another worker keeps ClientIP affinity.
+ * A full ring loses the update: that peer falls back to Maglev. */
+static void
+w_broadcast_aff(struct el_worker *w, uint32_t client, uint32_t svc_id, uint32_t backend_id,
+		uint32_t timeout_ms)
+{
+	struct w_msg msg = {.type = W_MSG_AFF, .n = 1};
+	msg.aff.client = client;
+	msg.aff.svc_id = svc_id;
+	msg.aff.backend_id = backend_id;
+	msg.aff.timeout_ms = timeout_ms;
+	for (unsigned i = 0; i < w->n_peers; i++) {
+		struct el_worker *peer = w->peers[i];
+		if (peer != NULL && peer != w)
+			rte_ring_mp_enqueue_elem(peer->msg, &msg, sizeof(msg));
+	}
+}
+
 static void
 w_new_flow(struct el_worker *w, struct rte_mbuf *m, const struct pkt_ip4 *p,
 	   const struct el_snap_fe *fe, const struct w_plan *plan)
@@ -924,6 +994,10 @@ w_new_flow(struct el_worker *w, struct rte_mbuf *m, const struct pkt_ip4 *p,
 	}
 	if (conntrack_count(w->ct) >= conntrack_capacity(w->ct)) {
 		w_drop(w, m, EL_DROP_FLOW_TABLE_FULL);
+		return;
+	}
+	if (w->src_rate != 0 && !w_src_allow(w, p->src)) {
+		w_drop(w, m, EL_DROP_SOURCE_RATE_LIMITED);
 		return;
 	}
 
@@ -1021,9 +1095,23 @@ w_new_flow(struct el_worker *w, struct rte_mbuf *m, const struct pkt_ip4 *p,
 		f.tcp.fin_dir = TCP_STATE_FIN_NONE;
 	}
 	uint32_t idx;
+	struct ct_key4 key;
+	uint32_t csig, rsig;
+	if (plan != NULL && plan->has_fe) {
+		csig = plan->csig;
+	} else {
+		conntrack_client_key4(&f, &key);
+		csig = conntrack_hash4(&key);
+	}
+	if (known_free != SNAT_PORT_NONE && port == known_free) {
+		rsig = plan->rsig;
+	} else {
+		conntrack_reply_key4(&f, &key);
+		rsig = conntrack_hash4(&key);
+	}
 	/* the client key missed the lookup (and the re-lookup after flows were
 	 * added in this chunk); the port walk checked the reply key */
-	rc = conntrack_add4(w->ct, &f, &meta, CT_ADD_KEYS_CHECKED, &idx);
+	rc = conntrack_add4_sig(w->ct, &f, &meta, CT_ADD_KEYS_CHECKED, csig, rsig, &idx);
 	if (rc != 0) {
 		w_drop(w, m, rc == -ENOSPC ? EL_DROP_FLOW_TABLE_FULL : EL_DROP_NO_SNAT_PORT);
 		return;
@@ -1034,12 +1122,14 @@ w_new_flow(struct el_worker *w, struct rte_mbuf *m, const struct pkt_ip4 *p,
 		conntrack_reply_key4(&f, &w->new_rkeys[w->n_new]);
 	}
 	w->n_new++; /* past W_CHUNK (cannot happen: one flow per packet), always look */
-	if (svc->affinity)
-		conntrack_aff_update4(w->ct, p->src, svc->id, be->id,
-				      svc->affinity_timeout >= W_MAX_TIMEOUT_MS / 1000
-					  ? W_MAX_TIMEOUT_MS
-					  : svc->affinity_timeout * 1000u,
-				      w->now);
+	if (svc->affinity) {
+		uint32_t tmo = svc->affinity_timeout >= W_MAX_TIMEOUT_MS / 1000
+				   ? W_MAX_TIMEOUT_MS
+				   : svc->affinity_timeout * 1000u;
+		conntrack_aff_update4(w->ct, p->src, svc->id, be->id, tmo, w->now);
+		if (w->n_peers > 1)
+			w_broadcast_aff(w, p->src, svc->id, be->id, tmo);
+	}
 	w->stats.flows_created++;
 	w->stats.flows_active++;
 	struct w_svcstat *st = svcstat_get(w, svc->id);
@@ -1217,11 +1307,13 @@ w_hit(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, const struct pkt_i
  * ports are free. Services with affinity are left to the slow path.
  */
 static void
-w_plan_misses(struct el_worker *w, const struct pkt_ip4 *info, uint64_t miss, struct w_plan *plan)
+w_plan_misses(struct el_worker *w, const struct pkt_ip4 *info, const uint32_t *sig, uint64_t miss,
+	      struct w_plan *plan)
 {
 	const struct el_snapshot *s = w->snap;
 	struct ct_key4 rk[W_CHUNK];
 	const struct ct_key4 *rkp[W_CHUNK];
+	uint32_t rsig[W_CHUNK];
 	uint32_t val[W_CHUNK];
 	uint8_t rj[W_CHUNK];
 	unsigned nr = 0;
@@ -1235,6 +1327,7 @@ w_plan_misses(struct el_worker *w, const struct pkt_ip4 *info, uint64_t miss, st
 
 		pl->fe = snapshot_fe_lookup(s, &d, p->dport, p->proto);
 		pl->has_fe = 1;
+		pl->csig = sig[j];
 		pl->has_hash = 0;
 		pl->port = SNAT_PORT_NONE;
 		pl->port_free = 0;
@@ -1289,6 +1382,8 @@ w_plan_misses(struct el_worker *w, const struct pkt_ip4 *info, uint64_t miss, st
 					  .dport = rte_cpu_to_be_16(port),
 					  .proto = p->proto};
 		rkp[nr] = &rk[nr];
+		rsig[nr] = conntrack_hash4(&rk[nr]);
+		pl->rsig = rsig[nr];
 		rj[nr] = (uint8_t)j;
 		nr++;
 	}
@@ -1296,7 +1391,7 @@ w_plan_misses(struct el_worker *w, const struct pkt_ip4 *info, uint64_t miss, st
 		return;
 
 	uint64_t used;
-	conntrack_lookup4_bulk(w->ct, rkp, nr, &used, val);
+	conntrack_lookup4_bulk_sig(w->ct, rkp, rsig, nr, &used, val);
 	for (unsigned t = 0; t < nr; t++)
 		plan[rj[t]].port_free = !((used >> t) & 1);
 }
@@ -1337,6 +1432,7 @@ w_chunk(struct el_worker *w, uint8_t iface, struct rte_mbuf **pkts, uint16_t n, 
 	const struct ct_key4 *kp[W_CHUNK];
 	struct rte_mbuf *km[W_CHUNK];
 	uint32_t val[W_CHUNK];
+	uint32_t sig[W_CHUNK];
 	unsigned k = 0;
 	uint64_t rx_bytes = 0;
 
@@ -1386,6 +1482,7 @@ w_chunk(struct el_worker *w, uint8_t iface, struct rte_mbuf **pkts, uint16_t n, 
 			key->dport = p->dport;
 			key->proto = p->proto;
 			key->pad[0] = key->pad[1] = key->pad[2] = 0;
+			sig[k] = conntrack_hash4(key);
 			kp[k] = key;
 			km[k] = m;
 			k++;
@@ -1407,7 +1504,7 @@ w_chunk(struct el_worker *w, uint8_t iface, struct rte_mbuf **pkts, uint16_t n, 
 		return;
 
 	uint64_t hit;
-	conntrack_lookup4_bulk(w->ct, kp, k, &hit, val);
+	conntrack_lookup4_bulk_sig(w->ct, kp, sig, k, &hit, val);
 	w->n_new = 0;
 	w->new_bloom = 0;
 	w->deleted = false;
@@ -1418,7 +1515,7 @@ w_chunk(struct el_worker *w, uint8_t iface, struct rte_mbuf **pkts, uint16_t n, 
 	struct w_plan plan[W_CHUNK];
 	uint64_t miss = ~hit & (k == 64 ? ~0ull : (1ull << k) - 1);
 	if (miss != 0)
-		w_plan_misses(w, info, miss, plan);
+		w_plan_misses(w, info, sig, miss, plan);
 
 	for (unsigned j = 0; j < k; j++) {
 		struct rte_mbuf *m = km[j];
@@ -1481,6 +1578,9 @@ w_drain_messages(struct el_worker *w)
 		} else if (msg->type == W_MSG_NEIGH && w->snap != NULL) {
 			neigh_learn(w->neigh, w->snap, msg->neigh.iface, &msg->neigh.ip,
 				    msg->neigh.mac, w->now, &w->ntx);
+		} else if (msg->type == W_MSG_AFF) {
+			conntrack_aff_update4(w->ct, msg->aff.client, msg->aff.svc_id,
+					      msg->aff.backend_id, msg->aff.timeout_ms, w->now);
 		}
 	}
 }
@@ -1561,7 +1661,8 @@ worker_create(const struct el_worker_conf *conf)
 {
 	if (conf == NULL || conf->tx == NULL || conf->n_workers == 0 ||
 	    conf->n_workers > EL_MAX_WORKERS || conf->index >= conf->n_workers ||
-	    conf->max_flows == 0) {
+	    conf->max_flows == 0 || conf->new_flows_per_source > W_SRC_MAX_RATE ||
+	    conf->new_flows_burst > W_SRC_MAX_RATE) {
 		rte_errno = EINVAL;
 		return NULL;
 	}
@@ -1572,6 +1673,11 @@ worker_create(const struct el_worker_conf *conf)
 		return NULL;
 	}
 	w->conf = *conf;
+	w->src_rate = conf->new_flows_per_source;
+	w->src_cap = (conf->new_flows_burst != 0 ? conf->new_flows_burst : w->src_rate) * 1000u;
+	w->src_seed = (uint32_t)rte_rand();
+	for (unsigned i = 0; i < RTE_DIM(w->src); i++)
+		w->src[i].tokens = w->src_cap; /* a source starts with a full bucket */
 	if (w->conf.snat_port_min == 0 && w->conf.snat_port_max == 0) {
 		w->conf.snat_port_min = 1024;
 		w->conf.snat_port_max = 65535;

@@ -58,7 +58,8 @@
 	X(HANDOFF_FULL, "handoff_ring_full")                                                       \
 	X(TX_FULL, "tx_full")                                                                      \
 	X(NO_MBUF, "no_mbuf")                                                                      \
-	X(IPV6_UNSUPPORTED, "ipv6_unsupported")
+	X(IPV6_UNSUPPORTED, "ipv6_unsupported")                                                    \
+	X(SOURCE_RATE_LIMITED, "source_rate_limited")
 
 enum el_drop {
 #define EL_DROP_ENUM(e, s) EL_DROP_##e,
@@ -95,6 +96,17 @@ struct el_worker_conf {
 	struct el_worker_rss rss[EL_SNAP_MAX_IFACES]; /**< per interface */
 	uint16_t snat_port_min;	 /**< SNAT source ports; default 1024..65535 */
 	uint16_t snat_port_max;
+	/** New flows per second one client source address may open on this
+	 *  worker (a token bucket per source; sources share a fixed number of
+	 *  buckets by a seeded hash, so colliding sources share a limit);
+	 *  0 = unlimited. Excess SYNs / first datagrams are dropped and counted
+	 *  as EL_DROP_SOURCE_RATE_LIMITED; packets of existing flows are never
+	 *  limited. At most 1000000. */
+	uint32_t new_flows_per_source;
+	/** Bucket depth: new flows a source may open at once after a quiet
+	 *  time; 0 = new_flows_per_source (one second's worth). At most
+	 *  1000000. */
+	uint32_t new_flows_burst;
 };
 
 struct el_worker;

@@ -742,6 +742,242 @@ bad("unsupported_protocol", "GRE to a LoadBalancer IP", "unsupported_protocol",
                                                             b"\x00" * 20))))
 
 
+# ---- floods: a full flow table, per-source new-flow limits ----
+
+def worker_settings(f, **kw):
+    """Worker configuration of fixture @f, applied before its worker is
+    created (a "set:" step, see run_fixtures.c)."""
+    verdict = "set:" + ",".join("%s=%d" % kv for kv in sorted(kw.items()))
+    f.steps.insert(0, (f.now, verdict, None, None, [], ""))
+    return f
+
+
+def flood_syn(f, var, cport, src=CLIENT, src_mac=MAC_GW, at=None):
+    """A SYN to NodePort 30080 that opens a flow; returns its SNAT port."""
+    s = syn(NODE, WEB_NODEPORT, sport=cport, src=src)
+    sp = f.snat_port()
+    f.step("forward", EXT, from_client(s, src_mac),
+           [Out(INT, Alt(var, lambda p: to_pod(p, nat(s, src=SNAT, dst=p, sport=sp,
+                                                       dport=8080))))], at=at,
+           note="new flow from %s:%d" % (src, cport))
+    return sp
+
+
+def flood_refused(f, cport, label, src=CLIENT, src_mac=MAC_GW, at=None):
+    f.step("drop:" + label, EXT, from_client(syn(NODE, WEB_NODEPORT, sport=cport, src=src),
+                                             src_mac), at=at,
+           note="SYN from %s:%d refused" % (src, cport))
+
+
+def flood_ack(f, var, cport, sp):
+    a = tcp(CLIENT, NODE, cport, WEB_NODEPORT, "A", 1001, 5001)
+    f.step("forward", EXT, from_client(a),
+           [Out(INT, Alt(var, lambda p: to_pod(p, nat(a, src=SNAT, dst=p, sport=sp,
+                                                       dport=8080))))],
+           note="established flow :%d still forwards" % cport)
+
+
+def flood_reply(f, var, cport, sp):
+    sa = lambda p: tcp(p, SNAT, 8080, sp, "SA", 5000, 1001, ipid=0x5000)
+    f.step("forward", INT, Alt(var, lambda p: from_pod(p, sa(p))),
+           [Out(EXT, to_client(nat(sa(PODS3[0]), src=NODE, dst=CLIENT, sport=WEB_NODEPORT,
+                                   dport=cport)))],
+           note="reply of flow :%d still forwards" % cport)
+
+
+def flood_table_full_fixture():
+    f = worker_settings(fixture(
+        "flow_table_full_refuses_new_flows",
+        "with max_flows 2 a third SYN is refused and counted (flow_table_full) while both "
+        "tracked flows keep forwarding in both directions"), max_flows=2)
+    sp1 = flood_syn(f, "T1", 43001)
+    sp2 = flood_syn(f, "T2", 43002)
+    flood_refused(f, 43003, "flow_table_full")
+    flood_reply(f, "T1", 43001, sp1)
+    flood_ack(f, "T1", 43001, sp1)
+    flood_reply(f, "T2", 43002, sp2)
+    flood_refused(f, 43003, "flow_table_full")
+    flood_ack(f, "T2", 43002, sp2)
+
+
+flood_table_full_fixture()
+
+
+def flood_source_limit_fixture():
+    f = worker_settings(fixture(
+        "source_rate_limit_refuses_excess_new_flows",
+        "1 new flow/s per source, burst 2: a source's third SYN in a burst is refused "
+        "(source_rate_limited), its open flows and other sources are not limited, and a "
+        "second later it may open one more"), new_flows_per_source=1, new_flows_burst=2)
+    sp1 = flood_syn(f, "R1", 44001)
+    sp2 = flood_syn(f, "R2", 44002)
+    flood_refused(f, 44003, "source_rate_limited")
+    flood_ack(f, "R1", 44001, sp1)
+    flood_reply(f, "R2", 44002, sp2)
+    flood_syn(f, "N1", 44004, src=NEAR, src_mac=MAC_NEAR)
+    flood_refused(f, 44003, "source_rate_limited")
+    flood_syn(f, "R3", 44003, at=f.now + 1000)
+
+
+flood_source_limit_fixture()
+
+
+# ---- bad input catalogue: every offset, every field, options, flags ----
+
+def truncations(name, desc, frame, label=lambda cut: "truncated"):
+    """The frame cut at every offset: each prefix is dropped as truncated (a
+    zero-length frame cannot be written here; the packet fuzz target sends them)."""
+    for cut in range(1, len(frame)):
+        bad("%s_cut_at_%d" % (name, cut), "%s cut after %d of its %d bytes" %
+            (desc, cut, len(frame)), label(cut), frame[:cut])
+
+
+truncations("truncated_tcp_syn", "a SYN with TCP options", GOOD)
+truncations("truncated_udp_query", "a UDP query",
+            bytes(from_client(udp(CLIENT, DNS, 50000, 53, b"\x12\x34" + b"\x00" * 10))))
+truncations("truncated_icmp_echo", "an ICMP echo request",
+            bytes(from_client(IP(src=CLIENT, dst=NODE, id=0x77) /
+                              ICMP(type=8, id=1, seq=1) / Raw(b"ping1234"))))
+# Past the Ethernet header a short ARP packet is an invalid one (as in
+# arp_invalid_short_frame above).
+truncations("truncated_arp_request", "an ARP request for the node address",
+            arp_request(MAC_GW, GW, NODE), lambda cut: "truncated" if cut < ETH else "arp_invalid")
+
+
+def ip_field(name, desc, label, off, value, frame=GOOD, hlen=None):
+    bad(name, desc, label, with_byte(frame, ETH + off, value, hlen=hlen))
+
+
+for v in (0, 5, 7, 15):
+    ip_field("ip_version_%d" % v, "IP version %d in an IPv4 frame" % v, "bad_version", 0,
+             (v << 4) | 5)
+ip_field("ihl_0", "IHL 0", "bad_ihl", 0, 0x40, hlen=20)
+SHORT_SYN = bytes(from_client(IP(src=CLIENT, dst=CIP, flags="DF") /
+                              TCP(sport=40000, dport=80, flags="S")))
+ip_field("ihl_15_beyond_frame", "IHL 15 (60 bytes) in a 40-byte packet", "truncated", 0,
+         0x4f, frame=SHORT_SYN, hlen=20)
+bad("total_length_0", "IPv4 total length 0", "bad_length",
+    bytes(from_client(IP(src=CLIENT, dst=CIP, len=0, flags="DF") /
+                      TCP(sport=40000, dport=80, flags="S"))))
+bad("total_length_65535", "IPv4 total length 65535 in a 54-byte frame", "truncated",
+    bytes(from_client(IP(src=CLIENT, dst=CIP, len=65535, flags="DF") /
+                      TCP(sport=40000, dport=80, flags="S"))))
+bad("ttl_0", "TTL 0 to a service", "ttl_exceeded",
+    bytes(from_client(IP(src=CLIENT, dst=CIP, ttl=0) / TCP(sport=40000, dport=80,
+                                                         flags="S"))))
+bad("protocol_255_to_vip", "IP protocol 255 to a LoadBalancer IP", "unsupported_protocol",
+    bytes(from_client(IP(src=CLIENT, dst=LB, proto=255) / Raw(b"\x00" * 20))))
+bad("protocol_255_not_ours", "IP protocol 255 to an address edgelb does not own", "not_ours",
+    bytes(from_client(IP(src=CLIENT, dst="198.18.0.77", proto=255) / Raw(b"\x00" * 20))))
+bad("bad_ip_checksum_zero", "IPv4 header checksum 0", "bad_checksum",
+    bytes(from_client(IP(src=CLIENT, dst=CIP, chksum=0) / TCP(sport=40000, dport=80,
+                                                            flags="S"))))
+bad("bad_ip_checksum_over_options", "a header checksum that leaves out the options",
+    "bad_checksum",
+    with_byte(bytes(from_client(syn(CIP, 80, options=[IPOption_Router_Alert()]))),
+              ETH + 8, 64, hlen=20))
+
+
+def option_frame(opts):
+    """A SYN whose IPv4 header carries the raw option bytes @opts (a multiple of 4)."""
+    ip = IP(src=CLIENT, dst=CIP, ttl=64, id=0x1234, flags="DF", ihl=5 + len(opts) // 4,
+            options=[]) / TCP(sport=40000, dport=80, seq=1000, flags="S", window=64240)
+    b = bytearray(bytes(ip))
+    b[20:20] = opts
+    b[2:4] = len(b).to_bytes(2, "big")
+    return ip_csum_fix(bytes(Ether(src=MAC_GW, dst=MAC_EXT, type=0x0800)) + bytes(b))
+
+
+bad("ip_option_loose_source_route", "a loose source route option", "ip_options",
+    option_frame(bytes([131, 7, 4]) + bytes([198, 18, 2, 11]) + b"\x00"))
+bad("ip_option_strict_source_route", "a strict source route option", "ip_options",
+    option_frame(bytes([137, 7, 4]) + bytes([198, 18, 2, 11]) + b"\x00"))
+bad("ip_option_length_0", "an option of length 0 (would never end)", "ip_options",
+    option_frame(bytes([68, 0, 0, 0])))
+bad("ip_option_length_1", "an option of length 1", "ip_options",
+    option_frame(bytes([68, 1, 0, 0])))
+bad("ip_option_without_length_byte", "an option type as the last header byte", "ip_options",
+    option_frame(bytes([1, 1, 1, 68])))
+bad("ip_option_40_bytes_overrun", "40 bytes of options whose last one overruns", "ip_options",
+    option_frame(b"\x01" * 36 + bytes([7, 8, 4, 0])))
+
+bad("fragment_df_and_mf", "DF and MF both set", "fragment",
+    bytes(from_client(IP(src=CLIENT, dst=CIP, flags="DF+MF") /
+                      TCP(sport=40000, dport=80, flags="S"))))
+bad("last_fragment", "the last fragment (offset 8, no MF)", "fragment",
+    bytes(from_client(IP(src=CLIENT, dst=CIP, frag=1, proto=6) / Raw(b"\x00" * 24))))
+bad("fragment_of_a_reply", "a fragment to the SNAT address", "fragment",
+    bytes(from_pod("198.18.2.11", IP(src="198.18.2.11", dst=SNAT, flags="MF") /
+                   TCP(sport=8080, dport=1024, flags="SA"))), iface=INT)
+bad("udp_fragment", "a UDP first fragment to a service", "fragment",
+    bytes(from_client(IP(src=CLIENT, dst=DNS, flags="MF") /
+                      UDP(sport=50000, dport=53) / Raw(b"\x00" * 16))))
+
+for flags, desc in (("SR", "SYN+RST"), ("FR", "FIN+RST"), ("SFR", "SYN+FIN+RST"),
+                    ("F", "FIN without ACK"), ("U", "URG alone"), ("P", "PSH alone"),
+                    ("FPU", "FIN+PSH+URG (xmas)"), ("SFRPAU", "every flag")):
+    bad("tcp_flags_%s" % flags.lower(), desc, "bad_tcp_flags",
+        bytes(from_client(IP(src=CLIENT, dst=CIP) / TCP(sport=40000, dport=80,
+                                                         flags=flags))))
+for flags, desc in (("SA", "SYN+ACK"), ("R", "RST"), ("RA", "RST+ACK"), ("FA", "FIN+ACK")):
+    bad("tcp_%s_without_flow" % flags.lower(), "%s for a service with no flow" % desc,
+        "no_flow",
+        bytes(from_client(IP(src=CLIENT, dst=CIP) / TCP(sport=40000, dport=80,
+                                                         flags=flags))))
+bad("udp_length_7", "a UDP length below the header", "bad_l4_header",
+    bytes(from_client(IP(src=CLIENT, dst=DNS) / UDP(sport=50000, dport=53, len=7) /
+                      Raw(b"\x00" * 4))))
+bad("udp_length_beyond_packet", "a UDP length past the IP payload", "bad_l4_header",
+    bytes(from_client(IP(src=CLIENT, dst=DNS) / UDP(sport=50000, dport=53, len=200) /
+                      Raw(b"\x00" * 4))))
+bad("icmp_header_truncated", "an ICMP message of 4 bytes to the node", "bad_l4_header",
+    bytes(from_client(IP(src=CLIENT, dst=NODE, proto=1) / Raw(b"\x08\x00\xf7\xff"))))
+
+
+def spoof_fixtures():
+    pod = "198.18.2.11"
+    f = fixture("spoofed_reply_from_another_pod",
+                "a reply to a tracked SNAT port from a pod that is not the flow's backend "
+                "is dropped; the real backend's reply still goes through")
+    s = syn(CIP, 80)
+    sp = f.snat_port()
+    f.step("forward", EXT, from_client(s),
+           [Out(INT, to_pod(pod, nat(s, src=SNAT, dst=pod, sport=sp, dport=8080)))])
+    fake = tcp("198.18.2.12", SNAT, 8080, sp, "SA", 6666, 1001)
+    f.step("drop:unknown_reply", INT, from_pod("198.18.2.12", fake))
+    fake = tcp(pod, SNAT, 8081, sp, "SA", 6666, 1001)
+    f.step("drop:unknown_reply", INT, from_pod(pod, fake), note="right pod, wrong port")
+    sa = tcp(pod, SNAT, 8080, sp, "SA", 7000, 1001)
+    f.step("forward", INT, from_pod(pod, sa),
+           [Out(EXT, to_client(nat(sa, src=CIP, dst=CLIENT, sport=80, dport=40000)))])
+
+    f = fixture("spoofed_udp_reply_to_snat",
+                "a UDP datagram to a SNAT port that no flow uses is dropped")
+    f.step("drop:unknown_reply", INT,
+           from_pod(pod, udp(pod, SNAT, 5353, 1024, b"\x12\x34" + b"\x00" * 10)))
+
+    f = fixture("icmp_error_quoting_unknown_flow_from_client_side",
+                "an ICMP error from the client side quoting a flow edgelb does not track is "
+                "dropped")
+    stray = IP(src=CIP, dst=CLIENT, ttl=1, id=9) / TCP(sport=80, dport=40123, flags="SA")
+    f.step("drop:icmp_untracked", EXT,
+           from_client(IP(src=ROUTER, dst=CIP) / ICMP(type=11, code=0) / Raw(quote(stray))))
+
+    f = fixture("icmp_error_quoting_a_tracked_flow_with_other_ports",
+                "an ICMP error quoting a tracked flow's addresses with other ports is dropped")
+    s = syn(CIP, 80)
+    sp = f.snat_port()
+    fwd = nat(s, src=SNAT, dst=pod, sport=sp, dport=8080)
+    f.step("forward", EXT, from_client(s), [Out(INT, to_pod(pod, fwd))])
+    other = nat(s, src=SNAT, dst=pod, sport=sp + 1, dport=8080)
+    f.step("drop:icmp_untracked", INT,
+           from_pod(pod, IP(src=pod, dst=SNAT) / ICMP(type=3, code=4, nexthopmtu=1400) /
+                    Raw(quote(other))))
+
+
+spoof_fixtures()
+
+
 # ---- output ----
 
 def hexs(b):

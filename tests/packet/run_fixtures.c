@@ -12,6 +12,11 @@
  * every captured IPv4 frame, and checks the verdict against the worker's
  * counters. The file format is described in fixtures.py.
  *
+ * A step whose verdict is "set:KEY=VALUE,..." is not run: it changes the
+ * worker configuration of its fixture before the worker is created (keys
+ * max_flows, new_flows_per_source, new_flows_burst), so a fixture can ask
+ * for a tiny flow table or a per-source limit.
+ *
  * Usage: run_fixtures CONFIG MANIFEST_DIR FIXTURE_FILE [NAME_SUBSTRING]
  * (EL_FIXTURES_VERBOSE=1 in the environment prints which alternative each
  * variable was bound to.)
@@ -30,6 +35,7 @@
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <rte_random.h>
 
 #include "edgelb/compile.h"
 #include "edgelb/config.h"
@@ -740,6 +746,49 @@ fx_run_step(struct el_worker *w, const struct fx_env *env, const struct fx_step 
 }
 
 static bool
+fx_is_setting(const struct fx_step *st)
+{
+	return strncmp(st->verdict, "set:", 4) == 0;
+}
+
+/* Apply the "set:" steps of @p f to @p conf. */
+static bool
+fx_settings(const struct fx *f, struct el_worker_conf *conf)
+{
+	for (unsigned s = 0; s < f->n_steps; s++) {
+		char buf[sizeof(f->steps[s].verdict)], *save = NULL, *kv;
+		if (!fx_is_setting(&f->steps[s]))
+			continue;
+		snprintf(buf, sizeof(buf), "%s", f->steps[s].verdict + 4);
+		for (kv = strtok_r(buf, ",", &save); kv != NULL; kv = strtok_r(NULL, ",", &save)) {
+			char *eq = strchr(kv, '='), *end;
+			unsigned long v;
+			if (eq == NULL) {
+				fx_fail("setting \"%s\" is not KEY=VALUE", kv);
+				return false;
+			}
+			*eq = '\0';
+			v = strtoul(eq + 1, &end, 10);
+			if (*end != '\0' || v > UINT32_MAX) {
+				fx_fail("setting %s: bad value \"%s\"", kv, eq + 1);
+				return false;
+			}
+			if (strcmp(kv, "max_flows") == 0)
+				conf->max_flows = (uint32_t)v;
+			else if (strcmp(kv, "new_flows_per_source") == 0)
+				conf->new_flows_per_source = (uint32_t)v;
+			else if (strcmp(kv, "new_flows_burst") == 0)
+				conf->new_flows_burst = (uint32_t)v;
+			else {
+				fx_fail("unknown setting %s", kv);
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
+static bool
 fx_run(const struct fx *f, const struct fx_env *env)
 {
 	struct el_worker_conf conf;
@@ -758,6 +807,9 @@ fx_run(const struct fx *f, const struct fx_env *env)
 	conf.tx_ctx = &fx_cap;
 	conf.snat_port_min = 1024;
 	conf.snat_port_max = 65535;
+	if (!fx_settings(f, &conf))
+		return false;
+	rte_srand(1); /* the worker's hash seeds: the same on every run */
 	w = worker_create(&conf);
 	if (w == NULL) {
 		fx_fail("worker_create: %s", rte_strerror(rte_errno));
@@ -765,6 +817,8 @@ fx_run(const struct fx *f, const struct fx_env *env)
 	}
 	for (unsigned s = 0; s < f->n_steps; s++) {
 		const struct fx_step *st = &f->steps[s];
+		if (fx_is_setting(st))
+			continue;
 		if (!fx_run_step(w, env, st)) {
 			fprintf(fx_log,
 				"    ^ in step %u (t=%" PRIu64 " ms, verdict %s%s%s), fixture file "

@@ -461,6 +461,79 @@ test_static_neighbour_wins_over_a_learned_one(void **state)
 	assert_eth(cap.sent[0], mac_gw, mac_ext, RTE_ETHER_TYPE_IPV4);
 }
 
+/* Statics of a second snapshot: 200 pods on int, each with its own MAC. */
+static struct el_snap_neigh many[200];
+
+static void
+many_build(struct el_snapshot *s, uint64_t generation, uint8_t mac_tag)
+{
+	*s = snap;
+	s->generation = generation;
+	for (unsigned k = 0; k < RTE_DIM(many); k++) {
+		char a[32];
+		snprintf(a, sizeof(a), "198.18.3.%u", k + 1);
+		many[k].ip = el_ip4(ip4(a));
+		many[k].iface = 1;
+		memcpy(many[k].mac, mac_pod, 6);
+		many[k].mac[4] = mac_tag;
+		many[k].mac[5] = (uint8_t)k;
+	}
+	s->neighs = many;
+	s->n_neighs = RTE_DIM(many);
+}
+
+static void
+test_every_one_of_many_static_neighbours_is_found(void **state)
+{
+	struct el_snapshot s;
+	many_build(&s, 7, 0x03);
+	for (unsigned k = 0; k < RTE_DIM(many); k++)
+		neigh_output(*state, &s, 1, &many[k].ip, ip_packet((uint8_t)k), 1000, &tx);
+	assert_int_equal(cap.n_sent, RTE_DIM(many));
+	assert_int_equal(cap.stats.arp_requests, 0);
+	for (unsigned k = 0; k < RTE_DIM(many); k++)
+		assert_eth(cap.sent[k], many[k].mac, mac_int, RTE_ETHER_TYPE_IPV4);
+}
+
+static void
+test_static_neighbour_on_another_interface_is_not_used(void **state)
+{
+	struct el_snapshot s;
+	many_build(&s, 7, 0x03);
+	neigh_output(*state, &s, 0, &many[5].ip, ip_packet(1), 1000, &tx);
+	assert_int_equal(neigh_pending(*state), 1);
+	assert_int_equal(cap.stats.arp_requests, 1);
+}
+
+static void
+test_new_snapshot_generation_brings_its_static_neighbours(void **state)
+{
+	struct el_snapshot s;
+	many_build(&s, 7, 0x03);
+	neigh_output(*state, &s, 1, &many[9].ip, ip_packet(1), 1000, &tx);
+	/* same memory, next generation: a new MAC and one neighbour gone */
+	many_build(&s, 8, 0x04);
+	s.n_neighs = 9;
+	neigh_output(*state, &s, 1, &many[8].ip, ip_packet(2), 1000, &tx);
+	neigh_output(*state, &s, 1, &many[9].ip, ip_packet(3), 1000, &tx);
+	assert_int_equal(cap.n_sent, 3); /* two frames and one ARP request */
+	assert_eth(cap.sent[1], many[8].mac, mac_int, RTE_ETHER_TYPE_IPV4);
+	assert_int_equal(many[8].mac[4], 0x04);
+	assert_int_equal(neigh_pending(*state), 1);
+	assert_request_for(2, 1, "198.18.2.1", "198.18.3.10");
+}
+
+static void
+test_first_of_duplicate_static_neighbours_wins(void **state)
+{
+	struct el_snapshot s;
+	many_build(&s, 7, 0x03);
+	many[1].ip = many[0].ip;
+	neigh_output(*state, &s, 1, &many[0].ip, ip_packet(1), 1000, &tx);
+	assert_int_equal(cap.n_sent, 1);
+	assert_eth(cap.sent[0], many[0].mac, mac_int, RTE_ETHER_TYPE_IPV4);
+}
+
 static void
 test_unknown_next_hop_queues_and_broadcasts_a_request(void **state)
 {
@@ -730,6 +803,10 @@ main(int argc, char **argv)
 	    T(test_sender_claiming_an_owned_address_is_not_learned),
 	    T(test_static_neighbour_is_sent_at_once),
 	    T(test_static_neighbour_wins_over_a_learned_one),
+	    T(test_every_one_of_many_static_neighbours_is_found),
+	    T(test_static_neighbour_on_another_interface_is_not_used),
+	    T(test_new_snapshot_generation_brings_its_static_neighbours),
+	    T(test_first_of_duplicate_static_neighbours_wins),
 	    T(test_unknown_next_hop_queues_and_broadcasts_a_request),
 	    T(test_request_sender_is_the_address_in_the_target_subnet),
 	    T(test_request_sender_is_the_first_address_off_subnet),
