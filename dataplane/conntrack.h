@@ -15,7 +15,8 @@
  * what every packet needs (addresses by value, ports, state, last use) and a
  * 12-byte one beside it with the stable service and backend ids; never a
  * pointer into a snapshot. There are no per-flow timers: conntrack_sweep4()
- * visits a bounded slice of the array per call and frees idle flows.
+ * visits a bounded slice of the array per call and frees idle flows (the
+ * worker decides how many slots, from the time that passed).
  *
  * Memory per flow of capacity (conntrack_bytes_per_flow(), measured): 44
  * bytes of entries plus, for its two keys, hash buckets (8-16 bytes each,
@@ -37,6 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <rte_byteorder.h>
 #include <rte_hash_crc.h>
 
 #include "edgelb/tcp_state.h"
@@ -299,6 +301,33 @@ static inline uint32_t
 conntrack_hash4(const struct ct_key4 *k)
 {
 	return rte_hash_crc(k, sizeof(*k), CT_HASH_SEED);
+}
+
+/**
+ * Fill @p k with a 5-tuple and return conntrack_hash4() of it. The hash is
+ * computed from the two 64-bit words held in registers, not read back from
+ * @p k: reading 8 bytes just written as 4-, 2- and 1-byte fields would wait
+ * for the stores to retire (a failed store-to-load forward). Any thread.
+ */
+static inline uint32_t
+conntrack_key4_set(struct ct_key4 *k, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
+		   uint8_t proto)
+{
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+	uint64_t w0 = (uint64_t)src | (uint64_t)dst << 32;
+	uint64_t w1 = (uint64_t)sport | (uint64_t)dport << 16 | (uint64_t)proto << 32;
+	__builtin_memcpy(k, &w0, 8);
+	__builtin_memcpy((uint8_t *)k + 8, &w1, 8);
+	return rte_hash_crc_8byte(w1, rte_hash_crc_8byte(w0, CT_HASH_SEED));
+#else
+	k->src = src;
+	k->dst = dst;
+	k->sport = sport;
+	k->dport = dport;
+	k->proto = proto;
+	k->pad[0] = k->pad[1] = k->pad[2] = 0;
+	return conntrack_hash4(k);
+#endif
 }
 
 #endif

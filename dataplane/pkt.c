@@ -59,102 +59,17 @@ pkt_ip4_options_check(const uint8_t *opt, uint32_t len)
 	return 0;
 }
 
+int
+pkt_ip4_parse(const uint8_t *frame, uint32_t len, struct pkt_ip4 *o, enum el_drop *reason)
+{
+	return pkt_ip4_parse_inline(frame, len, o, reason);
+}
+
 static int
 fail(enum el_drop *reason, enum el_drop r)
 {
 	*reason = r;
 	return -EBADMSG;
-}
-
-/* L4 checks shared by received packets; @l4 has l4_len bytes. */
-static inline int
-parse_l4(const uint8_t *l4, struct pkt_ip4 *o, enum el_drop *reason)
-{
-	switch (o->proto) {
-	case PKT_IPPROTO_TCP: {
-		if (o->l4_len < PKT_TCP_MIN_LEN)
-			return fail(reason, EL_DROP_BAD_L4);
-		uint16_t doff = (uint16_t)((l4[12] >> 4) * 4);
-		if (doff < PKT_TCP_MIN_LEN || doff > o->l4_len)
-			return fail(reason, EL_DROP_BAD_L4);
-		o->sport = rd16_raw(l4);
-		o->dport = rd16_raw(l4 + 2);
-		o->l4_hlen = doff;
-		o->tcp_flags = l4[13] & 0x3f;
-		if (tcp_flags_invalid(o->tcp_flags))
-			return fail(reason, EL_DROP_BAD_TCP_FLAGS);
-		return 0;
-	}
-	case PKT_IPPROTO_UDP: {
-		if (o->l4_len < PKT_UDP_LEN)
-			return fail(reason, EL_DROP_BAD_L4);
-		uint16_t ulen = rd16(l4 + 4);
-		if (ulen < PKT_UDP_LEN || ulen > o->l4_len)
-			return fail(reason, EL_DROP_BAD_L4);
-		o->sport = rd16_raw(l4);
-		o->dport = rd16_raw(l4 + 2);
-		o->l4_hlen = PKT_UDP_LEN;
-		return 0;
-	}
-	case PKT_IPPROTO_ICMP:
-		if (o->l4_len < PKT_ICMP_LEN)
-			return fail(reason, EL_DROP_BAD_L4);
-		o->icmp_type = l4[0];
-		o->icmp_code = l4[1];
-		o->l4_hlen = PKT_ICMP_LEN;
-		return 0;
-	default:
-		return 0;
-	}
-}
-
-int
-pkt_ip4_parse(const uint8_t *frame, uint32_t len, struct pkt_ip4 *o, enum el_drop *reason)
-{
-	if (len < PKT_ETH_LEN + PKT_IP4_MIN_LEN)
-		return fail(reason, EL_DROP_TRUNCATED);
-
-	const uint8_t *ip = frame + PKT_ETH_LEN;
-	uint32_t avail = len - PKT_ETH_LEN;
-	uint8_t vhl = ip[0];
-
-	if ((vhl >> 4) != 4)
-		return fail(reason, EL_DROP_BAD_VERSION);
-	uint32_t l3_len = (uint32_t)(vhl & 0xf) * 4;
-	if (l3_len < PKT_IP4_MIN_LEN)
-		return fail(reason, EL_DROP_BAD_IHL);
-	if (l3_len > avail)
-		return fail(reason, EL_DROP_TRUNCATED);
-	uint32_t tot_len = rd16(ip + 2);
-	if (tot_len < l3_len)
-		return fail(reason, EL_DROP_BAD_LENGTH);
-	if (tot_len > avail)
-		return fail(reason, EL_DROP_TRUNCATED);
-	if (__builtin_expect(pkt_ip4_hdr_sum(ip, l3_len) != 0xffff, 0))
-		return fail(reason, EL_DROP_BAD_CSUM);
-	/* MF bit or a fragment offset: bits 0x3fff of the flags/offset word */
-	if (__builtin_expect((rd16(ip + 6) & 0x3fff) != 0, 0))
-		return fail(reason, EL_DROP_FRAGMENT);
-	if (__builtin_expect(l3_len > PKT_IP4_MIN_LEN, 0) &&
-	    pkt_ip4_options_check(ip + PKT_IP4_MIN_LEN, l3_len - PKT_IP4_MIN_LEN) != 0)
-		return fail(reason, EL_DROP_IP_OPTIONS);
-
-	o->src = rd32_raw(ip + 12);
-	o->dst = rd32_raw(ip + 16);
-	o->sport = 0;
-	o->dport = 0;
-	o->l3_len = (uint16_t)l3_len;
-	o->tot_len = (uint16_t)tot_len;
-	o->l4_len = (uint16_t)(tot_len - l3_len);
-	o->l4_hlen = 0;
-	o->proto = ip[9];
-	o->ttl = ip[8];
-	o->tcp_flags = 0;
-	o->icmp_type = 0;
-	o->icmp_code = 0;
-	o->first_frag = 1;
-	o->pad = 0;
-	return parse_l4(ip + l3_len, o, reason);
 }
 
 int

@@ -33,8 +33,10 @@
 #ifndef EDGELB_PKT_H
 #define EDGELB_PKT_H
 
+#include <errno.h>
 #include <stdint.h>
 
+#include "edgelb/tcp_state.h"
 #include "edgelb/worker.h"
 
 #define PKT_ETH_LEN	   14
@@ -157,6 +159,135 @@ pkt_ip4_set_csum(uint8_t *ip, uint32_t l3_len)
 	ip[11] = 0;
 	uint16_t c = (uint16_t)~pkt_ip4_hdr_sum(ip, l3_len);
 	__builtin_memcpy(ip + 10, &c, 2);
+}
+
+/* ---- inline parsing (pkt_ip4_parse() is the same, out of line) ---- */
+
+static inline uint16_t
+pkt_rd16be(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint16_t
+pkt_rd16_raw(const uint8_t *p)
+{
+	uint16_t v;
+	__builtin_memcpy(&v, p, 2);
+	return v;
+}
+
+static inline uint32_t
+pkt_rd32_raw(const uint8_t *p)
+{
+	uint32_t v;
+	__builtin_memcpy(&v, p, 4);
+	return v;
+}
+
+static inline int
+pkt_fail(enum el_drop *reason, enum el_drop r)
+{
+	*reason = r;
+	return -EBADMSG;
+}
+
+/* L4 checks of a received packet; @l4 has l4_len bytes. */
+static inline int
+pkt_parse_l4(const uint8_t *l4, struct pkt_ip4 *o, enum el_drop *reason)
+{
+	switch (o->proto) {
+	case PKT_IPPROTO_TCP: {
+		if (o->l4_len < PKT_TCP_MIN_LEN)
+			return pkt_fail(reason, EL_DROP_BAD_L4);
+		uint16_t doff = (uint16_t)((l4[12] >> 4) * 4);
+		if (doff < PKT_TCP_MIN_LEN || doff > o->l4_len)
+			return pkt_fail(reason, EL_DROP_BAD_L4);
+		o->sport = pkt_rd16_raw(l4);
+		o->dport = pkt_rd16_raw(l4 + 2);
+		o->l4_hlen = doff;
+		o->tcp_flags = l4[13] & 0x3f;
+		/* ACK without SYN, FIN or RST (nearly every segment) is valid */
+		if ((o->tcp_flags & (EL_TCP_ACK | EL_TCP_SYN | EL_TCP_FIN | EL_TCP_RST)) !=
+			EL_TCP_ACK &&
+		    tcp_flags_invalid(o->tcp_flags))
+			return pkt_fail(reason, EL_DROP_BAD_TCP_FLAGS);
+		return 0;
+	}
+	case PKT_IPPROTO_UDP: {
+		if (o->l4_len < PKT_UDP_LEN)
+			return pkt_fail(reason, EL_DROP_BAD_L4);
+		uint16_t ulen = pkt_rd16be(l4 + 4);
+		if (ulen < PKT_UDP_LEN || ulen > o->l4_len)
+			return pkt_fail(reason, EL_DROP_BAD_L4);
+		o->sport = pkt_rd16_raw(l4);
+		o->dport = pkt_rd16_raw(l4 + 2);
+		o->l4_hlen = PKT_UDP_LEN;
+		return 0;
+	}
+	case PKT_IPPROTO_ICMP:
+		if (o->l4_len < PKT_ICMP_LEN)
+			return pkt_fail(reason, EL_DROP_BAD_L4);
+		o->icmp_type = l4[0];
+		o->icmp_code = l4[1];
+		o->l4_hlen = PKT_ICMP_LEN;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/**
+ * pkt_ip4_parse(), inlined into the caller (the worker's per-packet loop).
+ * Same parameters, checks and result.
+ */
+static inline int
+pkt_ip4_parse_inline(const uint8_t *frame, uint32_t len, struct pkt_ip4 *o, enum el_drop *reason)
+{
+	if (len < PKT_ETH_LEN + PKT_IP4_MIN_LEN)
+		return pkt_fail(reason, EL_DROP_TRUNCATED);
+
+	const uint8_t *ip = frame + PKT_ETH_LEN;
+	uint32_t avail = len - PKT_ETH_LEN;
+	uint8_t vhl = ip[0];
+
+	if ((vhl >> 4) != 4)
+		return pkt_fail(reason, EL_DROP_BAD_VERSION);
+	uint32_t l3_len = (uint32_t)(vhl & 0xf) * 4;
+	if (l3_len < PKT_IP4_MIN_LEN)
+		return pkt_fail(reason, EL_DROP_BAD_IHL);
+	if (l3_len > avail)
+		return pkt_fail(reason, EL_DROP_TRUNCATED);
+	uint32_t tot_len = pkt_rd16be(ip + 2);
+	if (tot_len < l3_len)
+		return pkt_fail(reason, EL_DROP_BAD_LENGTH);
+	if (tot_len > avail)
+		return pkt_fail(reason, EL_DROP_TRUNCATED);
+	if (__builtin_expect(pkt_ip4_hdr_sum(ip, l3_len) != 0xffff, 0))
+		return pkt_fail(reason, EL_DROP_BAD_CSUM);
+	/* MF bit or a fragment offset: bits 0x3fff of the flags/offset word */
+	if (__builtin_expect((pkt_rd16be(ip + 6) & 0x3fff) != 0, 0))
+		return pkt_fail(reason, EL_DROP_FRAGMENT);
+	if (__builtin_expect(l3_len > PKT_IP4_MIN_LEN, 0) &&
+	    pkt_ip4_options_check(ip + PKT_IP4_MIN_LEN, l3_len - PKT_IP4_MIN_LEN) != 0)
+		return pkt_fail(reason, EL_DROP_IP_OPTIONS);
+
+	o->src = pkt_rd32_raw(ip + 12);
+	o->dst = pkt_rd32_raw(ip + 16);
+	o->sport = 0;
+	o->dport = 0;
+	o->l3_len = (uint16_t)l3_len;
+	o->tot_len = (uint16_t)tot_len;
+	o->l4_len = (uint16_t)(tot_len - l3_len);
+	o->l4_hlen = 0;
+	o->proto = ip[9];
+	o->ttl = ip[8];
+	o->tcp_flags = 0;
+	o->icmp_type = 0;
+	o->icmp_code = 0;
+	o->first_frag = 1;
+	o->pad = 0;
+	return pkt_parse_l4(ip + l3_len, o, reason);
 }
 
 #endif

@@ -30,11 +30,20 @@
  * Neither touches packets of existing flows.
  *
  * Flows never point into a snapshot; expiry is an incremental sweep in
- * worker_poll_housekeeping() plus a check on every hit. The sweep's budget
- * is per call, not per packet: however many packets arrive, every poll loop
- * still reclaims expired entries. The state of the
+ * worker_poll_housekeeping() plus a check on every hit. The sweep is paced
+ * by time, not by calls or packets (w_sweep()): a fast poll loop does not
+ * pay for it on every iteration, and a busy one still reclaims expired
+ * entries. The state of the
  * worker (tables, counters, TX buffers) is written by its own lcore only;
  * other threads talk to it through its message and hand-off rings.
+ *
+ * Established-flow fast path, for the cache: the 5-tuple key and its CRC
+ * are built in registers (no 8-byte reads of fields just stored), parsing
+ * is inlined, and the output step takes the IPv4 address by value. The
+ * route cache also remembers the static neighbour of the next hop, so a
+ * packet to a static next hop gets its Ethernet header without a call into
+ * the neighbour module (which keeps every other case: learned entries,
+ * probing, resolution).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -66,7 +75,9 @@
 #define W_CHUNK		   RTE_HASH_LOOKUP_BULK_MAX /* packets per bulk lookup */
 #define W_PREFETCH	   3			    /* packets ahead */
 #define W_TXB		   64			    /* TX buffer per interface */
-#define W_SWEEP_BUDGET	   64			    /* flow slots per housekeeping */
+#define W_SWEEP_PERIOD_MS  100			    /* a full pass of a small table */
+#define W_SWEEP_SLOTS_MS   1024			    /* slots per ms: ~1 s per 1M flows */
+#define W_SWEEP_CALL_MAX   1024			    /* most slots one housekeeping visits */
 #define W_AFF_SWEEP_BUDGET 16
 #define W_MSG_RING	   4096
 #define W_HANDOFF_RING	   4096
@@ -77,7 +88,10 @@
 #define W_SVC_SLOTS	   8192 /* per-service counters, power of two */
 #define W_NEIGH_CAP	   4096
 #define W_AFF_MAX	   65536
-#define W_ROUTE_CACHE	   256 /* power of two */
+#define W_ROUTE_BITS	   12 /* 4096 cached routes, 8 bytes each */
+#define W_ROUTE_CACHE	   (1u << W_ROUTE_BITS)
+#define W_NH_ROUTES	   256 /* routes whose gateway's static MAC is remembered */
+#define W_NH_SCAN_MAX	   256 /* longest static neighbour list scanned by the worker */
 #define W_SRC_BITS	   12  /* 4096 per-source new-flow buckets */
 #define W_SRC_MAX_RATE	   1000000u
 
@@ -134,10 +148,25 @@ struct w_svcstat {
 	uint64_t active;
 };
 
-/* A direct-mapped cache of route lookups, valid for one snapshot. */
+/* A direct-mapped cache of route lookups, valid for one snapshot: the
+ * route's index + 1 (0: empty slot) and the index + 1 of the static
+ * neighbour entry of the next hop, or 0 when the next hop is not static:
+ * then the neighbour module resolves it for every packet. Eight bytes, so
+ * thousands of destinations fit in 32 KB. Route indices fit 16 bits: a
+ * snapshot has at most EL_CFG_MAX_ROUTES routes plus the connected ones. */
 struct w_route_cache {
 	uint32_t dst;
-	const struct el_snap_route *r; /* NULL: empty slot */
+	uint16_t route; /* index + 1 */
+	uint16_t neigh; /* index + 1 */
+};
+
+/* What the worker remembers of a gateway route: its static neighbour. */
+#define W_NH_UNKNOWN 0
+#define W_NH_NONE    1
+#define W_NH_STATIC  2
+struct w_nh {
+	uint16_t state; /* W_NH_* */
+	uint16_t neigh; /* index + 1 when W_NH_STATIC */
 };
 
 /* Token bucket of the sources hashed to it; tokens in thousandths of a
@@ -175,6 +204,7 @@ struct el_worker {
 	uint32_t timeout_ms[EL_CT_NSTATES];
 	uint64_t snat_bloom; /* w_addr_bit() of every IPv4 SNAT address */
 	struct w_route_cache rc[W_ROUTE_CACHE];
+	struct w_nh nh[W_NH_ROUTES]; /* by route index, for routes with a gateway */
 
 	/* context of the burst or housekeeping call in progress */
 	const struct el_snapshot *snap;
@@ -186,6 +216,9 @@ struct el_worker {
 	struct ct_key4 new_keys[W_CHUNK];
 	struct ct_key4 new_rkeys[W_CHUNK];
 	bool deleted; /* a flow was removed since the bulk lookup */
+
+	uint64_t sweep_ms;   /* time up to which sweep slots were granted */
+	uint64_t sweep_debt; /* granted slots not visited yet */
 
 	uint32_t tx_dirty;
 	struct w_txbuf tx[EL_SNAP_MAX_IFACES];
@@ -335,37 +368,111 @@ ntx_drop(void *ctx, struct rte_mbuf *m, enum el_drop reason)
 	w_drop(ctx, m, reason);
 }
 
-/* Send @m (Ethernet header to be filled) along route @r toward @dst. */
+/*
+ * The static neighbour entry for @p nh on @p iface, as the neighbour module
+ * would pick it (static entries win over learned ones; the first one listed
+ * wins): its index + 1, or 0. Long lists are left to the neighbour module.
+ */
+static uint16_t
+w_static_neigh(const struct el_snapshot *s, uint8_t iface, const struct el_ip *nh)
+{
+	if (s->n_neighs > W_NH_SCAN_MAX || iface >= s->n_ifaces)
+		return 0;
+	for (unsigned i = 0; i < s->n_neighs; i++) {
+		const struct el_snap_neigh *n = &s->neighs[i];
+		if (n->iface == iface && snapshot_ip_eq(&n->ip, nh))
+			return (uint16_t)(i + 1);
+	}
+	return 0;
+}
+
+/* Static neighbour (index + 1, or 0) of the gateway of route @p ri,
+ * remembered per route. */
+static inline uint16_t
+w_via_neigh(struct el_worker *w, size_t ri)
+{
+	if (unlikely(ri >= W_NH_ROUTES))
+		return 0;
+	struct w_nh *n = &w->nh[ri];
+	if (unlikely(n->state == W_NH_UNKNOWN)) {
+		const struct el_snap_route *r = &w->snap->routes[ri];
+		n->neigh = w_static_neigh(w->snap, r->iface, &r->via);
+		n->state = n->neigh != 0 ? W_NH_STATIC : W_NH_NONE;
+	}
+	return n->neigh;
+}
+
+/* Fill the Ethernet header of an IPv4 packet for a next hop whose MAC is
+ * known (what the neighbour module does for a static entry) and queue it. */
+static inline void
+w_output_mac(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, const uint8_t *mac)
+{
+	uint8_t *eth = rte_pktmbuf_mtod(m, uint8_t *);
+	memcpy(eth, mac, 6);
+	memcpy(eth + 6, w->snap->ifaces[iface].mac, 6);
+	wr16(eth + 12, rte_cpu_to_be_16(PKT_ETHERTYPE_IPV4));
+	w_send(w, iface, m);
+}
+
+/* Send @m (Ethernet header to be filled) along route @r toward @dst. The
+ * address is passed by value; an el_ip is only built for the neighbour
+ * module, when the next hop is not a static neighbour. */
 static inline void
 w_output(struct el_worker *w, struct rte_mbuf *m, const struct el_snap_route *r, uint32_t dst)
 {
+	if (r->via.family != EL_AF_NONE) {
+		uint16_t nb = w_via_neigh(w, (size_t)(r - w->snap->routes));
+		if (likely(nb != 0)) {
+			w_output_mac(w, m, r->iface, w->snap->neighs[nb - 1].mac);
+			return;
+		}
+		neigh_output(w->neigh, w->snap, r->iface, &r->via, m, w->now, &w->ntx);
+		return;
+	}
 	struct el_ip d = el_ip4(dst);
-	const struct el_ip *nh = r->via.family != EL_AF_NONE ? &r->via : &d;
-	neigh_output(w->neigh, w->snap, r->iface, nh, m, w->now, &w->ntx);
+	neigh_output(w->neigh, w->snap, r->iface, &d, m, w->now, &w->ntx);
+}
+
+/* The cache slot of @p dst after a lookup (snapshot_route_lookup() on a
+ * miss); its route is 0 when there is none. */
+static inline struct w_route_cache
+w_route4_slot(struct el_worker *w, uint32_t dst)
+{
+	struct w_route_cache *c = &w->rc[(dst * 0x9e3779b1u) >> (32 - W_ROUTE_BITS)];
+	if (likely(c->route != 0 && c->dst == dst))
+		return *c;
+	struct el_ip d = el_ip4(dst);
+	const struct el_snap_route *r = snapshot_route_lookup(w->snap, &d);
+	if (r == NULL)
+		return (struct w_route_cache){.dst = dst};
+	size_t ri = (size_t)(r - w->snap->routes);
+	uint16_t nb = r->via.family != EL_AF_NONE ? w_via_neigh(w, ri)
+						  : w_static_neigh(w->snap, r->iface, &d);
+	struct w_route_cache e = {.dst = dst, .route = (uint16_t)(ri + 1), .neigh = nb};
+	if (ri < UINT16_MAX)
+		*c = e;
+	return e;
 }
 
 /* snapshot_route_lookup() for an IPv4 destination, through the cache. */
 static inline const struct el_snap_route *
 w_route4(struct el_worker *w, uint32_t dst)
 {
-	struct w_route_cache *c = &w->rc[(dst * 0x9e3779b1u) >> 24 & (W_ROUTE_CACHE - 1)];
-	if (likely(c->r != NULL && c->dst == dst))
-		return c->r;
-	struct el_ip d = el_ip4(dst);
-	const struct el_snap_route *r = snapshot_route_lookup(w->snap, &d);
-	if (r != NULL) {
-		c->dst = dst;
-		c->r = r;
-	}
-	return r;
+	struct w_route_cache c = w_route4_slot(w, dst);
+	return c.route != 0 ? &w->snap->routes[c.route - 1] : NULL;
 }
 
 static inline void
 w_route_out(struct el_worker *w, struct rte_mbuf *m, uint32_t dst)
 {
-	const struct el_snap_route *r = w_route4(w, dst);
-	if (unlikely(r == NULL)) {
+	struct w_route_cache c = w_route4_slot(w, dst);
+	if (unlikely(c.route == 0)) {
 		w_drop(w, m, EL_DROP_NO_ROUTE);
+		return;
+	}
+	const struct el_snap_route *r = &w->snap->routes[c.route - 1];
+	if (likely(c.neigh != 0)) {
+		w_output_mac(w, m, r->iface, w->snap->neighs[c.neigh - 1].mac);
 		return;
 	}
 	w_output(w, m, r, dst);
@@ -399,6 +506,7 @@ w_snap_sync(struct el_worker *w, const struct el_snapshot *snap)
 		w->timeout_ms[i] = t >= W_MAX_TIMEOUT_MS / 1000 ? W_MAX_TIMEOUT_MS : t * 1000u;
 	}
 	memset(w->rc, 0, sizeof(w->rc));
+	memset(w->nh, 0, sizeof(w->nh));
 	w->snat_bloom = 0;
 	for (unsigned i = 0; i < snap->n_snat; i++)
 		if (snap->snat[i].family == EL_AF_INET)
@@ -1261,7 +1369,7 @@ w_hit(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, const struct pkt_i
 				w_miss(w, m, iface, p, false, NULL);
 				return;
 			}
-		} else if (unlikely(tcp_flags_opens(p->tcp_flags)) &&
+		} else if (unlikely(p->tcp_flags & EL_TCP_SYN) && tcp_flags_opens(p->tcp_flags) &&
 			   (f->tcp.state == EL_CT_TIME_WAIT || f->tcp.state == EL_CT_CLOSE)) {
 			if (!w_reopen(w, idx, p)) {
 				w_flow_del(w, idx);
@@ -1467,7 +1575,7 @@ w_chunk(struct el_worker *w, uint8_t iface, struct rte_mbuf **pkts, uint16_t n, 
 
 		struct pkt_ip4 *p = &info[k];
 		enum el_drop reason;
-		if (unlikely(pkt_ip4_parse(frame, len, p, &reason) != 0)) {
+		if (unlikely(pkt_ip4_parse_inline(frame, len, p, &reason) != 0)) {
 			w_drop(w, m, reason);
 			continue;
 		}
@@ -1476,13 +1584,8 @@ w_chunk(struct el_worker *w, uint8_t iface, struct rte_mbuf **pkts, uint16_t n, 
 
 		if (likely(p->proto == PKT_IPPROTO_TCP || p->proto == PKT_IPPROTO_UDP)) {
 			struct ct_key4 *key = &keys[k];
-			key->src = p->src;
-			key->dst = p->dst;
-			key->sport = p->sport;
-			key->dport = p->dport;
-			key->proto = p->proto;
-			key->pad[0] = key->pad[1] = key->pad[2] = 0;
-			sig[k] = conntrack_hash4(key);
+			sig[k] =
+			    conntrack_key4_set(key, p->src, p->dst, p->sport, p->dport, p->proto);
 			kp[k] = key;
 			km[k] = m;
 			k++;
@@ -1564,6 +1667,45 @@ worker_process_burst(struct el_worker *w, const struct el_snapshot *snap, uint8_
 
 /* ---- housekeeping ---- */
 
+/*
+ * Expire idle flows by time, not by call: every millisecond that passes
+ * grants cap / period slots of the flow array, where the period of a full
+ * pass is W_SWEEP_PERIOD_MS, or one second per W_SWEEP_SLOTS_MS * 1000 flows
+ * for larger tables. A poll loop that spins faster does not sweep more, and
+ * a busy one does not sweep less. Granted slots are visited at most
+ * W_SWEEP_CALL_MAX per call; what is left waits for the next call (never
+ * more than one full pass). A hit on an expired flow that the sweep has not
+ * reached yet treats it as expired (w_hit), so the sweep's pace only
+ * decides when the memory comes back.
+ */
+static void
+w_sweep(struct el_worker *w)
+{
+	uint64_t cap = conntrack_capacity(w->ct);
+
+	if (unlikely(w->now < w->sweep_ms)) {
+		w->sweep_ms = w->now; /* clock went back: start granting from here */
+	} else if (w->now > w->sweep_ms) {
+		uint64_t period = cap / W_SWEEP_SLOTS_MS;
+		if (period < W_SWEEP_PERIOD_MS)
+			period = W_SWEEP_PERIOD_MS;
+		uint64_t el = w->now - w->sweep_ms;
+		uint64_t grant = el >= period ? cap : (el * cap + period - 1) / period;
+		w->sweep_debt += grant;
+		if (w->sweep_debt > cap)
+			w->sweep_debt = cap;
+		w->sweep_ms = w->now;
+	}
+	uint64_t n = w->sweep_debt < W_SWEEP_CALL_MAX ? w->sweep_debt : W_SWEEP_CALL_MAX;
+	w->sweep_debt -= n;
+	while (n > 0) {
+		unsigned b = n < CT_SWEEP_MAX ? (unsigned)n : CT_SWEEP_MAX;
+		conntrack_sweep4(w->ct, b, w->timeout_ms, w->now32,
+				 w->n_flush != 0 ? w_sweep_flushed : NULL, w_sweep_gone, w);
+		n -= b;
+	}
+}
+
 static void
 w_drain_messages(struct el_worker *w)
 {
@@ -1619,8 +1761,7 @@ worker_poll_housekeeping(struct el_worker *w, const struct el_snapshot *snap, ui
 	w_drain_messages(w);
 	if (snap != NULL) {
 		w_drain_handoffs(w);
-		conntrack_sweep4(w->ct, W_SWEEP_BUDGET, w->timeout_ms, w->now32,
-				 w->n_flush != 0 ? w_sweep_flushed : NULL, w_sweep_gone, w);
+		w_sweep(w);
 		conntrack_aff_sweep4(w->ct, W_AFF_SWEEP_BUDGET, now_ms);
 		neigh_housekeeping(w->neigh, snap, now_ms, &w->ntx);
 	}
