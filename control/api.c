@@ -12,6 +12,14 @@
  * once per piece of body, then once more with no body left; the body is
  * gathered in a per-request buffer up to the cap, and the request is
  * answered on that last call.
+ *
+ * Group commit: a change is made in the live model on that last call, but
+ * answered only after every request of the same api_poll() round has been
+ * taken: the round's changes are compiled, written to the store (one round
+ * of fsyncs) and published together (apply_group_begin/end). The
+ * connection is suspended meanwhile and resumed with its answer ready; a
+ * GET arriving while changes wait is answered after them, so no client
+ * reads a change before it is durable.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -35,6 +43,7 @@
  * reads the 413 rather than a reset; past it the connection is closed. */
 #define API_DISCARD_MAX (64u << 20)
 #define API_METRICS_MAX (64u << 20)
+#define API_PEM_MAX	(1u << 20) /* a certificate chain or key file */
 
 #define API_CORE   "/api/v1"
 #define API_SLICES "/apis/discovery.k8s.io/v1"
@@ -45,6 +54,11 @@ struct api {
 	char token[API_TOKEN_MAX];
 	bool has_token;
 	uint16_t port;
+	struct api_req *pending; /* suspended requests of this round, newest first */
+	unsigned n_pending;
+	char *tls_cert; /* PEM text; NULL: plain HTTP */
+	char *tls_key;	/* PEM text, wiped before it is freed */
+	size_t tls_key_len;
 };
 
 /* One request in progress. */
@@ -53,6 +67,16 @@ struct api_req {
 	size_t len, cap;
 	bool too_big;
 	uint64_t dropped;
+	/* group commit: suspended until the round's changes are committed */
+	struct MHD_Connection *conn;
+	struct api_req *next_pending;
+	bool waiting;  /* suspended, in the pending list */
+	bool answered; /* resumed: res holds the answer of a change */
+	bool retry;    /* resumed: a read to run now */
+	struct api_route route;
+	char name[EL_SUBDOMAIN_MAX];
+	const char *method; /* libmicrohttpd's string, valid for the request */
+	struct apply_result res;
 };
 
 /* ---- pure parts ---- */
@@ -403,6 +427,37 @@ api_apply_answer(struct api *a, struct MHD_Connection *conn, const char *method,
 			  res->cause, NULL, NULL);
 }
 
+/* Park a request until the round's changes are committed. */
+static enum MHD_Result
+api_wait(struct api *a, struct MHD_Connection *conn, struct api_req *q)
+{
+	q->conn = conn;
+	q->waiting = true;
+	q->next_pending = a->pending;
+	a->pending = q;
+	a->n_pending++;
+	MHD_suspend_connection(conn);
+	return MHD_YES;
+}
+
+/* Stage a change (apply_put or apply_delete) in the round's group. */
+static enum MHD_Result
+api_stage(struct api *a, struct MHD_Connection *conn, const char *method, const struct api_route *r,
+	  const char *name, struct api_req *q)
+{
+	if (!a->c.apply->group)
+		apply_group_begin(a->c.apply);
+	q->route = *r;
+	snprintf(q->name, sizeof(q->name), "%s", name);
+	q->method = method;
+	if (strcmp(method, "DELETE") == 0)
+		apply_delete(a->c.apply, r->kind, r->ns, r->name, &q->res);
+	else
+		apply_put(a->c.apply, r->kind, r->ns, name, q->body ? q->body : "", q->len,
+			  strcmp(method, "POST") == 0, &q->res);
+	return api_wait(a, conn, q);
+}
+
 /* PUT (create or replace) and POST (create) of one object. */
 static enum MHD_Result
 api_write(struct api *a, struct MHD_Connection *conn, const char *method, const struct api_route *r,
@@ -412,9 +467,7 @@ api_write(struct api *a, struct MHD_Connection *conn, const char *method, const 
 	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 	int media = api_media_type(ct);
 	const char *name = r->name;
-	struct apply_result res;
 	struct apply_body_info info;
-	enum MHD_Result ret;
 	char err[256];
 
 	if (media == 0)
@@ -441,11 +494,7 @@ api_write(struct api *a, struct MHD_Connection *conn, const char *method, const 
 					  "Required value", NULL, NULL);
 		name = info.name;
 	}
-	apply_put(a->c.apply, r->kind, r->ns, name, q->body ? q->body : "", q->len,
-		  strcmp(method, "POST") == 0, &res);
-	ret = api_apply_answer(a, conn, method, r, name, &res);
-	apply_result_clear(&res);
-	return ret;
+	return api_stage(a, conn, method, r, name, q);
 }
 
 static enum MHD_Result
@@ -453,8 +502,6 @@ api_object(struct api *a, struct MHD_Connection *conn, const char *method,
 	   const struct api_route *r, struct api_req *q)
 {
 	const struct el_model *m = a->c.apply->c.model;
-	struct apply_result res;
-	enum MHD_Result ret;
 	const void *obj;
 
 	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
@@ -477,12 +524,8 @@ api_object(struct api *a, struct MHD_Connection *conn, const char *method,
 	}
 	if (strcmp(method, "PUT") == 0)
 		return api_write(a, conn, method, r, q);
-	if (strcmp(method, "DELETE") == 0) {
-		apply_delete(a->c.apply, r->kind, r->ns, r->name, &res);
-		ret = api_apply_answer(a, conn, method, r, r->name, &res);
-		apply_result_clear(&res);
-		return ret;
-	}
+	if (strcmp(method, "DELETE") == 0)
+		return api_stage(a, conn, method, r, r->name, q);
 	return api_not_allowed(conn, r, method, "GET, PUT, DELETE");
 }
 
@@ -574,6 +617,12 @@ api_dispatch(struct api *a, struct MHD_Connection *conn, const char *url, const 
 	if (q->too_big)
 		return api_too_large(a, conn);
 
+	/* reads of the model wait for the changes of this round */
+	if (a->c.apply->group && (r.type == API_ROUTE_OBJECT || r.type == API_ROUTE_LIST) &&
+	    (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)) {
+		q->method = method;
+		return api_wait(a, conn, q);
+	}
 	switch (r.type) {
 	case API_ROUTE_OBJECT:
 		return api_object(a, conn, method, &r, q);
@@ -617,6 +666,18 @@ api_access(void *cls, struct MHD_Connection *conn, const char *url, const char *
 	struct api_req *q = *con_cls;
 
 	(void)version;
+	if (q != NULL && q->answered) {
+		/* resumed after the group commit */
+		enum MHD_Result ret =
+		    api_apply_answer(a, conn, q->method, &q->route, q->name, &q->res);
+		apply_result_clear(&q->res);
+		q->answered = false;
+		return ret;
+	}
+	if (q != NULL && q->retry) {
+		q->retry = false;
+		return api_dispatch(a, conn, url, method, q);
+	}
 	if (q == NULL) {
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 							     MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -679,6 +740,7 @@ api_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)conn;
 	(void)toe;
 	if (q != NULL) {
+		apply_result_clear(&q->res);
 		free(q->body);
 		free(q);
 		*con_cls = NULL;
@@ -783,13 +845,114 @@ api_read_token(struct api *a, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/* Read a whole PEM file into a NUL-terminated malloc'd string. @p what is
+ * the config key for messages; the content is never put in one. */
+static int
+api_read_pem(const char *what, const char *path, char **out, size_t *outlen, char *err,
+	     size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	char *buf;
+	size_t n;
+	int rc = 0;
+
+	*out = NULL;
+	if (f == NULL) {
+		rc = -errno;
+		snprintf(err, errlen, "api.%s: %s: %s", what, path, strerror(-rc));
+		return rc;
+	}
+	buf = malloc(API_PEM_MAX + 1);
+	if (buf == NULL) {
+		fclose(f);
+		snprintf(err, errlen, "api.%s: out of memory", what);
+		return -ENOMEM;
+	}
+	n = fread(buf, 1, API_PEM_MAX + 1, f);
+	if (ferror(f)) {
+		rc = -EIO;
+		snprintf(err, errlen, "api.%s: %s: read error", what, path);
+	} else if (n > API_PEM_MAX) {
+		rc = -EFBIG;
+		snprintf(err, errlen, "api.%s: %s: larger than %u bytes", what, path, API_PEM_MAX);
+	} else if (n == 0 || memchr(buf, '\0', n) != NULL) {
+		rc = -EINVAL;
+		snprintf(err, errlen, "api.%s: %s: not a PEM file", what, path);
+	}
+	fclose(f);
+	if (rc < 0) {
+		memset(buf, 0, API_PEM_MAX + 1);
+		free(buf);
+		return rc;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*outlen = API_PEM_MAX + 1;
+	return 0;
+}
+
+/* Load the certificate and key when TLS is configured. */
+static int
+api_load_tls(struct api *a, const struct api_conf *c, char *err, size_t errlen)
+{
+	bool cert = c->tls_cert != NULL && c->tls_cert[0] != '\0';
+	bool key = c->tls_key != NULL && c->tls_key[0] != '\0';
+	size_t cert_len;
+	int rc;
+
+	if (!cert && !key)
+		return 0;
+	if (cert != key) {
+		snprintf(err, errlen, "api.%s: required with api.%s (TLS needs both)",
+			 cert ? "tls_key" : "tls_cert", cert ? "tls_cert" : "tls_key");
+		return -EINVAL;
+	}
+	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		snprintf(err, errlen, "api.tls_cert: this libmicrohttpd has no TLS support");
+		return -ENOTSUP;
+	}
+	rc = api_read_pem("tls_cert", c->tls_cert, &a->tls_cert, &cert_len, err, errlen);
+	if (rc == 0)
+		rc = api_read_pem("tls_key", c->tls_key, &a->tls_key, &a->tls_key_len, err, errlen);
+	return rc;
+}
+
+/* Can the listen address be bound? Tells a TLS failure of libmicrohttpd
+ * (which leaves no errno of its own) from an address in use. */
+static bool
+api_addr_free(const struct sockaddr_storage *ss, socklen_t sl)
+{
+	int one = 1, fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	ok = bind(fd, (const struct sockaddr *)ss, sl) == 0;
+	close(fd);
+	return ok;
+}
+
+/* Free what api_start() allocated, wiping the secrets first. */
+static void
+api_free(struct api *a)
+{
+	memset(a->token, 0, sizeof(a->token));
+	if (a->tls_key != NULL)
+		memset(a->tls_key, 0, a->tls_key_len);
+	free(a->tls_key);
+	free(a->tls_cert);
+	free(a);
+}
+
 struct api *
 api_start(const struct api_conf *c, char *err, size_t errlen)
 {
+	struct MHD_OptionItem tls_opts[3] = {{MHD_OPTION_END, 0, NULL}};
 	struct sockaddr_storage ss;
 	socklen_t sl = 0;
 	const union MHD_DaemonInfo *info;
-	unsigned flags = MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	struct api *a;
 	int rc;
 
@@ -817,11 +980,18 @@ api_start(const struct api_conf *c, char *err, size_t errlen)
 	rc = api_parse_listen(c->listen, &ss, &sl, err, errlen);
 	if (rc == 0 && c->token_file != NULL && c->token_file[0] != '\0')
 		rc = api_read_token(a, c->token_file, err, errlen);
+	if (rc == 0)
+		rc = api_load_tls(a, c, err, errlen);
 	if (rc < 0) {
-		memset(a->token, 0, sizeof(a->token));
-		free(a);
+		api_free(a);
 		errno = -rc;
 		return NULL;
+	}
+	if (a->tls_cert != NULL) {
+		flags |= MHD_USE_TLS;
+		tls_opts[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, a->tls_cert};
+		tls_opts[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, a->tls_key};
+		tls_opts[2] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 	}
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
@@ -834,13 +1004,22 @@ api_start(const struct api_conf *c, char *err, size_t errlen)
 				  api_mhd_log, a, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 				  MHD_OPTION_CONNECTION_LIMIT, a->c.max_conns,
 				  MHD_OPTION_CONNECTION_TIMEOUT, a->c.conn_timeout_s,
-				  MHD_OPTION_NOTIFY_COMPLETED, api_completed, a, MHD_OPTION_END);
+				  MHD_OPTION_NOTIFY_COMPLETED, api_completed, a, MHD_OPTION_ARRAY,
+				  tls_opts, MHD_OPTION_END);
 	if (a->mhd == NULL) {
 		rc = errno ? errno : EADDRINUSE;
-		snprintf(err, errlen, "api.listen: cannot serve on %s: %s",
-			 c->listen && c->listen[0] ? c->listen : "127.0.0.1:9180", strerror(rc));
-		memset(a->token, 0, sizeof(a->token));
-		free(a);
+		if (a->tls_cert != NULL && api_addr_free(&ss, sl)) {
+			rc = EINVAL;
+			snprintf(err, errlen,
+				 "api.tls_cert: cannot serve TLS on %s: is api.tls_key the private "
+				 "key of api.tls_cert (both PEM)?",
+				 c->listen && c->listen[0] ? c->listen : "127.0.0.1:9180");
+		} else {
+			snprintf(err, errlen, "api.listen: cannot serve on %s: %s",
+				 c->listen && c->listen[0] ? c->listen : "127.0.0.1:9180",
+				 strerror(rc));
+		}
+		api_free(a);
 		errno = rc;
 		return NULL;
 	}
@@ -849,20 +1028,54 @@ api_start(const struct api_conf *c, char *err, size_t errlen)
 	return a;
 }
 
+/* Commit the round's changes and resume every request that waited. */
+static void
+api_commit_round(struct api *a)
+{
+	if (a->c.apply->group)
+		(void)apply_group_end(a->c.apply); /* failures are in each res */
+	for (struct api_req *q = a->pending, *next; q != NULL; q = next) {
+		next = q->next_pending;
+		q->next_pending = NULL;
+		q->waiting = false;
+		if (q->res.code != 0)
+			q->answered = true;
+		else
+			q->retry = true;
+		MHD_resume_connection(q->conn);
+	}
+	a->pending = NULL;
+	a->n_pending = 0;
+}
+
 int
 api_poll(struct api *a, unsigned timeout_ms)
 {
+	int rc = 0;
+
 	if (timeout_ms > INT32_MAX)
 		timeout_ms = INT32_MAX;
 	if (MHD_run_wait(a->mhd, (int32_t)timeout_ms) != MHD_YES)
-		return errno == EINTR ? 0 : -EIO;
-	return 0;
+		rc = errno == EINTR ? 0 : -EIO;
+	if (a->n_pending > 0) {
+		api_commit_round(a);
+		/* answer the resumed requests now rather than at the next wait */
+		if (MHD_run(a->mhd) != MHD_YES && rc == 0)
+			rc = -EIO;
+	}
+	return rc;
 }
 
 uint16_t
 api_port(const struct api *a)
 {
 	return a->port;
+}
+
+bool
+api_tls(const struct api *a)
+{
+	return a->tls_cert != NULL;
 }
 
 void
@@ -872,6 +1085,5 @@ api_stop(struct api *a)
 		return;
 	if (a->mhd != NULL)
 		MHD_stop_daemon(a->mhd);
-	memset(a->token, 0, sizeof(a->token));
-	free(a);
+	api_free(a);
 }

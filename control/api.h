@@ -21,6 +21,11 @@
  * and /readyz must carry "Authorization: Bearer TOKEN"; the comparison takes
  * the same time whatever the candidate. The token is never logged.
  *
+ * TLS: with a certificate and key (PEM files) the API is served over HTTPS
+ * only (libmicrohttpd with GnuTLS, its default priorities); the key is read
+ * into memory at start and wiped when the server stops. Without them the
+ * API is plain HTTP, meant for a loopback or management-network address.
+ *
  * Thread safety: api_start(), api_poll() and api_stop() run on one thread
  * (the control thread); the callbacks are called on it.
  */
@@ -56,6 +61,8 @@ struct api_conn {
 struct api_conf {
 	const char *listen;	 /**< "IPv4:PORT" or "[IPv6]:PORT"; port 0 = any free */
 	const char *token_file;	 /**< file holding the bearer token; NULL or "" = none */
+	const char *tls_cert;	 /**< PEM certificate (chain) file; NULL or "" = plain HTTP */
+	const char *tls_key;	 /**< PEM private key file; required with tls_cert */
 	size_t max_body;	 /**< 0 = API_MAX_BODY_DEFAULT */
 	unsigned max_conns;	 /**< 0 = API_MAX_CONNS_DEFAULT */
 	unsigned conn_timeout_s; /**< 0 = API_CONN_TIMEOUT_DEFAULT */
@@ -75,11 +82,15 @@ struct api_conf {
 struct api;
 
 /**
- * Read the token file, bind the listen address and start serving.
+ * Read the token file (and the TLS certificate and key), bind the listen
+ * address and start serving.
  *
- * @param err  receives what failed ("api.listen: ...", "token_file: ...")
- * @return the server, or NULL with errno set (EINVAL: bad listen address or
- *         empty token file; EADDRINUSE...; ENOMEM)
+ * @param err  receives what failed ("api.listen: ...", "api.token_file: ...",
+ *             "api.tls_cert: ...", "api.tls_key: ..."); never a secret
+ * @return the server, or NULL with errno set (EINVAL: bad listen address,
+ *         empty token file, a certificate without a key or an empty PEM
+ *         file; ENOTSUP: TLS asked of a libmicrohttpd built without it;
+ *         EFBIG: PEM file over 1 MiB; EADDRINUSE...; ENOMEM)
  */
 struct api *api_start(const struct api_conf *c, char *err, size_t errlen);
 
@@ -92,6 +103,9 @@ int api_poll(struct api *a, unsigned timeout_ms);
 
 /** The TCP port the server listens on (useful with port 0). */
 uint16_t api_port(const struct api *a);
+
+/** True when the server speaks HTTPS (a certificate and key were given). */
+bool api_tls(const struct api *a);
 
 /** Close every connection and free the server. NULL is a no-op. */
 void api_stop(struct api *a);

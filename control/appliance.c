@@ -396,6 +396,8 @@ appliance_workers_create(struct appliance *a, const unsigned *lcores, char *err,
 		wc.index = w;
 		wc.n_workers = a->n_workers;
 		wc.max_flows = a->cfg->ct_max_flows;
+		wc.new_flows_per_source = a->cfg->ct_new_flows_per_source;
+		wc.new_flows_burst = a->cfg->ct_new_flows_burst;
 		wc.socket_id = (int)rte_lcore_to_socket_id(lc->lcore_id);
 		wc.pool = a->pool;
 		wc.tx = appliance_tx;
@@ -440,7 +442,7 @@ appliance_worker_main(void *arg)
 
 	while (!__atomic_load_n(&a->quit, __ATOMIC_RELAXED)) {
 		const struct el_snapshot *snap = __atomic_load_n(&a->pub.current, __ATOMIC_ACQUIRE);
-		uint64_t now_ms = appliance_now_ms(a);
+		uint64_t tsc = rte_get_tsc_cycles(), now_ms = tsc / a->tsc_per_ms;
 		unsigned got = 0;
 
 		for (unsigned i = 0; i < n_ports; i++) {
@@ -456,6 +458,8 @@ appliance_worker_main(void *arg)
 		}
 		worker_poll_housekeeping(lc->worker, snap, now_ms);
 		rte_rcu_qsbr_quiescent(qsbr, tid);
+		/* its own cache line: /readyz reads it, nobody else writes it */
+		__atomic_store_n(&lc->last_poll_tsc, tsc, __ATOMIC_RELAXED);
 
 		if (got != 0 || idle_us == 0) {
 			idle = 0;
@@ -622,6 +626,27 @@ appliance_free(struct appliance *a)
 		rte_mempool_free(a->pool);
 		a->pool = NULL;
 	}
+}
+
+int
+appliance_workers_polling(const struct appliance *a, unsigned *stale, uint64_t *age_ms)
+{
+	uint64_t now = rte_get_tsc_cycles();
+	uint64_t limit_ms = APPLIANCE_POLL_STALE_MS + a->cfg->idle_sleep_us / 1000 + 1;
+
+	for (unsigned w = 0; w < a->n_workers; w++) {
+		uint64_t last = __atomic_load_n(&a->lcores[w].last_poll_tsc, __ATOMIC_RELAXED);
+		uint64_t age = last == 0 ? UINT64_MAX : (now - last) / a->tsc_per_ms;
+
+		if (!a->lcores[w].running || last == 0 || (now > last && age > limit_ms)) {
+			if (stale != NULL)
+				*stale = w;
+			if (age_ms != NULL)
+				*age_ms = age;
+			return -EAGAIN;
+		}
+	}
+	return 0;
 }
 
 int

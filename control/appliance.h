@@ -54,6 +54,9 @@ struct appliance_lcore {
 	bool rx[EL_CFG_MAX_IFACES];
 	uint16_t port_of[EL_CFG_MAX_IFACES]; /**< interface index -> DPDK port */
 	bool running;
+	/** TSC when the worker last finished a poll-loop iteration (0 = never);
+	 *  written by the worker, read by control (appliance_workers_polling()). */
+	uint64_t last_poll_tsc;
 } __attribute__((aligned(64)));
 
 struct appliance_port {
@@ -128,6 +131,19 @@ int appliance_print_stats(struct appliance *a, FILE *f);
  * snapshot. @return length, or -ENOSPC
  */
 int appliance_render_metrics(struct appliance *a, char *buf, size_t len);
+
+/** A worker that has not finished a poll-loop iteration for this long is
+ *  not polling (a backing-off worker sleeps idle_sleep_us on top). */
+#define APPLIANCE_POLL_STALE_MS 500
+
+/**
+ * Is every worker polling: launched, and done with a poll-loop iteration
+ * within APPLIANCE_POLL_STALE_MS (plus idle_sleep_us)?
+ * @param stale  receives the index of a worker that is not (may be NULL)
+ * @param age_ms receives how long ago it last polled, UINT64_MAX = never
+ * @return 0, or -EAGAIN
+ */
+int appliance_workers_polling(const struct appliance *a, unsigned *stale, uint64_t *age_ms);
 
 /** Print one line per port (name, device, driver, MAC, queues, RSS). */
 void appliance_print_ports(const struct appliance *a, FILE *f);

@@ -2,17 +2,20 @@
 /*
  * The change transaction of the REST API (apply.h).
  *
- * The checks added here on top of model.c's are those the Kubernetes API
- * server makes when it allocates (pkg/registry/core/service: a requested
- * nodePort must lie in the range and be free), plus the rule MetalLB and
- * other bare-metal load balancers apply to a requested loadBalancerIP: it
- * must lie in a pool, and two services may share it only when they do not
- * use the same port.
+ * A Service body goes through the API server's update rules for the fields
+ * edgelb uses (pkg/registry/core/service/strategy.go: dropTypeDependentFields
+ * and patchAllocatedValues), then model.c's validation, then allocation
+ * (compile_assign(): a requested nodePort must lie in the range and be free;
+ * a requested loadBalancerIP must lie in a pool and is shared only between
+ * services that asked for it on different ports, the rule MetalLB applies).
  *
- * Copy-on-write: the change is made in a deep copy of the live model
- * (model_clone()), which replaces the live model only once the new snapshot
- * is compiled, the changed objects are on disk and the snapshot is
- * published. The copy costs O(objects) per change, as the compile does.
+ * The change is made in the live model in place, with what it replaced kept
+ * aside: the compile rebuilds only the Services the change touches
+ * (compile_update()), the object is written to the store, the snapshot is
+ * published. A failure after the model changed undoes the change: the old
+ * object goes back, its allocations are taken again, the touched Services
+ * are rebuilt. The cost of a change does not grow with the number of
+ * objects stored (beyond one O(n) copy of pointer arrays and flat tables).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -25,8 +28,6 @@
 #include "edgelb/manifest.h"
 
 #include "apply.h"
-
-#define APPLY_MAX_WRITES 4096 /* objects one change may rewrite (its own + moved allocations) */
 
 void
 apply_init(struct apply *a, const struct apply_conf *c)
@@ -338,6 +339,22 @@ apply_put_obj(struct el_model *m, enum el_kind k, void *obj, char *err, size_t e
 	}
 }
 
+static void
+apply_set_rev(enum el_kind k, void *obj, uint64_t rev)
+{
+	switch (k) {
+	case EL_KIND_SERVICE:
+		((struct el_service *)obj)->rev = rev;
+		break;
+	case EL_KIND_ENDPOINTS:
+		((struct el_endpoints *)obj)->rev = rev;
+		break;
+	default:
+		((struct el_slice *)obj)->rev = rev;
+		break;
+	}
+}
+
 /* The one object of a scratch model (NULL when it holds anything else). */
 static void *
 apply_single(struct el_model *m, enum el_kind k)
@@ -355,278 +372,366 @@ apply_single(struct el_model *m, enum el_kind k)
 	return NULL;
 }
 
-/* ---- service checks the model does not make ---- */
+/* ---- Kubernetes update rules for Services ---- */
 
 static bool
-apply_has_node_ports(const struct el_service *s)
+apply_needs_node_ports(const struct el_service *s)
 {
 	return s->type == EL_SVC_NODE_PORT || s->type == EL_SVC_LOAD_BALANCER;
 }
 
+/* Every nodePort @p s gives is one @p old had (no net-new nodePort). */
 static bool
-apply_in_pool(const struct el_config *cfg, const struct el_ip *ip)
+apply_no_new_node_ports(const struct el_service *old, const struct el_service *s)
 {
-	for (unsigned i = 0; i < cfg->n_pools; i++) {
-		const struct el_cfg_pool *p = &cfg->pools[i];
-		if (p->first.family == ip->family && el_ip_cmp(&p->first, ip) <= 0 &&
-		    el_ip_cmp(ip, &p->last) <= 0)
-			return true;
+	for (unsigned i = 0; i < s->n_ports; i++) {
+		bool had = s->ports[i].node_port == 0;
+		for (unsigned j = 0; !had && j < old->n_ports; j++)
+			had = old->ports[j].node_port == s->ports[i].node_port;
+		if (!had)
+			return false;
 	}
-	return false;
+	return true;
 }
 
 static bool
-apply_ports_overlap(const struct el_service *a, const struct el_service *b)
+apply_same_cluster_ips(const struct el_service *old, const struct el_service *s)
 {
-	for (unsigned i = 0; i < a->n_ports; i++)
-		for (unsigned j = 0; j < b->n_ports; j++)
-			if (a->ports[i].proto == b->ports[j].proto &&
-			    a->ports[i].port == b->ports[j].port)
-				return true;
-	return false;
-}
-
-static int
-apply_check_service(const struct apply *a, const struct el_service *s, struct apply_result *res)
-{
-	const struct el_config *cfg = a->c.cfg;
-	const struct el_model *m = a->c.model;
-	char msg[512], ipbuf[EL_IP_STRLEN];
-
-	for (unsigned i = 0; apply_has_node_ports(s) && i < s->n_ports; i++) {
-		const struct el_svc_port *p = &s->ports[i];
-
-		if (p->node_port == 0)
-			continue;
-		if (p->node_port < cfg->nodeport_min || p->node_port > cfg->nodeport_max) {
-			snprintf(
-			    msg, sizeof(msg),
-			    "spec.ports[%u].nodePort: Invalid value: %d: provided port is not in "
-			    "the valid range. The range of valid ports is %u-%u",
-			    i, p->node_port, cfg->nodeport_min, cfg->nodeport_max);
-			return apply_field_error(res, -EINVAL, 422, "Invalid", EL_KIND_SERVICE,
-						 s->name, msg);
-		}
-		for (unsigned k = 0; k < m->n_svcs; k++) {
-			const struct el_service *o = m->svcs[k];
-
-			if (!apply_has_node_ports(o) ||
-			    (strcmp(o->ns, s->ns) == 0 && strcmp(o->name, s->name) == 0))
-				continue;
-			for (unsigned j = 0; j < o->n_ports; j++) {
-				if (o->ports[j].node_port != p->node_port ||
-				    o->ports[j].proto != p->proto)
-					continue;
-				snprintf(
-				    msg, sizeof(msg),
-				    "spec.ports[%u].nodePort: Invalid value: %d: provided port "
-				    "is already allocated to %s/%s (%s)",
-				    i, p->node_port, o->ns, o->name, model_proto_name(p->proto));
-				return apply_field_error(res, -EEXIST, 409, "Conflict",
-							 EL_KIND_SERVICE, s->name, msg);
-			}
-		}
-	}
-	if (s->type != EL_SVC_LOAD_BALANCER || s->lb_ip.family == EL_AF_NONE ||
-	    !model_service_programmable(s))
-		return 0;
-	el_ip_fmt(&s->lb_ip, ipbuf, sizeof(ipbuf));
-	if (!apply_in_pool(cfg, &s->lb_ip)) {
-		snprintf(msg, sizeof(msg),
-			 "spec.loadBalancerIP: Invalid value: %s: not inside any loadbalancer pool",
-			 ipbuf);
-		return apply_field_error(res, -EINVAL, 422, "Invalid", EL_KIND_SERVICE, s->name,
-					 msg);
-	}
-	for (unsigned k = 0; k < m->n_svcs; k++) {
-		const struct el_service *o = m->svcs[k];
-		bool holds = false, chosen;
-
-		if (o->type != EL_SVC_LOAD_BALANCER ||
-		    (strcmp(o->ns, s->ns) == 0 && strcmp(o->name, s->name) == 0))
-			continue;
-		for (unsigned j = 0; j < o->n_lb_ingress; j++)
-			holds |= el_ip_eq(&o->lb_ingress[j], &s->lb_ip);
-		chosen = el_ip_eq(&o->lb_ip, &s->lb_ip);
-		if (!holds && !chosen)
-			continue;
-		/* Sharing is for services that both asked for the address and
-		 * use different ports; an address edgelb chose stays its own. */
-		if (chosen && !apply_ports_overlap(o, s))
-			continue;
-		snprintf(msg, sizeof(msg),
-			 "spec.loadBalancerIP: Invalid value: %s: already in use by %s/%s%s", ipbuf,
-			 o->ns, o->name, chosen ? " on the same port" : "");
-		return apply_field_error(res, -EEXIST, 409, "Conflict", EL_KIND_SERVICE, s->name,
-					 msg);
-	}
-	return 0;
-}
-
-/* ---- persisting ---- */
-
-/* One file rewritten by a change, and what was there before. */
-struct apply_write {
-	enum el_kind k;
-	const void *now;    /* object in the new model; NULL = deleted */
-	const void *before; /* object in the live model; NULL = new */
-};
-
-static bool
-apply_svc_alloc_changed(const struct el_service *x, const struct el_service *y)
-{
-	if (x->n_ports != y->n_ports || x->n_lb_ingress != y->n_lb_ingress)
-		return true;
-	for (unsigned i = 0; i < x->n_ports; i++)
-		if (x->ports[i].node_port != y->ports[i].node_port)
-			return true;
-	for (unsigned i = 0; i < x->n_lb_ingress; i++)
-		if (!el_ip_eq(&x->lb_ingress[i], &y->lb_ingress[i]))
-			return true;
-	return false;
+	if (old->headless != s->headless || old->n_cluster_ips != s->n_cluster_ips)
+		return false;
+	for (unsigned i = 0; i < s->n_cluster_ips; i++)
+		if (!el_ip_eq(&old->cluster_ips[i], &s->cluster_ips[i]))
+			return false;
+	return true;
 }
 
 /*
- * Files a change rewrites: its own object, and every other service whose
- * allocations the compile moved.
+ * A Service body as the API server takes it on an update (its registry
+ * strategy: dropTypeDependentFields and patchAllocatedValues):
+ * - status is not the client's to write: status.loadBalancer.ingress goes;
+ * - switching to a type without nodePorts drops the nodePorts when the body
+ *   adds none the old object did not have (else validation refuses them);
+ * - switching to ExternalName drops clusterIPs and ipFamilies left as they
+ *   were;
+ * - a port without a nodePort keeps the one the old port of the same name
+ *   had, when both types have nodePorts and no other port asks for it;
+ * - a nodePort equal to the old one stays edgelb's choice (node_port_auto),
+ *   every other one in the body is the client's request.
  */
-static int
-apply_collect_writes(const struct el_model *live, const struct el_model *next, enum el_kind k,
-		     const char *ns, const char *name, struct apply_write *w, unsigned *n)
+static void
+apply_service_update(const struct el_service *old, struct el_service *s)
 {
-	*n = 0;
-	w[(*n)++] = (struct apply_write){
-	    .k = k,
-	    .now = apply_find(next, k, ns, name),
-	    .before = apply_find(live, k, ns, name),
-	};
-	for (unsigned i = 0; i < next->n_svcs; i++) {
-		const struct el_service *s = next->svcs[i], *o;
-
-		if (k == EL_KIND_SERVICE && strcmp(s->ns, ns) == 0 && strcmp(s->name, name) == 0)
-			continue;
-		o = model_find_service(live, s->ns, s->name);
-		if (o == NULL || !apply_svc_alloc_changed(o, s))
-			continue;
-		if (*n == APPLY_MAX_WRITES)
-			return -E2BIG;
-		w[(*n)++] = (struct apply_write){.k = EL_KIND_SERVICE, .now = s, .before = o};
+	free(s->lb_ingress);
+	s->lb_ingress = NULL;
+	s->n_lb_ingress = 0;
+	s->lb_ingress_auto = false;
+	for (unsigned i = 0; i < s->n_ports; i++)
+		s->ports[i].node_port_auto = false;
+	if (old == NULL)
+		return;
+	if (apply_needs_node_ports(old) && !apply_needs_node_ports(s) &&
+	    apply_no_new_node_ports(old, s))
+		for (unsigned i = 0; i < s->n_ports; i++)
+			s->ports[i].node_port = 0;
+	if (old->type != EL_SVC_EXTERNAL_NAME && s->type == EL_SVC_EXTERNAL_NAME) {
+		if (apply_same_cluster_ips(old, s)) {
+			free(s->cluster_ips);
+			s->cluster_ips = NULL;
+			s->n_cluster_ips = 0;
+			s->headless = false;
+		}
+		if (old->n_ip_families == s->n_ip_families &&
+		    memcmp(old->ip_families, s->ip_families, sizeof(s->ip_families)) == 0)
+			s->n_ip_families = 0;
 	}
-	return 0;
-}
-
-static int
-apply_write_one(struct store *st, enum el_kind k, const void *obj, const void *other)
-{
-	if (obj != NULL)
-		return store_put(st, k, obj);
-	return store_delete(st, k, (const char *)other, (const char *)other + EL_LABEL_MAX);
-}
-
-/* Write @p w to the store; on failure put back what was written. */
-static int
-apply_persist(struct store *st, const struct apply_write *w, unsigned n)
-{
-	unsigned done;
-	int rc = 0;
-
-	if (st == NULL)
-		return 0;
-	for (done = 0; done < n; done++) {
-		rc = apply_write_one(st, w[done].k, w[done].now, w[done].before);
-		if (rc < 0)
+	if (!apply_needs_node_ports(old) || !apply_needs_node_ports(s))
+		return;
+	for (unsigned i = 0; i < s->n_ports; i++) {
+		struct el_svc_port *p = &s->ports[i];
+		for (unsigned j = 0; j < old->n_ports; j++) {
+			const struct el_svc_port *q = &old->ports[j];
+			if (strcmp(q->name, p->name) != 0 || q->node_port == 0)
+				continue;
+			if (p->node_port == q->node_port) {
+				p->node_port_auto = q->node_port_auto;
+			} else if (p->node_port == 0) {
+				bool used = false;
+				for (unsigned k = 0; k < s->n_ports; k++)
+					used |= s->ports[k].node_port == q->node_port &&
+						s->ports[k].proto == p->proto;
+				if (!used) {
+					p->node_port = q->node_port;
+					p->node_port_auto = q->node_port_auto;
+				}
+			}
 			break;
+		}
 	}
-	if (rc == 0)
-		return 0;
-	while (done-- > 0)
-		(void)apply_write_one(st, w[done].k, w[done].before, w[done].now);
-	return rc;
 }
 
-/* ---- the transaction ---- */
-
-/* Map a compile failure to a Status. */
+/* Map a compile_assign() failure to a Status. */
 static int
-apply_compile_failed(struct apply_result *res, int rc, enum el_kind k, const char *ns,
-		     const char *name, const char *err)
+apply_assign_failed(struct apply_result *res, int rc, const char *name, const char *err)
 {
-	char prefix[EL_LABEL_MAX + EL_SUBDOMAIN_MAX + 4];
-	const char *msg = err[0] ? err : strerror(-rc);
-	size_t pl;
-
-	/* "ns/name: FIELD: text" names the field only when it is ours */
-	snprintf(prefix, sizeof(prefix), "%s/%s: ", ns, name);
-	pl = strlen(prefix);
 	switch (rc) {
 	case -EEXIST:
-	case -ENOSPC:
-		if (strncmp(msg, prefix, pl) == 0)
-			return apply_field_error(res, rc, 409, "Conflict", k, name, msg + pl);
-		return apply_refuse(res, rc, 409, "Conflict", "%s", msg);
+		return apply_field_error(res, rc, 409, "Conflict", EL_KIND_SERVICE, name, err);
 	case -EINVAL:
-		if (strncmp(msg, prefix, pl) == 0)
-			return apply_field_error(res, rc, 422, "Invalid", k, name, msg + pl);
-		return apply_refuse(res, rc, 422, "Invalid", "%s", msg);
+		return apply_field_error(res, rc, 422, "Invalid", EL_KIND_SERVICE, name, err);
+	case -ENOSPC:
+		/* the API server's answer to a full range: not the client's
+		 * fault, not a conflict with the object; an internal error */
+		apply_split_field(res, err);
+		return apply_refuse(res, rc, 500, "InternalError", "Internal error occurred: %s",
+				    res->cause);
 	default:
-		return apply_refuse(res, rc, 500, "InternalError", "compile: %s", msg);
+		return apply_refuse(res, rc, 500, "InternalError", "out of memory");
 	}
 }
 
-/*
- * Compile @p next, persist what changed against the live model, publish,
- * and make @p next the live model. @p next is consumed (freed on failure).
- */
-static int
-apply_commit(struct apply *a, struct el_model *next, enum el_kind k, const char *ns,
-	     const char *name, struct apply_result *res)
+/* ---- one change and its undo ---- */
+
+
+static const char *
+apply_slice_service(enum el_kind k, const void *obj)
 {
-	struct el_snapshot *snap = NULL, *undo = NULL;
-	struct apply_write *w = NULL;
-	char err[512] = "";
-	unsigned n_w = 0;
+	return k == EL_KIND_SLICE && obj != NULL ? ((const struct el_slice *)obj)->service_name
+						 : "";
+}
+
+/* The Services a change makes compile_update() rebuild. */
+static int
+apply_touch(struct apply *a, const struct apply_change *c)
+{
+	const char *s1 = apply_slice_service(c->k, c->old), *s2 = apply_slice_service(c->k, c->now);
+	int rc = 0;
+
+	if (c->k != EL_KIND_SLICE)
+		return compile_touch(a->c.cs, c->ns, c->name);
+	if (s1[0] != '\0')
+		rc = compile_touch(a->c.cs, c->ns, s1);
+	if (rc == 0 && s2[0] != '\0' && strcmp(s1, s2) != 0)
+		rc = compile_touch(a->c.cs, c->ns, s2);
+	return rc;
+}
+
+/* Put @p obj in the live model in place of its namespace/name (taken out
+ * first, into c->old). The model validates it again: cheap, and it keeps
+ * one rule for every way in. */
+static int
+apply_change_put(struct apply *a, struct apply_change *c, void *obj, char *err, size_t errlen)
+{
+	struct el_model *m = a->c.model;
 	int rc;
 
-	rc = compile_snapshot(a->c.cs, next, &snap, err, sizeof(err));
+	c->model_rev = m->rev;
+	c->old = apply_take(m, c->k, c->ns, c->name);
+	if (c->old != NULL)
+		c->old_rev = c->k == EL_KIND_SERVICE	? ((struct el_service *)c->old)->rev
+			     : c->k == EL_KIND_ENDPOINTS ? ((struct el_endpoints *)c->old)->rev
+							 : ((struct el_slice *)c->old)->rev;
+	rc = apply_put_obj(m, c->k, obj, err, errlen);
 	if (rc < 0) {
-		el_model_free(next);
-		return apply_compile_failed(res, rc, k, ns, name, err);
+		if (c->old != NULL && apply_put_obj(m, c->k, c->old, err, errlen) == 0)
+			apply_set_rev(c->k, c->old, c->old_rev);
+		c->old = NULL;
+		m->rev = c->model_rev;
+		return rc;
 	}
-	rc = compile_writeback(a->c.cs, next);
-	w = calloc(APPLY_MAX_WRITES, sizeof(*w));
-	if (rc == 0 && w == NULL)
-		rc = -ENOMEM;
-	if (rc == 0)
-		rc = apply_collect_writes(a->c.model, next, k, ns, name, w, &n_w);
-	if (rc < 0) {
-		apply_refuse(res, rc, 500, "InternalError", "%s", strerror(-rc));
-		goto undo;
-	}
-	rc = apply_persist(a->c.store, w, n_w);
-	if (rc < 0) {
-		apply_refuse(res, -EIO, 500, "InternalError", "cannot write %s/%s to %s: %s", ns,
-			     name, a->c.store ? store_dir(a->c.store) : "the state directory",
-			     strerror(-rc));
-		rc = -EIO;
-		goto undo;
-	}
-	free(w);
-
-	/* on disk: from here on the change stands */
-	(void)a->c.publish(a->c.publish_ctx, snap);
-	el_model_free(a->c.model);
-	*a->c.model = *next;
-	a->n_applied++;
+	c->now = obj;
 	return 0;
+}
 
-undo:
-	/* forget the refused change's allocations: compile the live model again */
-	free(w);
-	compile_snapshot_free(a->c.cs, snap);
-	if (compile_snapshot(a->c.cs, a->c.model, &undo, err, sizeof(err)) == 0)
-		compile_snapshot_free(a->c.cs, undo);
-	el_model_free(next);
-	return rc;
+/*
+ * Undo a change in the live model and the allocations (the caller rebuilds
+ * the Services it touched). Frees c->now.
+ */
+static void
+apply_change_undo(struct apply *a, struct apply_change *c)
+{
+	struct el_model *m = a->c.model;
+	char err[256];
+
+	if (c->now != NULL)
+		apply_free_obj(c->k, apply_take(m, c->k, c->ns, c->name));
+	if (c->k == EL_KIND_SERVICE)
+		compile_release(a->c.cs, c->ns, c->name);
+	if (c->old != NULL) {
+		/* it was valid a moment ago: no refusal; memory was reserved */
+		if (apply_put_obj(m, c->k, c->old, err, sizeof(err)) == 0) {
+			apply_set_rev(c->k, c->old, c->old_rev);
+			if (c->k == EL_KIND_SERVICE)
+				(void)compile_assign(a->c.cs, m, c->old, err, sizeof(err));
+		} else {
+			apply_free_obj(c->k, c->old);
+		}
+	}
+	m->rev = c->model_rev;
+	(void)apply_touch(a, c);
+	c->old = c->now = NULL;
+}
+
+static int
+apply_stage(struct apply *a, const struct apply_change *c, struct apply_result *res)
+{
+	if (a->n_staged == a->cap_staged) {
+		unsigned nc = a->cap_staged ? a->cap_staged * 2 : 16;
+		struct apply_staged *ns = realloc(a->staged, nc * sizeof(*ns));
+		if (ns == NULL)
+			return -ENOMEM;
+		a->staged = ns;
+		a->cap_staged = nc;
+	}
+	a->staged[a->n_staged++] = (struct apply_staged){.c = *c, .res = res};
+	return 0;
+}
+
+/* The group is done: nothing is kept between groups. */
+static void
+apply_unstage(struct apply *a)
+{
+	free(a->staged);
+	a->staged = NULL;
+	a->n_staged = a->cap_staged = 0;
+}
+
+/* Write the current state of every object the group changed (after a
+ * failed commit left some files new and some old). */
+static void
+apply_restore_files(struct apply *a)
+{
+	for (unsigned i = 0; a->c.store != NULL && i < a->n_staged; i++) {
+		const struct apply_change *c = &a->staged[i].c;
+		const void *obj = apply_find(a->c.model, c->k, c->ns, c->name);
+
+		if (obj != NULL)
+			(void)store_put(a->c.store, c->k, obj);
+		else
+			(void)store_delete(a->c.store, c->k, c->ns, c->name);
+	}
+}
+
+/* The whole group is refused: undo every change, newest first, rebuild what
+ * they touched, answer each with @p rc / 500. */
+static void __attribute__((format(printf, 4, 5)))
+apply_group_fail(struct apply *a, int rc, bool files, const char *fmt, ...)
+{
+	struct el_snapshot *snap = NULL;
+	char msg[1024], err[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	for (unsigned i = a->n_staged; i-- > 0;)
+		apply_change_undo(a, &a->staged[i].c);
+	if (compile_update(a->c.cs, a->c.model, &snap, err, sizeof(err)) == 0)
+		compile_snapshot_free(a->c.cs, snap);
+	if (files)
+		apply_restore_files(a);
+	for (unsigned i = 0; i < a->n_staged; i++) {
+		struct apply_result *res = a->staged[i].res;
+		apply_result_clear(res);
+		apply_refuse(res, rc, 500, "InternalError", "%s", msg);
+		a->n_refused++;
+	}
+	apply_unstage(a);
+}
+
+/*
+ * Commit the staged changes: compile the Services they touch (once),
+ * persist every object they changed (one store transaction), publish. On
+ * failure every one of them is undone and answered 500.
+ */
+static int
+apply_group_commit(struct apply *a)
+{
+	struct el_snapshot *snap = NULL;
+	struct store_txn *t = NULL;
+	char err[512] = "";
+	int rc = 0;
+
+	if (a->n_staged == 0)
+		return 0;
+	for (unsigned i = 0; rc == 0 && i < a->n_staged; i++)
+		rc = apply_touch(a, &a->staged[i].c);
+	if (rc == 0)
+		rc = compile_update(a->c.cs, a->c.model, &snap, err, sizeof(err));
+	if (rc < 0) {
+		apply_group_fail(a, rc, false, "compile: %s", err[0] ? err : strerror(-rc));
+		return rc;
+	}
+	if (a->c.store != NULL) {
+		rc = store_txn_begin(a->c.store, &t);
+		for (unsigned i = 0; rc == 0 && i < a->n_staged; i++) {
+			const struct apply_change *c = &a->staged[i].c;
+			rc = c->now != NULL ? store_txn_put(t, c->k, c->now)
+					    : store_txn_delete(t, c->k, c->ns, c->name);
+		}
+		if (rc < 0) {
+			store_txn_abort(t);
+		} else {
+			rc = store_txn_commit(t);
+			if (rc < 0) {
+				compile_snapshot_free(a->c.cs, snap);
+				apply_group_fail(a, -EIO, true, "cannot write to %s: %s",
+						 store_dir(a->c.store), strerror(-rc));
+				return -EIO;
+			}
+		}
+		if (rc < 0) {
+			compile_snapshot_free(a->c.cs, snap);
+			apply_group_fail(a, -EIO, false, "cannot write to %s: %s",
+					 store_dir(a->c.store), strerror(-rc));
+			return -EIO;
+		}
+	}
+	/* on disk: from here on the changes stand */
+	(void)a->c.publish(a->c.publish_ctx, snap);
+	for (unsigned i = 0; i < a->n_staged; i++)
+		apply_free_obj(a->staged[i].c.k, a->staged[i].c.old);
+	a->n_applied += a->n_staged;
+	a->n_groups++;
+	apply_unstage(a);
+	return 0;
+}
+
+void
+apply_group_begin(struct apply *a)
+{
+	a->group = true;
+}
+
+int
+apply_group_end(struct apply *a)
+{
+	a->group = false;
+	return apply_group_commit(a);
+}
+
+/* A change is in the live model: answer with the object as stored, stage
+ * it, and commit now unless a group is open. */
+static int
+apply_finish(struct apply *a, struct apply_change *c, bool created, struct apply_result *res)
+{
+	int rc;
+
+	res->code = created ? 201 : 200;
+	if (c->now != NULL)
+		res->object = model_json_object(c->k, c->now);
+	if ((c->now != NULL && res->object == NULL) || apply_stage(a, c, res) < 0) {
+		struct el_snapshot *snap = NULL;
+		char err[128];
+		apply_change_undo(a, c);
+		if (compile_update(a->c.cs, a->c.model, &snap, err, sizeof(err)) == 0)
+			compile_snapshot_free(a->c.cs, snap);
+		apply_result_clear(res);
+		return apply_refuse(res, -ENOMEM, 500, "InternalError", "out of memory");
+	}
+	if (a->group)
+		return 0;
+	rc = apply_group_commit(a);
+	return rc < 0 ? rc : 0;
 }
 
 static int
@@ -634,7 +739,8 @@ apply_put_locked(struct apply *a, enum el_kind k, const char *ns, const char *na
 		 const char *body, size_t len, bool create_only, struct apply_result *res)
 {
 	struct apply_body_info info;
-	struct el_model scratch, next;
+	struct apply_change c;
+	struct el_model scratch;
 	char err[768] = "", fixed[900];
 	const char *kind = model_json_kind(k), *msg;
 	unsigned line;
@@ -674,7 +780,9 @@ apply_put_locked(struct apply *a, enum el_kind k, const char *ns, const char *na
 	}
 
 	el_model_init(&scratch);
-	rc = manifest_load_buf(&scratch, body, len, "request body", err, sizeof(err));
+	/* a Service is validated below, after the API server's update rules */
+	rc = manifest_parse_buf(&scratch, body, len, "request body", MANIFEST_UNCHECKED_SERVICES,
+				err, sizeof(err));
 	if (rc == -ENOMEM)
 		return apply_refuse(res, rc, 500, "InternalError", "out of memory");
 	if (rc < 0) {
@@ -693,67 +801,62 @@ apply_put_locked(struct apply *a, enum el_kind k, const char *ns, const char *na
 	/* a body without metadata.namespace is in the URL's namespace */
 	snprintf((char *)obj, EL_LABEL_MAX, "%s", ns);
 
-	if (k == EL_KIND_SERVICE) {
-		struct el_service *s = obj;
-
-		/* status is edgelb's to fill in; nodePorts in the body are requests */
-		free(s->lb_ingress);
-		s->lb_ingress = NULL;
-		s->n_lb_ingress = 0;
-		s->lb_ingress_auto = false;
-		for (unsigned i = 0; i < s->n_ports; i++)
-			s->ports[i].node_port_auto = false;
-		rc = model_validate_service(s, err, sizeof(err));
-		if (rc == 0)
-			rc = apply_check_service(a, s, res);
-		else
-			rc = apply_field_error(res, rc, 422, "Invalid", k, name, err);
-		if (rc < 0) {
-			model_service_free(s);
-			return rc;
-		}
-	}
-
 	exists = apply_find(a->c.model, k, ns, name) != NULL;
 	if (exists && create_only) {
 		apply_free_obj(k, obj);
-		apply_refuse(res, -EEXIST, 409, "AlreadyExists", "%s \"%s\" already exists", kind,
-			     name);
-		return -EEXIST;
+		return apply_refuse(res, -EEXIST, 409, "AlreadyExists", "%s \"%s\" already exists",
+				    kind, name);
 	}
-	rc = model_clone(&next, a->c.model);
-	if (rc < 0) {
-		apply_free_obj(k, obj);
-		return apply_refuse(res, rc, 500, "InternalError", "out of memory");
+	if (k == EL_KIND_SERVICE) {
+		struct el_service *s = obj;
+
+		apply_service_update(model_find_service(a->c.model, ns, name), s);
+		rc = model_validate_service(s, err, sizeof(err));
+		if (rc < 0) {
+			model_service_free(s);
+			return apply_field_error(res, rc, 422, "Invalid", k, name, err);
+		}
+		rc = compile_assign(a->c.cs, a->c.model, s, err, sizeof(err));
+		if (rc < 0) {
+			model_service_free(s);
+			return apply_assign_failed(res, rc, name, err);
+		}
 	}
-	rc = apply_put_obj(&next, k, obj, err, sizeof(err));
+
+	memset(&c, 0, sizeof(c));
+	c.k = k;
+	snprintf(c.ns, sizeof(c.ns), "%s", ns);
+	snprintf(c.name, sizeof(c.name), "%s", name);
+	rc = apply_change_put(a, &c, obj, err, sizeof(err));
 	if (rc < 0) {
+		if (k == EL_KIND_SERVICE) {
+			/* give back what compile_assign took */
+			struct el_service *old = model_find_service(a->c.model, ns, name);
+			compile_release(a->c.cs, ns, name);
+			if (old != NULL)
+				(void)compile_assign(a->c.cs, a->c.model, old, fixed, sizeof(fixed));
+		}
 		apply_free_obj(k, obj);
-		el_model_free(&next);
 		if (rc == -EINVAL)
 			return apply_field_error(res, rc, 422, "Invalid", k, name, err);
 		return apply_refuse(res, rc, 500, "InternalError", "out of memory");
 	}
-	rc = apply_commit(a, &next, k, ns, name, res);
-	if (rc < 0)
-		return rc;
-	res->code = exists ? 200 : 201;
-	res->object = model_json_object(k, apply_find(a->c.model, k, ns, name));
-	return 0;
+	return apply_finish(a, &c, !exists, res);
 }
 
 int
 apply_put(struct apply *a, enum el_kind k, const char *ns, const char *name, const char *body,
 	  size_t len, bool create_only, struct apply_result *res)
 {
+	uint64_t refused = a->n_refused;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
 	if ((unsigned)k >= EL_KIND_COUNT)
 		return apply_refuse(res, -EINVAL, 404, "NotFound", "unknown kind");
 	rc = apply_put_locked(a, k, ns, name, body, len, create_only, res);
-	if (rc < 0)
-		a->n_refused++;
+	if (rc < 0 && a->n_refused == refused)
+		a->n_refused++; /* a failed commit counts its own */
 	return rc;
 }
 
@@ -761,42 +864,42 @@ int
 apply_delete(struct apply *a, enum el_kind k, const char *ns, const char *name,
 	     struct apply_result *res)
 {
-	struct el_model next;
+	struct el_model *m = a->c.model;
+	uint64_t refused = a->n_refused;
+	struct apply_change c;
 	char *json;
-	void *obj;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
 	if ((unsigned)k >= EL_KIND_COUNT)
 		return apply_refuse(res, -EINVAL, 404, "NotFound", "unknown kind");
-	if (apply_find(a->c.model, k, ns, name) == NULL) {
+	if (apply_find(m, k, ns, name) == NULL) {
 		a->n_refused++;
 		return apply_refuse(res, -ENOENT, 404, "NotFound",
 				    "%s \"%s\" not found in namespace \"%s\"",
 				    model_json_resource(k), name, ns);
 	}
-	rc = model_clone(&next, a->c.model);
-	if (rc < 0) {
-		a->n_refused++;
-		return apply_refuse(res, rc, 500, "InternalError", "out of memory");
-	}
-	obj = apply_take(&next, k, ns, name);
-	json = model_json_object(k, obj);
-	apply_free_obj(k, obj);
+	json = model_json_object(k, apply_find(m, k, ns, name));
 	if (json == NULL) {
-		el_model_free(&next);
 		a->n_refused++;
 		return apply_refuse(res, -ENOMEM, 500, "InternalError", "out of memory");
 	}
-	rc = apply_commit(a, &next, k, ns, name, res);
-	if (rc < 0) {
-		free(json);
+	memset(&c, 0, sizeof(c));
+	c.k = k;
+	snprintf(c.ns, sizeof(c.ns), "%s", ns);
+	snprintf(c.name, sizeof(c.name), "%s", name);
+	c.model_rev = m->rev;
+	c.old = apply_take(m, k, ns, name);
+	c.old_rev = k == EL_KIND_SERVICE     ? ((struct el_service *)c.old)->rev
+		    : k == EL_KIND_ENDPOINTS ? ((struct el_endpoints *)c.old)->rev
+					     : ((struct el_slice *)c.old)->rev;
+	if (k == EL_KIND_SERVICE)
+		compile_release(a->c.cs, ns, name);
+	res->object = json; /* the answer: the object deleted */
+	rc = apply_finish(a, &c, false, res);
+	if (rc < 0 && a->n_refused == refused)
 		a->n_refused++;
-		return rc;
-	}
-	res->code = 200;
-	res->object = json;
-	return 0;
+	return rc;
 }
 
 int

@@ -5,18 +5,18 @@
  * every PUT, POST and DELETE of the REST API.
  *
  *   parse the body into a scratch model (one object) and validate it
- *   -> copy the live model and make the change in the copy
- *   -> compile the copy (allocates nodePorts and LoadBalancer addresses,
- *      shares unchanged service objects with the previous snapshot)
- *   -> write the allocations back into the copy
- *   -> persist the changed objects (store.h; durable before this returns)
- *   -> publish the snapshot
- *   -> the copy becomes the live model.
+ *   -> a Service: the API server's update rules, validation, then its
+ *      nodePorts and LoadBalancer address (compile_assign())
+ *   -> the object replaces its predecessor in the live model (kept aside)
+ *   -> compile the Services the change touches (compile_update(); the
+ *      others keep their objects)
+ *   -> persist the object (store.h; durable before this returns)
+ *   -> publish the snapshot.
  *
  * A refusal at any step leaves the live model, the compile state's
- * allocations, the store and the published snapshot as they were. A failure
- * to persist recompiles the live model so the compile state forgets the
- * allocations of the refused change, and restores the files it wrote.
+ * allocations, the store and the published snapshot as they were: after the
+ * model changed, a failure puts the predecessor back, takes its allocations
+ * again and rebuilds the touched Services.
  *
  * The outcome is described as a Kubernetes Status would describe it: HTTP
  * code, StatusReason, a message naming the field at fault.
@@ -57,10 +57,30 @@ struct apply_conf {
 	void *publish_ctx;
 };
 
+struct apply_result;
+
+/** A change made in the live model, waiting for its group to commit. */
+struct apply_staged {
+	struct apply_change {
+		enum el_kind k;
+		char ns[EL_LABEL_MAX];
+		char name[EL_SUBDOMAIN_MAX];
+		void *old;	    /**< the object replaced or deleted; NULL: created */
+		void *now;	    /**< the object stored; NULL: deleted */
+		uint64_t old_rev;   /**< old's revision */
+		uint64_t model_rev; /**< the model's revision before the change */
+	} c;
+	struct apply_result *res; /**< its answer, final when the group ends */
+};
+
 struct apply {
 	struct apply_conf c;
 	uint64_t n_applied; /**< changes accepted */
 	uint64_t n_refused; /**< changes refused */
+	uint64_t n_groups;  /**< commits (snapshots published by changes) */
+	bool group;	    /**< apply_group_begin() is in effect */
+	struct apply_staged *staged;
+	unsigned n_staged, cap_staged;
 };
 
 /** The outcome of one request. */
@@ -111,9 +131,17 @@ int apply_body_scan(const char *body, size_t len, struct apply_body_info *info, 
  *
  * @param create_only  refuse (409 AlreadyExists) when the object exists (POST)
  * @param res          the outcome; res->object holds the stored object
+ * A Service replacing another goes through the API server's update rules:
+ * a change to a type without nodePorts drops the nodePorts the body still
+ * carries from the old object (new ones are refused with 422), a port
+ * without a nodePort keeps the one its namesake had.
+ *
  * @return 0 (res->code 200 replaced, 201 created), or a negative errno
- *         with res->code: -EBADMSG 400, -EINVAL 422, -EEXIST 409, -ENOSPC 409,
- *         -ENOMEM 500, -EIO 500 (the store could not write)
+ *         with res->code: -EBADMSG 400, -EINVAL 422, -EEXIST 409 (a nodePort
+ *         or address another Service holds, or AlreadyExists), -ENOSPC 500
+ *         (nodePort range or pools full: InternalError, as the API server
+ *         answers "range is full"), -ENOMEM 500, -EIO 500 (the store could
+ *         not write)
  */
 int apply_put(struct apply *a, enum el_kind k, const char *ns, const char *name, const char *body,
 	      size_t len, bool create_only, struct apply_result *res);
@@ -135,6 +163,25 @@ int apply_delete(struct apply *a, enum el_kind k, const char *ns, const char *na
  * @return 0, -ENOMEM, or the store's error
  */
 int apply_start(struct apply *a, bool persist_all);
+
+/**
+ * Group commit: between apply_group_begin() and apply_group_end(), each
+ * apply_put() or apply_delete() that is not refused outright is made in the
+ * live model and staged (it returns 0 and fills res, whose answer is not
+ * final yet); apply_group_end() then compiles the Services they touch once,
+ * writes all their objects in one store transaction (one round of fsyncs),
+ * publishes one snapshot, and only then are the answers final. If that
+ * fails, every staged change is undone and its res says 500. Each res must
+ * stay valid until apply_group_end() returns. Later changes of a group see
+ * the earlier ones, as if they had been committed one by one.
+ *
+ * Outside a group every change commits before apply_put() returns.
+ */
+void apply_group_begin(struct apply *a);
+
+/** Commit the staged changes (see apply_group_begin()). @return 0, or the
+ *  negative errno with which every staged change was refused */
+int apply_group_end(struct apply *a);
 
 /** Warnings of the last compile (frontends left out...); see compile_warnings(). */
 unsigned apply_warnings(const struct apply *a, const char *const **list);

@@ -1364,16 +1364,45 @@ parse_timeouts(struct ctx *x, const struct cn *n, void *arg)
 }
 
 static int
+parse_new_flows_per_source(struct ctx *x, const struct cn *n, void *arg)
+{
+	long long v;
+	int rc = want_int(x, n, 0, 1000000, &v);
+
+	(void)arg;
+	if (rc == 0)
+		x->cfg->ct_new_flows_per_source = (uint32_t)v;
+	return rc;
+}
+
+static int
+parse_new_flows_burst(struct ctx *x, const struct cn *n, void *arg)
+{
+	long long v;
+	int rc = want_int(x, n, 0, 1000000, &v);
+
+	(void)arg;
+	if (rc == 0)
+		x->cfg->ct_new_flows_burst = (uint32_t)v;
+	return rc;
+}
+
+static int
 parse_conntrack(struct ctx *x, const struct cn *n, void *arg)
 {
-	static const char *const keys[] = {"max_flows", "timeouts"};
-	const struct cn *v[2];
-	int rc = want_map(x, n, keys, 2, v);
+	static const char *const keys[] = {"max_flows", "timeouts", "new_flows_per_source",
+					   "new_flows_burst"};
+	const struct cn *v[4];
+	int rc = want_map(x, n, keys, 4, v);
 
 	if (rc == 0)
 		rc = with_key(x, "max_flows", v[0], parse_max_flows, arg);
 	if (rc == 0)
 		rc = with_key(x, "timeouts", v[1], parse_timeouts, arg);
+	if (rc == 0)
+		rc = with_key(x, "new_flows_per_source", v[2], parse_new_flows_per_source, arg);
+	if (rc == 0)
+		rc = with_key(x, "new_flows_burst", v[3], parse_new_flows_burst, arg);
 	return rc;
 }
 
@@ -1472,16 +1501,40 @@ parse_token_file(struct ctx *x, const struct cn *n, void *arg)
 }
 
 static int
+parse_tls_cert(struct ctx *x, const struct cn *n, void *arg)
+{
+	(void)arg;
+	return want_str(x, n, x->cfg->api_tls_cert, sizeof(x->cfg->api_tls_cert));
+}
+
+static int
+parse_tls_key(struct ctx *x, const struct cn *n, void *arg)
+{
+	(void)arg;
+	return want_str(x, n, x->cfg->api_tls_key, sizeof(x->cfg->api_tls_key));
+}
+
+static int
 parse_api(struct ctx *x, const struct cn *n, void *arg)
 {
-	static const char *const keys[] = {"listen", "token_file"};
-	const struct cn *v[2];
-	int rc = want_map(x, n, keys, 2, v);
+	static const char *const keys[] = {"listen", "token_file", "tls_cert", "tls_key"};
+	const struct cn *v[4];
+	int rc = want_map(x, n, keys, 4, v);
 
 	if (rc == 0)
 		rc = with_key(x, "listen", v[0], parse_listen, arg);
 	if (rc == 0)
 		rc = with_key(x, "token_file", v[1], parse_token_file, arg);
+	if (rc == 0)
+		rc = with_key(x, "tls_cert", v[2], parse_tls_cert, arg);
+	if (rc == 0)
+		rc = with_key(x, "tls_key", v[3], parse_tls_key, arg);
+	/* a certificate without its key (or the reverse) cannot serve TLS */
+	if (rc == 0 && (v[2] == NULL) != (v[3] == NULL)) {
+		path_key(x, v[2] == NULL ? "tls_cert" : "tls_key");
+		rc = fail(x, n, "required with api.%s (TLS needs both)",
+			  v[2] == NULL ? "tls_key" : "tls_cert");
+	}
 	return rc;
 }
 

@@ -423,12 +423,15 @@ main_api_ready(void *ctx, char *why, size_t len)
 			return -EAGAIN;
 		}
 	}
-	for (unsigned w = 0; w < a->n_workers; w++)
-		if (!a->lcores[w].running ||
-		    rte_eal_get_lcore_state(a->lcores[w].lcore_id) != RUNNING) {
-			snprintf(why, len, "worker %u is not polling", w);
-			return -EAGAIN;
-		}
+	unsigned w;
+	uint64_t age;
+	if (appliance_workers_polling(a, &w, &age) < 0) {
+		if (age == UINT64_MAX)
+			snprintf(why, len, "worker %u has not polled yet", w);
+		else
+			snprintf(why, len, "worker %u has not polled for %" PRIu64 " ms", w, age);
+		return -EAGAIN;
+	}
 	return 0;
 }
 
@@ -487,6 +490,7 @@ main_api_start(struct appliance *a, const struct el_config *cfg, struct el_model
 	       struct main_api *ma, char *err, size_t errlen)
 {
 	char token[EL_CFG_PATH_MAX * 2] = "";
+	char cert[EL_CFG_PATH_MAX * 2] = "", key[EL_CFG_PATH_MAX * 2] = "";
 	int rc;
 
 	ma->app = a;
@@ -507,8 +511,17 @@ main_api_start(struct appliance *a, const struct el_config *cfg, struct el_model
 		snprintf(err, errlen, "api.token_file: path too long");
 		return -ENAMETOOLONG;
 	}
+	if ((cfg->api_tls_cert[0] != '\0' &&
+	     config_resolve_path(cfg, cfg->api_tls_cert, cert, sizeof(cert)) < 0) ||
+	    (cfg->api_tls_key[0] != '\0' &&
+	     config_resolve_path(cfg, cfg->api_tls_key, key, sizeof(key)) < 0)) {
+		snprintf(err, errlen, "api.tls_cert/tls_key: path too long");
+		return -ENAMETOOLONG;
+	}
 	ma->api = api_start(&(struct api_conf){.listen = cfg->api_listen,
 					       .token_file = token,
+					       .tls_cert = cert,
+					       .tls_key = key,
 					       .apply = &ma->apply,
 					       .ctx = ma,
 					       .ready = main_api_ready,
@@ -517,8 +530,8 @@ main_api_start(struct appliance *a, const struct el_config *cfg, struct el_model
 			    err, errlen);
 	if (ma->api == NULL)
 		return -errno;
-	printf("edgelb: api: serving on %s%s\n", cfg->api_listen,
-	       token[0] ? " (bearer token required)" : "");
+	printf("edgelb: api: serving %s on %s%s\n", api_tls(ma->api) ? "HTTPS" : "HTTP",
+	       cfg->api_listen, token[0] ? " (bearer token required)" : "");
 	return 0;
 }
 

@@ -66,6 +66,7 @@ mnode_add(struct mnode *parent, struct mnode *kid)
 
 struct mctx {
 	const char *src;
+	unsigned flags;		 /* MANIFEST_* */
 	unsigned doc;		 /* 1-based index in the stream */
 	const char *prefix;	 /* "" or "items[i]." */
 	const struct mnode *obj; /* the object being read */
@@ -918,7 +919,9 @@ load_object(struct mctx *c, const struct mnode *obj, struct el_model *scratch)
 		if (s == NULL)
 			return -ENOMEM;
 		rc = parse_service(c, obj, s);
-		if (rc == 0) {
+		if (rc == 0 && (c->flags & MANIFEST_UNCHECKED_SERVICES))
+			rc = model_put_service_unchecked(scratch, s);
+		else if (rc == 0) {
 			rc = model_put_service(scratch, s, msg, sizeof(msg));
 			if (rc < 0)
 				rc = put_failed(c, rc, msg);
@@ -1045,10 +1048,11 @@ tag_is_str(const yaml_char_t *tag)
 }
 
 static int
-load_stream(struct el_model *scratch, const char *buf, size_t len, const char *src, char *err,
-	    size_t errlen)
+load_stream(struct el_model *scratch, const char *buf, size_t len, const char *src,
+	    unsigned flags, char *err, size_t errlen)
 {
-	struct mctx c = {.src = src, .doc = 0, .prefix = "", .err = err, .errlen = errlen};
+	struct mctx c = {
+	    .src = src, .flags = flags, .doc = 0, .prefix = "", .err = err, .errlen = errlen};
 	struct tree_builder tb = {.depth = 0, .root = NULL};
 	yaml_parser_t parser;
 	yaml_event_t ev;
@@ -1164,20 +1168,27 @@ load_stream(struct el_model *scratch, const char *buf, size_t len, const char *s
 /* ---- public ---- */
 
 int
-manifest_load_buf(struct el_model *m, const char *buf, size_t len, const char *src, char *err,
-		  size_t errlen)
+manifest_parse_buf(struct el_model *m, const char *buf, size_t len, const char *src,
+		   unsigned flags, char *err, size_t errlen)
 {
 	struct el_model scratch;
 	int rc;
 
 	el_model_init(&scratch);
-	rc = load_stream(&scratch, buf, len, src, err, errlen);
+	rc = load_stream(&scratch, buf, len, src, flags, err, errlen);
 	if (rc == 0)
 		rc = model_merge(m, &scratch);
 	el_model_free(&scratch);
 	if (rc == -ENOMEM && err != NULL && errlen > 0)
 		snprintf(err, errlen, "%s: out of memory", src);
 	return rc;
+}
+
+int
+manifest_load_buf(struct el_model *m, const char *buf, size_t len, const char *src, char *err,
+		  size_t errlen)
+{
+	return manifest_parse_buf(m, buf, len, src, 0, err, errlen);
 }
 
 static int
@@ -1262,7 +1273,7 @@ load_file_into(struct el_model *scratch, const char *path, char *err, size_t err
 
 	if (rc < 0)
 		return rc;
-	rc = load_stream(scratch, buf, len, path, err, errlen);
+	rc = load_stream(scratch, buf, len, path, 0, err, errlen);
 	free(buf);
 	return rc;
 }

@@ -552,6 +552,9 @@ model_validate_service(const struct el_service *s, char *err, size_t errlen)
 			    "spec.externalName: required for type ExternalName, a DNS-1123 "
 			    "subdomain");
 	}
+	if (s->type == EL_SVC_EXTERNAL_NAME && (s->n_cluster_ips > 0 || s->headless))
+		return seterr(err, errlen,
+			      "spec.clusterIP: may not be set when type is 'ExternalName'");
 	if (s->headless && s->type != EL_SVC_CLUSTER_IP)
 		return seterr(err, errlen, "spec.clusterIP: may not be \"None\" when type is '%s'",
 			      model_svc_type_name(s->type));
@@ -807,6 +810,83 @@ vec_find(const void *arr, unsigned n, const char *ns, const char *name)
 	return found ? vec_at(arr, pos) : NULL;
 }
 
+/* ---- EndpointSlices by Service: a second sorted array ---- */
+
+static int
+by_svc_cmp(const struct el_slice *sl, const char *ns, const char *svc, const char *name)
+{
+	int c = strcmp(sl->ns, ns);
+
+	if (c == 0)
+		c = strcmp(sl->service_name, svc);
+	return c != 0 ? c : strcmp(sl->name, name);
+}
+
+static unsigned
+by_svc_search(const struct el_model *m, const char *ns, const char *svc, const char *name)
+{
+	unsigned lo = 0, hi = m->n_by_svc;
+
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo) / 2;
+		if (by_svc_cmp(m->by_svc[mid], ns, svc, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Capacity must be reserved. */
+static void
+by_svc_insert(struct el_model *m, struct el_slice *sl)
+{
+	unsigned pos;
+
+	if (sl->service_name[0] == '\0')
+		return;
+	pos = by_svc_search(m, sl->ns, sl->service_name, sl->name);
+	memmove(&m->by_svc[pos + 1], &m->by_svc[pos], (m->n_by_svc - pos) * sizeof(*m->by_svc));
+	m->by_svc[pos] = sl;
+	m->n_by_svc++;
+}
+
+static void
+by_svc_remove(struct el_model *m, const struct el_slice *sl)
+{
+	unsigned pos;
+
+	if (sl->service_name[0] == '\0')
+		return;
+	pos = by_svc_search(m, sl->ns, sl->service_name, sl->name);
+	if (pos >= m->n_by_svc || m->by_svc[pos] != sl)
+		return;
+	memmove(&m->by_svc[pos], &m->by_svc[pos + 1], (m->n_by_svc - pos - 1) * sizeof(*m->by_svc));
+	m->n_by_svc--;
+}
+
+static int
+by_svc_order(const void *a, const void *b)
+{
+	const struct el_slice *x = *(const struct el_slice *const *)a;
+	const struct el_slice *y = *(const struct el_slice *const *)b;
+
+	return by_svc_cmp(x, y->ns, y->service_name, y->name);
+}
+
+unsigned
+model_slices_of(const struct el_model *m, const char *ns, const char *svc,
+		struct el_slice *const **first)
+{
+	unsigned pos = by_svc_search(m, ns, svc, ""), end = pos;
+
+	while (end < m->n_by_svc && strcmp(m->by_svc[end]->ns, ns) == 0 &&
+	       strcmp(m->by_svc[end]->service_name, svc) == 0)
+		end++;
+	*first = m->by_svc != NULL ? &m->by_svc[pos] : NULL;
+	return end - pos;
+}
+
 /* ---- the model ---- */
 
 void
@@ -827,6 +907,7 @@ el_model_free(struct el_model *m)
 	free(m->svcs);
 	free(m->eps);
 	free(m->slices);
+	free(m->by_svc);
 	el_model_init(m);
 }
 
@@ -837,6 +918,16 @@ model_put_service(struct el_model *m, struct el_service *s, char *err, size_t er
 
 	if (rc < 0)
 		return rc;
+	if (vec_reserve(&m->svcs, &m->cap_svcs, m->n_svcs + 1) < 0)
+		return -ENOMEM;
+	s->rev = ++m->rev;
+	model_service_free(vec_put(&m->svcs, &m->n_svcs, s));
+	return 0;
+}
+
+int
+model_put_service_unchecked(struct el_model *m, struct el_service *s)
+{
 	if (vec_reserve(&m->svcs, &m->cap_svcs, m->n_svcs + 1) < 0)
 		return -ENOMEM;
 	s->rev = ++m->rev;
@@ -865,10 +956,15 @@ model_put_slice(struct el_model *m, struct el_slice *sl, char *err, size_t errle
 
 	if (rc < 0)
 		return rc;
-	if (vec_reserve(&m->slices, &m->cap_slices, m->n_slices + 1) < 0)
+	if (vec_reserve(&m->slices, &m->cap_slices, m->n_slices + 1) < 0 ||
+	    vec_reserve(&m->by_svc, &m->cap_by_svc, m->n_by_svc + 1) < 0)
 		return -ENOMEM;
 	sl->rev = ++m->rev;
-	model_slice_free(vec_put(&m->slices, &m->n_slices, sl));
+	struct el_slice *old = vec_put(&m->slices, &m->n_slices, sl);
+	if (old != NULL)
+		by_svc_remove(m, old);
+	by_svc_insert(m, sl);
+	model_slice_free(old);
 	return 0;
 }
 
@@ -897,8 +993,10 @@ model_take_slice(struct el_model *m, const char *ns, const char *name)
 {
 	struct el_slice *sl = vec_take(&m->slices, &m->n_slices, ns, name);
 
-	if (sl != NULL)
+	if (sl != NULL) {
+		by_svc_remove(m, sl);
 		m->rev++;
+	}
 	return sl;
 }
 
@@ -967,7 +1065,8 @@ model_merge(struct el_model *dst, struct el_model *src)
 {
 	if (vec_reserve(&dst->svcs, &dst->cap_svcs, dst->n_svcs + src->n_svcs) < 0 ||
 	    vec_reserve(&dst->eps, &dst->cap_eps, dst->n_eps + src->n_eps) < 0 ||
-	    vec_reserve(&dst->slices, &dst->cap_slices, dst->n_slices + src->n_slices) < 0)
+	    vec_reserve(&dst->slices, &dst->cap_slices, dst->n_slices + src->n_slices) < 0 ||
+	    vec_reserve(&dst->by_svc, &dst->cap_by_svc, dst->n_by_svc + src->n_slices) < 0)
 		return -ENOMEM;
 	/* services keep their relative order of arrival: revisions decide who
 	 * was first when two claim the same nodePort */
@@ -983,7 +1082,11 @@ model_merge(struct el_model *dst, struct el_model *src)
 	}
 	for (unsigned i = 0; i < src->n_slices; i++) {
 		src->slices[i]->rev = ++dst->rev;
-		model_slice_free(vec_put(&dst->slices, &dst->n_slices, src->slices[i]));
+		struct el_slice *old = vec_put(&dst->slices, &dst->n_slices, src->slices[i]);
+		if (old != NULL)
+			by_svc_remove(dst, old);
+		by_svc_insert(dst, src->slices[i]);
+		model_slice_free(old);
 	}
 	src->n_svcs = src->n_eps = src->n_slices = 0;
 	el_model_free(src);
@@ -1016,6 +1119,12 @@ model_clone(struct el_model *dst, const struct el_model *src)
 			goto nomem;
 		dst->n_slices++;
 	}
+	if (vec_reserve(&dst->by_svc, &dst->cap_by_svc, src->n_by_svc) < 0)
+		goto nomem;
+	for (unsigned i = 0; i < dst->n_slices; i++)
+		if (dst->slices[i]->service_name[0] != '\0')
+			dst->by_svc[dst->n_by_svc++] = dst->slices[i];
+	qsort(dst->by_svc, dst->n_by_svc, sizeof(*dst->by_svc), by_svc_order);
 	dst->rev = src->rev;
 	return 0;
 nomem:

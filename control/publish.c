@@ -63,7 +63,7 @@ publish_post_flush(struct publisher *p, const struct el_snapshot *old,
 	uint32_t *ids = NULL;
 	int n, rc = 0;
 
-	n = compile_removed_backends(old, next, &ids);
+	n = compile_removed_since(p->cs, old, next, &ids);
 	if (n < 0)
 		return n;
 	for (unsigned i = 0; n > 0 && i < p->n_workers; i++) {

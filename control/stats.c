@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "stats.h"
@@ -170,6 +171,126 @@ stats_put_family(struct stats_buf *b, const char *name, const char *type, const 
 	stats_put(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* Active flows of one backend of one service port. */
+struct stats_be {
+	uint32_t svc_id;
+	struct el_ip ip;
+	uint16_t port;
+	uint64_t n;
+};
+
+static int
+stats_be_cmp(const void *a, const void *b)
+{
+	const struct stats_be *x = a, *y = b;
+	int c;
+
+	if (x->svc_id != y->svc_id)
+		return x->svc_id < y->svc_id ? -1 : 1;
+	c = el_ip_cmp(&x->ip, &y->ip);
+	return c != 0 ? c : (x->port > y->port) - (x->port < y->port);
+}
+
+static int
+stats_svc_id_cmp(const void *a, const void *b)
+{
+	const struct el_snap_svc *x = *(const struct el_snap_svc *const *)a;
+	const struct el_snap_svc *y = *(const struct el_snap_svc *const *)b;
+
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/*
+ * edgelb_backend_flows_active{service,backend}: the workers' flow tables
+ * walked with worker_conns() and counted per (service port, backend).
+ * Backends without flows, and flows of service ports no longer in the
+ * snapshot, are left out. A worker holding more than STATS_BE_SCAN_MAX
+ * flows is counted up to that many (the family's HELP says so).
+ */
+static void
+stats_backend_flows(struct stats_buf *b, const struct stats_src *src)
+{
+	const struct el_snapshot *snap = src->snap;
+	const struct el_snap_svc **by_id = NULL;
+	struct el_conn_info *conns = NULL;
+	struct stats_be *be = NULL;
+	size_t n_be = 0, cap_be = 0;
+	bool cut = false;
+
+	stats_put_family(b, "edgelb_backend_flows_active", "gauge",
+			 "Tracked connections per service port and backend.");
+	if (snap == NULL || snap->n_svcs == 0 || src->n_workers == 0)
+		return;
+	by_id = malloc(snap->n_svcs * sizeof(*by_id));
+	if (by_id == NULL)
+		return;
+	memcpy(by_id, snap->svcs, snap->n_svcs * sizeof(*by_id));
+	qsort(by_id, snap->n_svcs, sizeof(*by_id), stats_svc_id_cmp);
+
+	for (unsigned w = 0; w < src->n_workers; w++) {
+		struct el_worker_stats ws;
+		unsigned want, got;
+
+		worker_stats_read(src->workers[w], &ws);
+		if (ws.flows_active == 0)
+			continue;
+		/* a few more than counted: flows come and go while we walk */
+		want = ws.flows_active + 64 > STATS_BE_SCAN_MAX ? STATS_BE_SCAN_MAX
+								: (unsigned)ws.flows_active + 64;
+		cut |= ws.flows_active > STATS_BE_SCAN_MAX;
+		free(conns);
+		conns = malloc(want * sizeof(*conns));
+		if (conns == NULL)
+			break;
+		got = worker_conns(src->workers[w], conns, want, 0);
+		for (unsigned i = 0; i < got; i++) {
+			if (n_be == cap_be) {
+				size_t nc = cap_be ? cap_be * 2 : 256;
+				struct stats_be *nb = realloc(be, nc * sizeof(*nb));
+				if (nb == NULL)
+					goto out;
+				be = nb;
+				cap_be = nc;
+			}
+			be[n_be++] = (struct stats_be){.svc_id = conns[i].svc_id,
+						       .ip = conns[i].backend,
+						       .port = conns[i].bport,
+						       .n = 1};
+		}
+	}
+	if (n_be > 1)
+		qsort(be, n_be, sizeof(*be), stats_be_cmp);
+	for (size_t i = 0; i < n_be;) {
+		struct el_snap_svc key = {.id = be[i].svc_id};
+		const struct el_snap_svc *kp = &key, *const *svc;
+		char ip[EL_IP_STRLEN], addr[EL_IP_STRLEN + 10];
+		size_t j = i + 1;
+		uint64_t n = be[i].n;
+
+		while (j < n_be && stats_be_cmp(&be[i], &be[j]) == 0)
+			n += be[j++].n;
+		svc = bsearch(&kp, by_id, snap->n_svcs, sizeof(*by_id), stats_svc_id_cmp);
+		if (svc != NULL) {
+			el_ip_fmt(&be[i].ip, ip, sizeof(ip));
+			snprintf(addr, sizeof(addr),
+				 be[i].ip.family == EL_AF_INET6 ? "[%s]:%u" : "%s:%u", ip,
+				 be[i].port);
+			stats_put(b, "edgelb_backend_flows_active{service=\"");
+			stats_put_label(b, (*svc)->name);
+			stats_put(b, "\",backend=\"%s\"} %" PRIu64 "\n", addr, n);
+		}
+		i = j;
+	}
+	if (cut)
+		stats_put(b, "# edgelb_backend_flows_active counts the first %u flows of each "
+			     "worker\n",
+			  STATS_BE_SCAN_MAX);
+out:
+	free(by_id);
+	free(conns);
+	free(be);
+}
+
 int
 stats_render_prometheus(char *buf, size_t len, const struct stats_src *src)
 {
@@ -213,6 +334,8 @@ stats_render_prometheus(char *buf, size_t len, const struct stats_src *src)
 		stats_put_label(&b, svc->name);
 		stats_put(&b, "\"} %" PRIu64 "\n", c);
 	}
+
+	stats_backend_flows(&b, src);
 
 	stats_put_family(&b, "edgelb_snapshot_generation", "gauge",
 			 "Generation of the snapshot the workers use.");

@@ -21,6 +21,9 @@
 #include "edgelb/snapshot.h"
 #include "edgelb/worker.h"
 
+/** Flows per worker walked for edgelb_backend_flows_active. */
+#define STATS_BE_SCAN_MAX (1u << 18)
+
 /** What the counters are read from. */
 struct stats_src {
 	const struct el_snapshot *snap;	  /**< interface and service names; may be NULL */
@@ -50,9 +53,12 @@ int stats_print(FILE *f, const struct stats_src *src);
  * Render the Prometheus text format into @p buf (NUL-terminated):
  * edgelb_packets_total{port,direction}, edgelb_drops_total{reason} (every
  * reason, zeros included), edgelb_flows_active,
- * edgelb_flows_created_total{service}, edgelb_snapshot_generation,
- * edgelb_snapshot_publish_seconds. edgelb_backend_flows_active is not
- * rendered: workers do not count flows per backend yet.
+ * edgelb_flows_created_total{service},
+ * edgelb_backend_flows_active{service,backend} (backends with flows only,
+ * counted by walking each worker's flow table with worker_conns(): the
+ * workers keep no per-backend counter; at most STATS_BE_SCAN_MAX flows per
+ * worker are counted), edgelb_snapshot_generation,
+ * edgelb_snapshot_publish_seconds.
  *
  * @return the length written (without the NUL), or -ENOSPC when @p len is
  *         too small (the buffer then holds a truncated text)

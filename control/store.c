@@ -29,6 +29,7 @@
 #include "store.h"
 
 #define STORE_FOOTER_TAG "# edgelb-store v1 "
+#define STORE_AUTO_TAG	 "# edgelb-auto"
 #define STORE_FILE_MAX	 (16u << 20) /* far above any object the API accepts */
 #define STORE_NAME_MAX	 4096
 
@@ -227,71 +228,308 @@ store_obj_rev(enum el_kind k, const void *obj)
 	}
 }
 
-int
-store_put(struct store *st, enum el_kind k, const void *obj)
+/*
+ * The stored text of an object: its JSON, a newline, and for a Service with
+ * allocations edgelb made, the comment line that says which:
+ *     # edgelb-auto node-ports=0,2 lb-ingress=1
+ * (indices into spec.ports). The JSON says what the object holds; this
+ * line says which of it edgelb chose, so a restart tells requested values
+ * from allocated ones.
+ */
+static char *
+store_body(enum el_kind k, const void *obj, size_t *len)
 {
-	char path[STORE_NAME_MAX], tmp[STORE_NAME_MAX], footer[128];
+	char *json = model_json_object(k, obj), *out;
+	const struct el_service *s = obj;
+	char line[64 + 8 * 64];
+	size_t n, l = 0;
+	bool any_np = false;
+
+	if (json == NULL)
+		return NULL;
+	n = strlen(json);
+	line[0] = '\0';
+	if (k == EL_KIND_SERVICE) {
+		for (unsigned i = 0; i < s->n_ports && l + 16 < sizeof(line) - 32; i++) {
+			if (!s->ports[i].node_port_auto || s->ports[i].node_port == 0)
+				continue;
+			l += (size_t)snprintf(line + l, sizeof(line) - l, "%s%u",
+					      any_np ? "," : " node-ports=", i);
+			any_np = true;
+		}
+		if (s->lb_ingress_auto && s->n_lb_ingress > 0)
+			l += (size_t)snprintf(line + l, sizeof(line) - l, " lb-ingress=1");
+	}
+	out = realloc(json, n + 1 + (l ? strlen(STORE_AUTO_TAG) + l + 1 : 0) + 1);
+	if (out == NULL) {
+		free(json);
+		return NULL;
+	}
+	out[n++] = '\n';
+	if (l > 0)
+		n += (size_t)sprintf(out + n, "%s%s\n", STORE_AUTO_TAG, line);
+	out[n] = '\0';
+	*len = n;
+	return out;
+}
+
+/* Read back the line store_body() adds; no line leaves the flags clear. */
+static void
+store_read_auto(const char *body, size_t len, struct el_service *s)
+{
+	const char *p = NULL;
+	size_t tl = strlen(STORE_AUTO_TAG);
+
+	for (size_t i = 0; i + tl < len; i++)
+		if ((i == 0 || body[i - 1] == '\n') && memcmp(body + i, STORE_AUTO_TAG, tl) == 0) {
+			p = body + i + tl;
+			break;
+		}
+	if (p == NULL)
+		return;
+	while (*p == ' ') {
+		p++;
+		if (strncmp(p, "node-ports=", 11) == 0) {
+			p += 11;
+			for (;;) {
+				char *end;
+				unsigned long i = strtoul(p, &end, 10);
+				if (end == p)
+					break;
+				if (i < s->n_ports && s->ports[i].node_port != 0)
+					s->ports[i].node_port_auto = true;
+				p = end;
+				if (*p != ',')
+					break;
+				p++;
+			}
+		} else if (strncmp(p, "lb-ingress=1", 12) == 0) {
+			p += 12;
+			s->lb_ingress_auto = s->n_lb_ingress > 0;
+		} else {
+			break;
+		}
+	}
+}
+
+/* ---- transactions: several files made durable together ---- */
+
+enum store_op { STORE_OP_PUT = 1, STORE_OP_DELETE };
+
+struct store_entry {
+	enum el_kind k;
+	enum store_op op;
+	int fd; /* the temp file being written (PUT), -1 once closed */
+	char path[STORE_NAME_MAX];
+	char tmp[STORE_NAME_MAX];
+};
+
+struct store_txn {
+	struct store *st;
+	struct store_entry *e;
+	unsigned n, cap;
+};
+
+int
+store_txn_begin(struct store *st, struct store_txn **out)
+{
+	struct store_txn *t = calloc(1, sizeof(*t));
+
+	*out = t;
+	if (t == NULL)
+		return -ENOMEM;
+	t->st = st;
+	return 0;
+}
+
+/* The entry of @p path, added when absent; NULL on ENOMEM. */
+static struct store_entry *
+store_txn_entry(struct store_txn *t, enum el_kind k, const char *ns, const char *name, int *rc)
+{
+	struct store_entry e;
+
+	memset(&e, 0, sizeof(e));
+	e.k = k;
+	e.fd = -1;
+	*rc = store_path(t->st, k, ns, name, "", e.path, sizeof(e.path));
+	if (*rc == 0)
+		*rc = store_path(t->st, k, ns, name, ".tmp", e.tmp, sizeof(e.tmp));
+	if (*rc < 0)
+		return NULL;
+	for (unsigned i = 0; i < t->n; i++)
+		if (strcmp(t->e[i].path, e.path) == 0)
+			return &t->e[i];
+	if (t->n == t->cap) {
+		unsigned nc = t->cap ? t->cap * 2 : 8;
+		struct store_entry *ne = realloc(t->e, nc * sizeof(*ne));
+		if (ne == NULL) {
+			*rc = -ENOMEM;
+			return NULL;
+		}
+		t->e = ne;
+		t->cap = nc;
+	}
+	t->e[t->n] = e;
+	return &t->e[t->n++];
+}
+
+static void
+store_entry_close(struct store_entry *e, bool remove_tmp)
+{
+	if (e->fd >= 0) {
+		close(e->fd);
+		e->fd = -1;
+	}
+	if (remove_tmp && e->op == STORE_OP_PUT)
+		unlink(e->tmp);
+}
+
+int
+store_txn_put(struct store_txn *t, enum el_kind k, const void *obj)
+{
 	const char *ns = obj, *name = (const char *)obj + EL_LABEL_MAX;
-	char *json;
+	struct store_entry *e;
+	char footer[128];
+	char *body;
 	size_t len;
-	int fd, rc;
+	int rc;
 
 	if ((unsigned)k >= EL_KIND_COUNT)
 		return -EINVAL;
-	rc = store_path(st, k, ns, name, "", path, sizeof(path));
-	if (rc == 0)
-		rc = store_path(st, k, ns, name, ".tmp", tmp, sizeof(tmp));
-	if (rc < 0)
+	e = store_txn_entry(t, k, ns, name, &rc);
+	if (e == NULL)
 		return rc;
-	json = model_json_object(k, obj);
-	if (json == NULL)
+	body = store_body(k, obj, &len);
+	if (body == NULL)
 		return -ENOMEM;
-	len = strlen(json);
-	json[len++] = '\n'; /* the NUL becomes the body's last newline */
 	snprintf(footer, sizeof(footer),
 		 STORE_FOOTER_TAG "rev=%" PRIu64 " length=%zu crc32=%08lx\n", store_obj_rev(k, obj),
-		 len, store_crc32(json, len));
-
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0) {
+		 len, store_crc32(body, len));
+	store_entry_close(e, false);
+	e->op = STORE_OP_PUT;
+	e->fd = open(e->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (e->fd < 0) {
 		rc = -errno;
-		free(json);
+		free(body);
+		e->op = 0;
 		return rc;
 	}
-	rc = store_write_all(fd, json, len);
+	rc = store_write_all(e->fd, body, len);
 	if (rc == 0)
-		rc = store_write_all(fd, footer, strlen(footer));
-	if (rc == 0 && fsync(fd) < 0)
-		rc = -errno;
-	if (close(fd) < 0 && rc == 0)
-		rc = -errno;
-	free(json);
-	if (rc == 0 && rename(tmp, path) < 0)
-		rc = -errno;
+		rc = store_write_all(e->fd, footer, strlen(footer));
+	free(body);
 	if (rc < 0) {
-		unlink(tmp);
+		store_entry_close(e, true);
+		e->op = 0;
 		return rc;
 	}
-	return store_fsync_dir(st, k);
+	/* start the write-back now, so the fsyncs of a transaction overlap */
+	(void)sync_file_range(e->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	return 0;
+}
+
+int
+store_txn_delete(struct store_txn *t, enum el_kind k, const char *ns, const char *name)
+{
+	struct store_entry *e;
+	int rc;
+
+	if ((unsigned)k >= EL_KIND_COUNT)
+		return -EINVAL;
+	e = store_txn_entry(t, k, ns, name, &rc);
+	if (e == NULL)
+		return rc;
+	store_entry_close(e, true);
+	e->op = STORE_OP_DELETE;
+	return 0;
+}
+
+void
+store_txn_abort(struct store_txn *t)
+{
+	if (t == NULL)
+		return;
+	for (unsigned i = 0; i < t->n; i++)
+		store_entry_close(&t->e[i], true);
+	free(t->e);
+	free(t);
+}
+
+int
+store_txn_commit(struct store_txn *t)
+{
+	bool dirs[EL_KIND_COUNT] = {false};
+	unsigned i;
+	int rc = 0;
+
+	/* every temp file on disk (their write-back started when written) */
+	for (i = 0; rc == 0 && i < t->n; i++) {
+		struct store_entry *e = &t->e[i];
+		if (e->op != STORE_OP_PUT)
+			continue;
+		if (fsync(e->fd) < 0)
+			rc = -errno;
+		if (close(e->fd) < 0 && rc == 0)
+			rc = -errno;
+		e->fd = -1;
+	}
+	if (rc < 0) {
+		store_txn_abort(t);
+		return rc; /* nothing was replaced */
+	}
+	/* then the names: each rename is atomic, the directory fsync makes
+	 * them durable */
+	for (i = 0; rc == 0 && i < t->n; i++) {
+		struct store_entry *e = &t->e[i];
+		if (e->op == STORE_OP_PUT && rename(e->tmp, e->path) < 0)
+			rc = -errno;
+		else if (e->op == STORE_OP_DELETE && unlink(e->path) < 0 && errno != ENOENT)
+			rc = -errno;
+		else
+			dirs[e->k] = e->op != 0;
+	}
+	for (int k = 0; k < EL_KIND_COUNT; k++)
+		if (dirs[k]) {
+			int r = store_fsync_dir(t->st, (enum el_kind)k);
+			if (rc == 0)
+				rc = r;
+		}
+	/* after a failed rename or unlink: the temp files not renamed go */
+	for (i = rc < 0 && i > 0 ? i - 1 : t->n; i < t->n; i++)
+		store_entry_close(&t->e[i], true);
+	free(t->e);
+	free(t);
+	return rc;
+}
+
+int
+store_put(struct store *st, enum el_kind k, const void *obj)
+{
+	struct store_txn *t;
+	int rc = store_txn_begin(st, &t);
+
+	if (rc == 0)
+		rc = store_txn_put(t, k, obj);
+	if (rc < 0) {
+		store_txn_abort(t);
+		return rc;
+	}
+	return store_txn_commit(t);
 }
 
 int
 store_delete(struct store *st, enum el_kind k, const char *ns, const char *name)
 {
-	char path[STORE_NAME_MAX];
-	int rc;
+	struct store_txn *t;
+	int rc = store_txn_begin(st, &t);
 
-	if ((unsigned)k >= EL_KIND_COUNT)
-		return -EINVAL;
-	rc = store_path(st, k, ns, name, "", path, sizeof(path));
-	if (rc < 0)
+	if (rc == 0)
+		rc = store_txn_delete(t, k, ns, name);
+	if (rc < 0) {
+		store_txn_abort(t);
 		return rc;
-	if (unlink(path) < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return -errno;
 	}
-	return store_fsync_dir(st, k);
+	return store_txn_commit(t);
 }
 
 /* ---- load ---- */
@@ -458,13 +696,14 @@ store_load_file(struct store *st, enum el_kind k, const char *dirpath, const cha
 	el_model_init(&it.obj);
 	it.rev = rev;
 	rc = manifest_load_buf(&it.obj, buf, body, path, why, sizeof(why));
-	free(buf);
 	if (rc == -ENOMEM) {
+		free(buf);
 		el_model_free(&it.obj);
 		return rc;
 	}
 	if (rc < 0) {
 		store_report(st, "%s: skipped: does not parse: %s", path, why);
+		free(buf);
 		el_model_free(&it.obj);
 		return 0;
 	}
@@ -472,9 +711,13 @@ store_load_file(struct store *st, enum el_kind k, const char *dirpath, const cha
 	if (obj == NULL || !store_name_matches(fname, obj, obj + EL_LABEL_MAX)) {
 		store_report(st, "%s: skipped: does not hold the one %s its name says", path,
 			     model_json_kind(k));
+		free(buf);
 		el_model_free(&it.obj);
 		return 0;
 	}
+	if (k == EL_KIND_SERVICE)
+		store_read_auto(buf, body, it.obj.svcs[0]);
+	free(buf);
 	if (items->n == items->cap) {
 		unsigned ncap = items->cap ? items->cap * 2 : 64;
 		struct store_item *nv = realloc(items->v, ncap * sizeof(*nv));

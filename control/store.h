@@ -8,7 +8,13 @@
  * Layout: STATE_DIR/services/NS_NAME.yaml, STATE_DIR/endpoints/NS_NAME.yaml,
  * STATE_DIR/endpointslices/NS_NAME.yaml (a namespace never holds '_', so the
  * name is unambiguous). Each file is the object's JSON (model_json_object(),
- * allocations included) followed by one YAML comment line, the footer:
+ * allocations included), for a Service with allocations edgelb chose a
+ * comment line naming them (indices into spec.ports; the flags
+ * node_port_auto and lb_ingress_auto of model.h):
+ *
+ *     # edgelb-auto node-ports=0,2 lb-ingress=1
+ *
+ * and last one YAML comment line, the footer:
  *
  *     # edgelb-store v1 rev=REV length=BYTES crc32=HEX
  *
@@ -82,6 +88,36 @@ int store_put(struct store *st, enum el_kind k, const void *obj);
  * @return 0 (also when there was no file), or the errno of unlink/fsync
  */
 int store_delete(struct store *st, enum el_kind k, const char *ns, const char *name);
+
+/**
+ * A group of writes and removals made durable together (group commit): each
+ * object still goes through its temp file, fsync, rename, and the directory
+ * fsync, but the temp files' write-back starts as they are written and the
+ * fsyncs of one group share the file system's journal commits, so N objects
+ * cost far less than N separate store_put() calls.
+ *
+ * store_txn_put() and store_txn_delete() of the same object replace each
+ * other (the last one counts). Nothing is visible under the object names
+ * before store_txn_commit().
+ */
+struct store_txn;
+
+/** @return 0, or -ENOMEM (*out is NULL then) */
+int store_txn_begin(struct store *st, struct store_txn **out);
+/** Write @p obj's temp file. @return 0, -ENOMEM, or the errno of open/write */
+int store_txn_put(struct store_txn *t, enum el_kind k, const void *obj);
+/** Mark an object's file for removal. @return 0, -ENAMETOOLONG or -ENOMEM */
+int store_txn_delete(struct store_txn *t, enum el_kind k, const char *ns, const char *name);
+/**
+ * Make the group durable and free @p t: fsync every temp file, rename them
+ * over the objects' files, remove the files marked, fsync the directories.
+ * @return 0, or the errno of the step that failed: before the first rename
+ *         nothing changed; after it (a failing rename, unlink or directory
+ *         fsync) some objects may be in their new state
+ */
+int store_txn_commit(struct store_txn *t);
+/** Drop a group: remove its temp files, free @p t. NULL is a no-op. */
+void store_txn_abort(struct store_txn *t);
 
 /**
  * Load every stored object into @p m (which should be empty), in the order

@@ -310,8 +310,17 @@ ctl_doc_float(const char *s, size_t len, char *out, size_t outlen)
 		if (strtod(out, NULL) == d)
 			break;
 	}
-	if (strpbrk(out, ".eEn") == NULL)
-		strncat(out, ".0", outlen - strlen(out) - 1);
+	if (strchr(out, '.') == NULL) {
+		/* "1e+53" is a string to YAML 1.1: keep a '.' before any
+		 * exponent so the JSON reads back as a float ("1.0e+53") */
+		char *e = strpbrk(out, "eE");
+		size_t at = e != NULL ? (size_t)(e - out) : strlen(out);
+
+		if (strlen(out) + 3 <= outlen) {
+			memmove(out + at + 2, out + at, strlen(out + at) + 1);
+			memcpy(out + at, ".0", 2);
+		}
+	}
 	return true;
 }
 
@@ -700,6 +709,34 @@ ctl_doc_load_one(const char *buf, size_t len, struct ctl_node **doc, char *err, 
 
 /* ---- JSON ---- */
 
+/*
+ * Length of a UTF-8 sequence at @p s that JSON may carry raw but a YAML 1.1
+ * reader (libyaml, which reads JSON for edgelb and edgelbctl) would not read
+ * back as itself: DEL and the C1 controls are not printable, NEL (U+0085),
+ * LS and PS (U+2028, U+2029) are line breaks folded into spaces, U+FEFF is a
+ * byte order mark, U+FFFE and U+FFFF are not characters. 0 for anything
+ * else; the code point goes to @p cp.
+ */
+static size_t
+ctl_doc_json_yaml_unsafe(const unsigned char *s, size_t len, unsigned *cp)
+{
+	if (s[0] == 0x7f) {
+		*cp = 0x7f;
+		return 1;
+	}
+	if (len >= 2 && s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f) {
+		*cp = s[1];
+		return 2;
+	}
+	if (len >= 3 && ((s[0] == 0xe2 && s[1] == 0x80 && (s[2] == 0xa8 || s[2] == 0xa9)) ||
+			 (s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf) ||
+			 (s[0] == 0xef && s[1] == 0xbf && (s[2] == 0xbe || s[2] == 0xbf)))) {
+		*cp = (unsigned)(s[0] & 0x0f) << 12 | (unsigned)(s[1] & 0x3f) << 6 | (s[2] & 0x3f);
+		return 3;
+	}
+	return 0;
+}
+
 static int
 ctl_doc_json_str(const char *s, size_t len, struct ctl_buf *out)
 {
@@ -707,7 +744,16 @@ ctl_doc_json_str(const char *s, size_t len, struct ctl_buf *out)
 
 	for (size_t i = 0; i < len && rc == 0; i++) {
 		unsigned char c = (unsigned char)s[i];
+		unsigned cp;
+		size_t n =
+		    c >= 0x7f ? ctl_doc_json_yaml_unsafe((const unsigned char *)s + i, len - i, &cp)
+			      : 0;
 
+		if (n > 0) {
+			rc = ctl_buf_addf(out, "\\u%04x", cp);
+			i += n - 1;
+			continue;
+		}
 		switch (c) {
 		case '"':
 			rc = ctl_buf_adds(out, "\\\"");

@@ -6,6 +6,15 @@
  * IP allocations, and the per-service objects a new snapshot can share with
  * the previous one.
  *
+ * Two ways to compile: compile_snapshot() looks at the whole model (at start,
+ * and whenever the caller cannot say what changed); compile_update() rebuilds
+ * only the Services named with compile_touch() since the last compile, so a
+ * change costs what the changed Services cost plus one copy of the frontend
+ * and owned-address tables, whatever the number of Services. The REST API
+ * takes the second way: compile_assign() allocates for one Service when it
+ * is put, compile_release() when it is deleted, then compile_touch() and
+ * compile_update() publish the change.
+ *
  * Plain C, no EAL: memory comes from snapshot_zalloc() (rte_zmalloc in the
  * appliance, calloc in unit tests).
  *
@@ -20,7 +29,8 @@
 #include "edgelb/config.h"
 #include "edgelb/snapshot.h"
 
-struct el_model; /* edgelb/model.h */
+struct el_model;   /* edgelb/model.h */
+struct el_service; /* edgelb/model.h */
 struct compile_state;
 
 /** New compile state for @p cfg (kept by pointer: must outlive the state).
@@ -59,17 +69,76 @@ int compile_snapshot(struct compile_state *cs, const struct el_model *m, struct 
 		     char *err, size_t errlen);
 
 /**
- * Write the allocations of the last successful compile_snapshot() into the
- * model it compiled, so stored Services read back with them: ports[].nodePort
- * (node_port_auto set when edgelb chose it) and status.loadBalancer.ingress
- * (lb_ingress_auto). Services the compile did not see are left alone.
+ * Write the allocations the compile state holds into @p m, so stored Services
+ * read back with them: ports[].nodePort (node_port_auto set when edgelb chose
+ * it) and status.loadBalancer.ingress (lb_ingress_auto). What edgelb filled
+ * in before and no longer holds is cleared: a nodePort it chose (explicit
+ * ones stay as written) and status.loadBalancer.ingress (status is edgelb's
+ * to fill: a Service without an address has none).
  * @return 0, or -ENOMEM (the model may be partly updated; call again)
  */
 int compile_writeback(const struct compile_state *cs, struct el_model *m);
 
 /**
- * Warnings of the last compile_snapshot() call (frontends left out because
- * another service had them, backends beyond MAGLEV_MAX_BACKENDS).
+ * Allocate for Service @p s, about to be stored in place of the Service of
+ * the same namespace and name (if any): nodePorts when its type has them,
+ * the LoadBalancer address when it is a LoadBalancer (programmed Services
+ * only, as compile_snapshot()).
+ *
+ * A nodePort @p s gives (ports[].nodePort != 0) is taken as asked: kept when
+ * this Service holds it already, refused when another holds it, else it must
+ * lie in the range. A port without one gets the lowest free port of the
+ * range. spec.loadBalancerIP must lie in a pool and may be shared only with
+ * Services that asked for it too on other ports (their ports are read from
+ * @p m); without it the Service keeps the address it holds, else takes the
+ * one of its status.loadBalancer.ingress when free, else the first free
+ * address of its family. What the old version held and @p s does not keep
+ * is released.
+ *
+ * On success @p s carries the result: ports[].nodePort (node_port_auto for
+ * the ports edgelb chose) and status.loadBalancer.ingress (cleared when it
+ * gets no address). Before the first compile (no state yet) nothing is done:
+ * the next compile allocates from the model.
+ *
+ * @param m    the live model (@p s need not be in it)
+ * @param err  receives "FIELD: what is wrong" on failure
+ * @return 0; -EEXIST (a nodePort or address another Service holds),
+ *         -EINVAL (a nodePort outside the range, an address outside every
+ *         pool), -ENOSPC (the range or the pools are full), -ENOMEM; on
+ *         failure nothing changed
+ */
+int compile_assign(struct compile_state *cs, const struct el_model *m, struct el_service *s,
+		   char *err, size_t errlen);
+
+/** Release whatever Service @p ns / @p name holds (it is being deleted). */
+void compile_release(struct compile_state *cs, const char *ns, const char *name);
+
+/**
+ * Name a Service whose object, Endpoints or EndpointSlices changed (also one
+ * that was deleted): compile_update() rebuilds it.
+ * @return 0, or -ENOMEM
+ */
+int compile_touch(struct compile_state *cs, const char *ns, const char *name);
+
+/**
+ * Build the next snapshot of @p m, rebuilding only the Services touched since
+ * the last compile; every other Service keeps its objects and frontends.
+ * Allocations are not made here (see compile_assign()): a Service's
+ * frontends use what it holds. Before the first compile, or after an update
+ * failed half way, this is compile_snapshot().
+ *
+ * @param out  receives the new snapshot, generation = previous + 1
+ * @return 0, -ENOMEM (the touched Services are still to be rebuilt, or the
+ *         next call rebuilds everything), or what compile_snapshot() returns
+ */
+int compile_update(struct compile_state *cs, const struct el_model *m, struct el_snapshot **out,
+		   char *err, size_t errlen);
+
+/**
+ * Warnings of the last compile: frontends left out because another service
+ * had them, backends beyond MAGLEV_MAX_BACKENDS. After compile_snapshot(),
+ * all of them; after compile_update(), those of the touched Services (the
+ * frontends they share with others, whoever won).
  * @param list  receives the array; valid until the next compile_snapshot()
  * @return the number of warnings
  */
@@ -81,12 +150,24 @@ unsigned compile_warnings(const struct compile_state *cs, const char *const **li
 void compile_snapshot_free(struct compile_state *cs, struct el_snapshot *s);
 
 /**
- * Backend ids that could take flows in @p old and can not in @p new (removed,
- * or no longer serving): the UDP flows to them are flushed.
+ * Backend ids of UDP service ports that could take flows in @p old and can
+ * not in @p new (removed, or no longer serving): the UDP flows to them are
+ * flushed. TCP service ports are left out: their flows drain (DESIGN.md
+ * section 5), and a backend id belongs to one service port, hence to one
+ * protocol.
  * @param ids  receives a malloc'd array (free() it), NULL when n is 0
  * @return count, or -ENOMEM
  */
 int compile_removed_backends(const struct el_snapshot *old, const struct el_snapshot *new,
 			     uint32_t **ids);
+
+/**
+ * Same as compile_removed_backends(), in time proportional to the Services
+ * that changed when @p new is the snapshot compile_update() built right after
+ * @p old (falls back to the full comparison otherwise). @p old must not have
+ * been freed.
+ */
+int compile_removed_since(const struct compile_state *cs, const struct el_snapshot *old,
+			  const struct el_snapshot *new, uint32_t **ids);
 
 #endif

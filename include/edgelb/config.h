@@ -100,11 +100,15 @@ struct el_config {
 
 	uint32_t ct_max_flows;		     /**< per worker; default 1048576 */
 	uint32_t ct_timeouts[EL_CT_NSTATES]; /**< seconds; [EL_CT_NONE] = SYN_SENT's */
+	uint32_t ct_new_flows_per_source; /**< per worker and second; 0 = unlimited (default) */
+	uint32_t ct_new_flows_burst;	  /**< 0 = ct_new_flows_per_source (default) */
 
 	uint32_t maglev_table_size; /**< prime; default 65537 */
 
 	char api_listen[64];		 /**< "127.0.0.1:9180" */
 	char api_token_file[EL_CFG_PATH_MAX]; /**< "" = no token */
+	char api_tls_cert[EL_CFG_PATH_MAX];   /**< PEM certificate (chain); "" = plain HTTP */
+	char api_tls_key[EL_CFG_PATH_MAX];    /**< PEM private key; set together with the cert */
 
 	char state_dir[EL_CFG_PATH_MAX];
 	char *manifests[EL_CFG_MAX_MANIFESTS]; /**< owned strings; relative paths as written */

@@ -37,6 +37,15 @@
 int manifest_load_buf(struct el_model *m, const char *buf, size_t len, const char *src, char *err,
 		      size_t errlen);
 
+/** manifest_parse_buf() flag: Services are parsed but not validated (the
+ *  caller validates them, after rules of its own such as the API server's
+ *  update rules). Endpoints and EndpointSlices are validated as always. */
+#define MANIFEST_UNCHECKED_SERVICES 1u
+
+/** manifest_load_buf() with flags (MANIFEST_*). */
+int manifest_parse_buf(struct el_model *m, const char *buf, size_t len, const char *src,
+		       unsigned flags, char *err, size_t errlen);
+
 /**
  * Load a file, or every *.yaml, *.yml and *.json file of a directory in
  * sorted name order (not recursive), as one all-or-nothing change.

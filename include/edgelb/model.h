@@ -194,6 +194,10 @@ struct el_model {
 	struct el_slice **slices;
 	unsigned n_slices, cap_slices;
 	uint64_t rev; /**< bumped by every put and delete */
+	/** The EndpointSlices that name a Service (label kubernetes.io/service-name),
+	 *  sorted by (namespace, service name, name); read with model_slices_of(). */
+	struct el_slice **by_svc;
+	unsigned n_by_svc, cap_by_svc;
 };
 
 /** Make @p m an empty model. */
@@ -249,6 +253,10 @@ int model_put_service(struct el_model *m, struct el_service *s, char *err, size_
 int model_put_endpoints(struct el_model *m, struct el_endpoints *e, char *err, size_t errlen);
 int model_put_slice(struct el_model *m, struct el_slice *sl, char *err, size_t errlen);
 
+/** model_put_service() without the validation, for a caller that validates
+ *  the Service itself. @return 0, or -ENOMEM (the caller still owns @p s) */
+int model_put_service_unchecked(struct el_model *m, struct el_service *s);
+
 /** Remove and free an object. @return 0, or -ENOENT */
 int model_delete_service(struct el_model *m, const char *ns, const char *name);
 int model_delete_endpoints(struct el_model *m, const char *ns, const char *name);
@@ -273,6 +281,16 @@ struct el_slice *model_find_slice(const struct el_model *m, const char *ns, cons
  * @return 0, or -ENOMEM (both models unchanged)
  */
 int model_merge(struct el_model *dst, struct el_model *src);
+
+/**
+ * The EndpointSlices of Service @p ns / @p svc (those whose label
+ * kubernetes.io/service-name is @p svc), in name order: O(log n).
+ * @param first  receives the first of them; valid until the next put or
+ *               delete of a slice
+ * @return how many there are
+ */
+unsigned model_slices_of(const struct el_model *m, const char *ns, const char *svc,
+			 struct el_slice *const **first);
 
 /** Label value of @p key, NULL when absent. */
 const char *model_label(const struct el_kv *labels, unsigned n, const char *key);

@@ -17,9 +17,19 @@ a temporary state_dir and a free loopback port, and drives it with urllib:
 - a restart after SIGTERM and one after kill -9 both serve every
   acknowledged object; the config's manifests apply only to an empty
   state_dir;
-- with api.token_file set, requests without the bearer token get 401.
+- with api.token_file set, requests without the bearer token get 401;
+- traffic (as root, with scapy and tcpdump): edgelb on net_af_packet ports
+  over veth pairs into two network namespaces the test makes (a client and
+  a pod network, 198.18.0.0/24 and 198.18.2.0/24), the examples applied with
+  edgelbctl (and read back with their allocations), a LoadBalancer service
+  applied with edgelbctl; new TCP flows sent from the client namespace with
+  scapy are captured with tcpdump on the pod side: they go to the first
+  endpoint set, then, after the Endpoints change (snapshot generation up),
+  every new flow goes to the new set while the flows opened before keep
+  their backend. Namespaces and veths are removed at the end, also on
+  failure.
 
-Usage: test_api.py PATH/TO/edgelb
+Usage: test_api.py PATH/TO/edgelb  (edgelbctl is taken from BUILD/tools/)
 Prints one line "N passed, M failed"; exit status 1 when anything failed.
 """
 import json
@@ -71,7 +81,7 @@ def ip_in_pool(ip):
 class Edgelb:
     """One edgelb process with its config, state and API port."""
 
-    def __init__(self, binary, work, name, token=None, manifests=None):
+    def __init__(self, binary, work, name, token=None, manifests=None, ifaces=None):
         self.binary = binary
         self.work = work
         self.name = name
@@ -94,8 +104,10 @@ class Edgelb:
             "workers: [1]",
             "idle_sleep_us: 500",
             "interfaces:",
+        ] + (ifaces or [
             '  - {name: ext, device: "net_null0,no-rx=1", addresses: ["198.18.0.1/24"]}',
             '  - {name: int, device: "net_null1,no-rx=1", addresses: ["198.18.2.1/24"]}',
+        ]) + [
             'snat: {addresses: ["198.18.2.1"]}',
             'loadbalancer: {pools: ["%s-%s"]}' % POOL,
             "conntrack: {max_flows: 65536}",
@@ -459,6 +471,224 @@ def check_token(binary, work):
         e.stop(signal.SIGKILL)
 
 
+# ---- traffic through af_packet ports: new flows follow the endpoints ---------
+
+TRAFFIC_VIP = "198.18.0.140"
+TRAFFIC_SET_A = ["198.18.2.30", "198.18.2.31"]
+TRAFFIC_SET_B = ["198.18.2.32", "198.18.2.33"]
+POD_MAC = "02:00:00:00:02:30"
+EXT_MAC = "02:00:00:00:00:01"
+
+
+def sh(*cmd, check_rc=True):
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if check_rc and r.returncode != 0:
+        raise RuntimeError("%s: %s" % (" ".join(cmd), r.stderr.strip()))
+    return r
+
+
+class Lab:
+    """Two namespaces, each holding the far end of a veth pair whose near
+    end stays in the root namespace for edgelb's af_packet ports."""
+
+    def __init__(self, tag):
+        self.client = "elc%s" % tag
+        self.pods = "elp%s" % tag
+        self.ext = ("ele%s" % tag, "elx%s" % tag)  # root end, client end
+        self.int = ("eli%s" % tag, "ely%s" % tag)  # root end, pod end
+
+    def up(self):
+        self.down()
+        for ns in (self.client, self.pods):
+            sh("ip", "netns", "add", ns)
+        for (near, far), ns, mac in ((self.ext, self.client, None),
+                                     (self.int, self.pods, POD_MAC)):
+            sh("ip", "link", "add", near, "type", "veth", "peer", "name", far)
+            sh("ip", "link", "set", far, "netns", ns)
+            if mac:
+                sh("ip", "netns", "exec", ns, "ip", "link", "set", far, "address", mac)
+            sh("ip", "netns", "exec", ns, "ip", "link", "set", far, "up")
+            sh("ip", "link", "set", near, "up")
+            # kernel senders on veth leave checksums to offload
+            sh("ip", "netns", "exec", ns, "ethtool", "-K", far, "tx", "off", check_rc=False)
+        sh("ip", "link", "set", self.ext[0], "address", EXT_MAC)
+
+    def down(self):
+        for ns in (self.client, self.pods):
+            sh("ip", "netns", "del", ns, check_rc=False)
+        for near in (self.ext[0], self.int[0]):
+            sh("ip", "link", "del", near, check_rc=False)
+
+    def capture(self, path):
+        """tcpdump of TCP on the pod side, to a pcap file."""
+        p = subprocess.Popen(["ip", "netns", "exec", self.pods, "tcpdump", "-n", "-U", "-i",
+                              self.int[1], "-w", path, "tcp"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # tcpdump says "listening on" once it captures
+        deadline = time.time() + 10
+        line = b""
+        while time.time() < deadline and b"listening" not in line:
+            line = p.stderr.readline()
+            if not line and p.poll() is not None:
+                break
+        return p
+
+    def send_syns(self, sports, flags="S"):
+        """TCP segments from the client namespace to the VIP, port 80."""
+        script = (
+            "import sys\n"
+            "from scapy.all import Ether, IP, TCP, sendp\n"
+            "pk = [Ether(src='02:00:00:00:00:02', dst='%s') / IP(src='198.18.0.2', dst='%s')"
+            " / TCP(sport=p, dport=80, flags='%s', seq=1000) for p in %r]\n"
+            "sendp(pk, iface='%s', verbose=False, inter=0.002)\n"
+            % (EXT_MAC, TRAFFIC_VIP, flags, list(sports), self.ext[1]))
+        sh("ip", "netns", "exec", self.client, "/usr/bin/python3", "-c", script)
+
+
+def captured(path):
+    """(sport, dst, flags) of every TCP segment in a pcap, sent by edgelb."""
+    from scapy.all import rdpcap, IP, TCP  # noqa: E402
+    out = []
+    try:
+        for pkt in rdpcap(path):
+            if IP in pkt and TCP in pkt:
+                out.append((pkt[IP].src, pkt[TCP].sport, pkt[IP].dst, int(pkt[TCP].flags)))
+    except (OSError, Exception):  # an empty or missing capture reads as nothing
+        pass
+    return out
+
+
+def ctl_run(ctl, url, *args):
+    return subprocess.run([ctl, "--server", url] + list(args), capture_output=True, text=True,
+                          timeout=60)
+
+
+def traffic_manifest(path, pods):
+    with open(path, "w") as f:
+        f.write("apiVersion: v1\nkind: Service\nmetadata: {name: traffic, namespace: default}\n"
+                "spec:\n  type: LoadBalancer\n  loadBalancerIP: %s\n"
+                "  ports: [{name: http, port: 80, targetPort: 8080}]\n---\n"
+                "apiVersion: v1\nkind: Endpoints\nmetadata: {name: traffic, namespace: default}\n"
+                "subsets:\n  - ports: [{name: http, port: 8080}]\n    addresses:\n" % TRAFFIC_VIP)
+        for ip in pods:
+            f.write("      - {ip: %s}\n" % ip)
+
+
+def send_and_capture(lab, work, name, sports, flags="S"):
+    """Send segments of the given client ports; the (sport -> backend) edgelb
+    sent to the pod side."""
+    pcap = os.path.join(work, name + ".pcap")
+    dump = lab.capture(pcap)
+    try:
+        lab.send_syns(sports, flags)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            time.sleep(0.3)
+            if len(captured(pcap)) >= len(sports):
+                break
+    finally:
+        dump.send_signal(signal.SIGINT)
+        try:
+            dump.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            dump.kill()
+    # edgelb rewrites the client port to a SNAT port: match flows by count
+    return captured(pcap)
+
+
+def check_traffic(binary, work):
+    ctl = os.path.join(os.path.dirname(binary), "tools", "edgelbctl")
+    missing = []
+    if os.geteuid() != 0:
+        missing.append("root")
+    if shutil.which("tcpdump") is None or shutil.which("ip") is None:
+        missing.append("tcpdump and ip")
+    if not os.access(ctl, os.X_OK):
+        missing.append(ctl)
+    try:
+        import scapy.all  # noqa: F401
+    except ImportError:
+        missing.append("scapy")
+    if missing:
+        print("skip  traffic through af_packet ports (needs %s)" % ", ".join(missing))
+        return
+    tag = str(os.getpid() % 100000)
+    lab = Lab(tag)
+    e = None
+    try:
+        lab.up()
+        e = Edgelb(binary, work, "traffic", ifaces=[
+            '  - {name: ext, device: "net_af_packet0,iface=%s,framecnt=4096,qdisc_bypass=1",'
+            ' addresses: ["198.18.0.1/24"]}' % lab.ext[0],
+            '  - name: int\n    device: "net_af_packet1,iface=%s,framecnt=4096,qdisc_bypass=1"\n'
+            '    addresses: ["198.18.2.1/24"]\n    neighbors:\n%s' % (
+                lab.int[0], "".join('      - {ip: "%s", mac: "%s"}\n' % (ip, POD_MAC)
+                                    for ip in TRAFFIC_SET_A + TRAFFIC_SET_B).rstrip("\n"))])
+        if not check("edgelb starts on af_packet ports", e.start(), e.log()):
+            return
+        url = "http://127.0.0.1:%d" % e.port
+        r = ctl_run(ctl, url, "apply", "-f", EXAMPLES)
+        check("edgelbctl apply -f config/examples succeeds", r.returncode == 0,
+              r.stdout + r.stderr)
+        r = ctl_run(ctl, url, "get", "services", "-A", "-o", "json")
+        ok = r.returncode == 0
+        items = json.loads(r.stdout)["items"] if ok else []
+        by_name = {i["metadata"]["name"]: i for i in items}
+        ok = ok and len(items) == sum(1 for d in example_documents() if d[1] == "Service")
+        web = by_name.get("web-lb", {})
+        ok = ok and ip_in_pool(web.get("status", {}).get("loadBalancer", {})
+                               .get("ingress", [{}])[0].get("ip", "0.0.0.0"))
+        ok = ok and all(30000 <= p.get("nodePort", 0) <= 32767 for p in web["spec"]["ports"])
+        check("edgelbctl get services -A shows every example with its allocations", ok,
+              r.stdout[:500] + r.stderr)
+
+        manifest = os.path.join(work, "traffic.yaml")
+        traffic_manifest(manifest, TRAFFIC_SET_A)
+        r = ctl_run(ctl, url, "apply", "-f", manifest)
+        check("edgelbctl apply of a LoadBalancer service and its Endpoints", r.returncode == 0,
+              r.stdout + r.stderr)
+        before = send_and_capture(lab, work, "set-a", range(20001, 20021))
+        dsts = {d for (_, _, d, fl) in before if fl & 0x02}
+        check("20 new flows reach the pod network, each to the first endpoint set",
+              len(before) == 20 and dsts <= set(TRAFFIC_SET_A) and len(dsts) == 2,
+              str(before))
+
+        gen = e.generation()
+        traffic_manifest(manifest, TRAFFIC_SET_B)
+        r = ctl_run(ctl, url, "apply", "-f", manifest)
+        check("edgelbctl apply of the changed Endpoints", r.returncode == 0,
+              r.stdout + r.stderr)
+        check("the snapshot generation rises with the change", e.generation() > gen,
+              "%d -> %d" % (gen, e.generation()))
+        after = send_and_capture(lab, work, "set-b", range(21001, 21021))
+        dsts = {d for (_, _, d, fl) in after if fl & 0x02}
+        check("after the change every new flow goes to the new set",
+              len(after) == 20 and dsts <= set(TRAFFIC_SET_B) and len(dsts) == 2,
+              str(after))
+        old = send_and_capture(lab, work, "old-flows", range(20001, 20021), flags="A")
+        dsts = {d for (_, _, d, _) in old}
+        check("segments of the flows opened before keep their backend",
+              len(old) == 20 and dsts <= set(TRAFFIC_SET_A), str(old))
+        r = ctl_run(ctl, url, "describe", "service", "default/traffic")
+        check("edgelbctl describe shows the service with its new endpoints",
+              r.returncode == 0 and all(ip in r.stdout for ip in TRAFFIC_SET_B),
+              r.stdout + r.stderr)
+        code, _, text = e.request("GET", "/metrics")
+        check("/metrics has edgelb_backend_flows_active for a backend with flows",
+              re.search(r'^edgelb_backend_flows_active\{service="default/traffic:http",'
+                        r'backend="198\.18\.2\.3[0-3]:8080"\} [1-9]', text, re.M) is not None,
+              "\n".join(l for l in text.splitlines() if "backend_flows" in l))
+    except (RuntimeError, OSError, ValueError, KeyError, IndexError,
+            subprocess.TimeoutExpired) as exc:
+        check("traffic section ran", False, repr(exc))
+    finally:
+        if e is not None:
+            e.stop(signal.SIGKILL)
+            if failed:
+                print("---- edgelb (traffic) log (tail)\n" + e.log())
+        lab.down()
+
+
 def main():
     if len(sys.argv) != 2:
         print(__doc__)
@@ -486,6 +716,7 @@ def main():
         e.stop(signal.SIGKILL)
         check_manifests_only_on_empty_state(binary, work)
         check_token(binary, work)
+        check_traffic(binary, work)
     finally:
         e.stop(signal.SIGKILL)
         if failed:

@@ -614,7 +614,7 @@ lb_ip_requested_twice_on_other_ports_is_shared(void **state)
 }
 
 static void
-exhausted_pool_is_a_conflict(void **state)
+exhausted_pool_is_an_internal_error(void **state)
 {
 	struct fixture *f = *state;
 	char body[512];
@@ -624,8 +624,221 @@ exhausted_pool_is_a_conflict(void **state)
 	put_service(f, "c", "LoadBalancer", 80, 0, NULL);
 	put_service(f, "d", "LoadBalancer", 80, 0, NULL);
 	service_body(body, sizeof(body), "e", "LoadBalancer", 80, 0, NULL);
-	expect_refused(f, EL_KIND_SERVICE, "e", body, 409, NULL);
-	assert_non_null(strstr(f->res.message, "no free address"));
+	/* as the API server answers a full nodePort range: 500 InternalError */
+	expect_refused(f, EL_KIND_SERVICE, "e", body, 500, NULL);
+	assert_string_equal(f->res.reason, "InternalError");
+	assert_non_null(strstr(f->res.message, "failed to allocate a loadBalancer IP"));
+}
+
+static void
+full_node_port_range_is_an_internal_error(void **state)
+{
+	struct fixture *f = *state;
+	char body[512];
+
+	f->cfg.nodeport_max = f->cfg.nodeport_min; /* one port */
+	put_service(f, "a", "NodePort", 80, 0, NULL);
+	service_body(body, sizeof(body), "b", "NodePort", 80, 0, NULL);
+	expect_refused(f, EL_KIND_SERVICE, "b", body, 500, NULL);
+	assert_string_equal(f->res.reason, "InternalError");
+	assert_non_null(strstr(f->res.message, "failed to allocate a nodePort: range is full"));
+}
+
+/* ---- type changes as the API server makes them ---- */
+
+static void
+going_to_cluster_ip_with_the_old_node_ports_drops_them(void **state)
+{
+	struct fixture *f = *state;
+	char body[512];
+	int np;
+
+	put_service(f, "web", "NodePort", 80, 0, NULL);
+	np = node_port_of(f, "web");
+	/* what a client sends after reading the object back: nodePort included */
+	service_body(body, sizeof(body), "web", "ClusterIP", 80, np, NULL);
+	put_ok(f, EL_KIND_SERVICE, "default", "web", body);
+	assert_int_equal(f->res.code, 200);
+	assert_int_equal(node_port_of(f, "web"), 0);
+	assert_null(strstr(f->res.object, "nodePort"));
+	put_service(f, "other", "NodePort", 81, np, NULL);
+}
+
+static void
+going_to_cluster_ip_with_a_new_node_port_is_invalid(void **state)
+{
+	struct fixture *f = *state;
+	char body[512];
+	int np;
+
+	put_service(f, "web", "NodePort", 80, 0, NULL);
+	np = node_port_of(f, "web");
+	service_body(body, sizeof(body), "web", "ClusterIP", 80, np + 1, NULL);
+	expect_refused(f, EL_KIND_SERVICE, "web", body, 422, "spec.ports[0].nodePort");
+	assert_non_null(strstr(f->res.message, "ClusterIP"));
+	assert_int_equal(node_port_of(f, "web"), np);
+}
+
+static void
+a_port_without_a_node_port_keeps_its_namesakes(void **state)
+{
+	struct fixture *f = *state;
+	const char *two = "apiVersion: v1\nkind: Service\nmetadata: {name: web}\n"
+			  "spec: {type: NodePort, ports: [{name: a, port: 80}, {name: b, port: 81}]}\n";
+	const char *swapped = "apiVersion: v1\nkind: Service\nmetadata: {name: web}\n"
+			      "spec: {type: NodePort, ports: [{name: b, port: 91}, "
+			      "{name: a, port: 90}]}\n";
+
+	put_ok(f, EL_KIND_SERVICE, "default", "web", two);
+	const struct el_service *s = model_find_service(&f->model, "default", "web");
+	int a = s->ports[0].node_port, b = s->ports[1].node_port;
+	put_ok(f, EL_KIND_SERVICE, "default", "web", swapped);
+	s = model_find_service(&f->model, "default", "web");
+	assert_int_equal(s->ports[0].node_port, b);
+	assert_int_equal(s->ports[1].node_port, a);
+}
+
+static void
+going_to_external_name_drops_the_old_cluster_ip(void **state)
+{
+	struct fixture *f = *state;
+	const char *cip = "apiVersion: v1\nkind: Service\nmetadata: {name: db}\n"
+			  "spec: {clusterIP: 198.18.1.40, ports: [{port: 5432}]}\n";
+	const char *ext = "apiVersion: v1\nkind: Service\nmetadata: {name: db}\n"
+			  "spec: {type: ExternalName, externalName: db.example.org, "
+			  "clusterIP: 198.18.1.40, ports: [{port: 5432}]}\n";
+	const char *other = "apiVersion: v1\nkind: Service\nmetadata: {name: db}\n"
+			    "spec: {type: ExternalName, externalName: db.example.org, "
+			    "clusterIP: 198.18.1.41, ports: [{port: 5432}]}\n";
+
+	put_ok(f, EL_KIND_SERVICE, "default", "db", cip);
+	expect_refused(f, EL_KIND_SERVICE, "db", other, 422, "spec.clusterIP");
+	put_ok(f, EL_KIND_SERVICE, "default", "db", ext);
+	assert_int_equal(model_find_service(&f->model, "default", "db")->n_cluster_ips, 0);
+	assert_int_equal(f->current->n_svcs, 0);
+}
+
+static void
+reading_back_and_putting_again_keeps_what_edgelb_chose(void **state)
+{
+	struct fixture *f = *state;
+	struct el_model back;
+	char *json;
+
+	put_service(f, "web", "LoadBalancer", 80, 0, NULL);
+	json = model_json_object(EL_KIND_SERVICE, model_find_service(&f->model, "default", "web"));
+	put_ok(f, EL_KIND_SERVICE, "default", "web", json);
+	free(json);
+	const struct el_service *s = model_find_service(&f->model, "default", "web");
+	assert_true(s->ports[0].node_port_auto);
+	assert_true(s->lb_ingress_auto);
+	el_model_init(&back);
+	assert_int_equal(store_load(f->st, &back, NULL, NULL), 0);
+	assert_true(model_find_service(&back, "default", "web")->ports[0].node_port_auto);
+	el_model_free(&back);
+}
+
+/* ---- group commit ---- */
+
+static void
+group_publishes_once_and_answers_every_change(void **state)
+{
+	struct fixture *f = *state;
+	struct apply_result res[3];
+	char body[3][512];
+	unsigned published = f->published;
+
+	apply_group_begin(&f->ap);
+	for (int i = 0; i < 3; i++) {
+		char name[8];
+		snprintf(name, sizeof(name), "s%d", i);
+		service_body(body[i], sizeof(body[i]), name, "NodePort", 80, 0, NULL);
+		assert_int_equal(apply_put(&f->ap, EL_KIND_SERVICE, "default", name, body[i],
+					   strlen(body[i]), false, &res[i]),
+				 0);
+	}
+	/* later changes of a group see the earlier ones */
+	assert_int_equal(node_port_of(f, "s2"), node_port_of(f, "s0") + 2);
+	assert_int_equal(f->published, published);
+	assert_false(stored(f, "services", "default_s0.yaml"));
+	assert_int_equal(apply_group_end(&f->ap), 0);
+	assert_int_equal(f->published, published + 1);
+	for (int i = 0; i < 3; i++) {
+		char file[32];
+		snprintf(file, sizeof(file), "default_s%d.yaml", i);
+		assert_int_equal(res[i].code, 201);
+		assert_non_null(strstr(res[i].object, "nodePort"));
+		assert_true(stored(f, "services", file));
+		apply_result_clear(&res[i]);
+	}
+	assert_int_equal(f->current->n_svcs, 3);
+}
+
+static void
+group_that_cannot_be_stored_refuses_every_change(void **state)
+{
+	struct fixture *f = *state;
+	struct apply_result res[2];
+	char body[2][512], path[128], cmd[512];
+	struct before b;
+
+	put_service(f, "keep", "NodePort", 80, 0, NULL);
+	snprintf(path, sizeof(path), "%s/services", f->dir);
+	snprintf(cmd, sizeof(cmd), "mv %s %s.away && touch %s", path, path, path);
+	assert_int_equal(system(cmd), 0);
+	remember(f, &b);
+	b.n_files = count_files(f);
+	apply_group_begin(&f->ap);
+	service_body(body[0], sizeof(body[0]), "a", "NodePort", 80, 0, NULL);
+	service_body(body[1], sizeof(body[1]), "keep", "LoadBalancer", 80, 0, NULL);
+	assert_int_equal(apply_put(&f->ap, EL_KIND_SERVICE, "default", "a", body[0],
+				   strlen(body[0]), false, &res[0]),
+			 0);
+	assert_int_equal(apply_put(&f->ap, EL_KIND_SERVICE, "default", "keep", body[1],
+				   strlen(body[1]), false, &res[1]),
+			 0);
+	assert_true(apply_group_end(&f->ap) < 0);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(res[i].code, 500);
+		assert_null(res[i].object);
+		apply_result_clear(&res[i]);
+	}
+	assert_unchanged(f, &b);
+	assert_null(model_find_service(&f->model, "default", "a"));
+	assert_int_equal(model_find_service(&f->model, "default", "keep")->type, EL_SVC_NODE_PORT);
+	snprintf(cmd, sizeof(cmd), "rm %s && mv %s.away %s", path, path, path);
+	assert_int_equal(system(cmd), 0);
+	/* what the refused group took is free again */
+	put_service(f, "b", "NodePort", 81, 0, NULL);
+	assert_int_equal(node_port_of(f, "b"), node_port_of(f, "keep") + 1);
+}
+
+static void
+two_changes_of_one_object_in_a_group_store_the_last(void **state)
+{
+	struct fixture *f = *state;
+	struct apply_result res[2];
+	char body[2][512];
+	struct el_model back;
+
+	apply_group_begin(&f->ap);
+	service_body(body[0], sizeof(body[0]), "web", "NodePort", 80, 0, NULL);
+	service_body(body[1], sizeof(body[1]), "web", "NodePort", 81, 0, NULL);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(apply_put(&f->ap, EL_KIND_SERVICE, "default", "web", body[i],
+					   strlen(body[i]), false, &res[i]),
+				 0);
+	assert_int_equal(apply_group_end(&f->ap), 0);
+	assert_int_equal(res[0].code, 201);
+	assert_int_equal(res[1].code, 200);
+	assert_non_null(strstr(res[0].object, "\"port\":80"));
+	assert_non_null(strstr(res[1].object, "\"port\":81"));
+	el_model_init(&back);
+	assert_int_equal(store_load(f->st, &back, NULL, NULL), 0);
+	assert_int_equal(model_find_service(&back, "default", "web")->ports[0].port, 81);
+	el_model_free(&back);
+	apply_result_clear(&res[0]);
+	apply_result_clear(&res[1]);
 }
 
 static void
@@ -809,7 +1022,16 @@ main(void)
 	    T(lb_ip_edgelb_chose_is_a_conflict),
 	    T(lb_ip_requested_twice_on_one_port_is_a_conflict),
 	    T(lb_ip_requested_twice_on_other_ports_is_shared),
-	    T(exhausted_pool_is_a_conflict),
+	    T(exhausted_pool_is_an_internal_error),
+	    T(full_node_port_range_is_an_internal_error),
+	    T(going_to_cluster_ip_with_the_old_node_ports_drops_them),
+	    T(going_to_cluster_ip_with_a_new_node_port_is_invalid),
+	    T(a_port_without_a_node_port_keeps_its_namesakes),
+	    T(going_to_external_name_drops_the_old_cluster_ip),
+	    T(reading_back_and_putting_again_keeps_what_edgelb_chose),
+	    T(group_publishes_once_and_answers_every_change),
+	    T(group_that_cannot_be_stored_refuses_every_change),
+	    T(two_changes_of_one_object_in_a_group_store_the_last),
 	    T(create_only_refuses_an_existing_object),
 	    T(store_failure_changes_nothing),
 	    T(stored_state_reloads_with_its_allocations),

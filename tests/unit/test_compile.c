@@ -3,7 +3,10 @@
  * Specification of the compiler from the service model to a snapshot:
  * frontends of every kind, owned addresses, target port resolution, endpoint
  * selection, NodePort and LoadBalancer allocation, stable ids, sharing of
- * unchanged services between snapshots, removed backends, routes.
+ * unchanged services between snapshots, removed backends, routes; and of
+ * the incremental path (compile_assign, compile_touch, compile_update): a
+ * change rebuilds only what it touches and gives the snapshot a whole
+ * compile would give.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,6 +27,7 @@
 
 #define EXAMPLES  EL_SRCDIR "/config/examples"
 #define MAX_SNAPS 8
+#define RANDOM_STEPS 400
 
 struct fx {
 	struct el_config cfg;
@@ -33,6 +37,12 @@ struct fx {
 	unsigned n_snaps;
 	char err[1024];
 };
+
+static int
+strcmp_ptr(const char *const *a, const char *const *b)
+{
+	return strcmp(*a, *b);
+}
 
 static struct el_ip
 ip(const char *s)
@@ -903,23 +913,58 @@ generation_increments_with_every_snapshot(void **state)
 
 /* ---- removed backends ---- */
 
+/* A UDP service ("dns", port 53 -> 5353) and its one slice. */
+static void
+load_dns(struct fx *f, const char *name, const char *eps)
+{
+	char doc[2048];
+
+	snprintf(doc, sizeof(doc),
+		 "apiVersion: v1\nkind: Service\nmetadata: {name: %s}\n"
+		 "spec: {ports: [{port: 53, protocol: UDP, targetPort: 5353}]}\n---\n"
+		 "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+		 "metadata: {name: %s-a, labels: {kubernetes.io/service-name: %s}}\n"
+		 "addressType: IPv4\nports: [{name: \"\", port: 5353, protocol: UDP}]\n"
+		 "endpoints:\n%s",
+		 name, name, name, eps);
+	load(f, doc);
+}
+
 static void
 removed_and_unserving_backends_are_reported(void **state)
 {
 	struct fx *f = *state;
-	load_examples(f);
+	load_dns(f, "dns",
+		 "- {addresses: [198.18.2.11]}\n- {addresses: [198.18.2.12]}\n"
+		 "- {addresses: [198.18.2.13]}\n");
 	const struct el_snapshot *a = compile_ok(f);
-	const struct el_snap_svc *va = svc_must(a, "default/frontend:80");
+	const struct el_snap_svc *va = svc_must(a, "default/dns:53");
 	uint32_t id11 = va->backends[0].id, id13 = va->backends[2].id;
-	load_slice(f, "frontend-7x2kq", "frontend", 8080,
-		   "- {addresses: [198.18.2.12]}\n"
-		   "- {addresses: [198.18.2.13], conditions: {ready: false}}\n");
+	load_dns(f, "dns",
+		 "- {addresses: [198.18.2.12]}\n"
+		 "- {addresses: [198.18.2.13], conditions: {ready: false}}\n");
 	const struct el_snapshot *b = compile_ok(f);
 	uint32_t *ids;
 	int n = compile_removed_backends(a, b, &ids);
 	assert_int_equal(n, 2);
 	assert_true((ids[0] == id11 && ids[1] == id13) || (ids[0] == id13 && ids[1] == id11));
 	free(ids);
+}
+
+static void
+tcp_backends_are_never_reported(void **state)
+{
+	struct fx *f = *state;
+	load_examples(f);
+	const struct el_snapshot *a = compile_ok(f);
+	/* TCP flows to a removed pod drain: nothing to flush */
+	load_slice(f, "frontend-7x2kq", "frontend", 8080, "- {addresses: [198.18.2.12]}\n");
+	assert_int_equal(model_delete_service(&f->m, "default", "api-service"), 0);
+	const struct el_snapshot *b = compile_ok(f);
+	uint32_t *ids = (uint32_t *)&ids;
+	assert_int_equal(svc_must(b, "default/frontend:80")->n_backends, 1);
+	assert_int_equal(compile_removed_backends(a, b, &ids), 0);
+	assert_null(ids);
 }
 
 static void
@@ -938,15 +983,462 @@ static void
 deleted_service_reports_all_its_backends(void **state)
 {
 	struct fx *f = *state;
-	load_examples(f);
+	load_dns(f, "dns", "- {addresses: [198.18.2.11]}\n- {addresses: [198.18.2.12]}\n");
 	const struct el_snapshot *a = compile_ok(f);
-	assert_int_equal(model_delete_service(&f->m, "default", "api-service"), 0);
+	assert_int_equal(model_delete_service(&f->m, "default", "dns"), 0);
 	const struct el_snapshot *b = compile_ok(f);
 	uint32_t *ids;
 	assert_int_equal(compile_removed_backends(a, b, &ids), 2);
-	const struct el_snap_svc *v = svc_must(a, "default/api-service:80");
+	const struct el_snap_svc *v = svc_must(a, "default/dns:53");
 	assert_true(ids[0] == v->backends[0].id || ids[1] == v->backends[0].id);
 	free(ids);
+}
+
+/* ---- incremental compiles ---- */
+
+/* Keep at most the two newest snapshots: what a publisher does. */
+static void
+keep(struct fx *f, struct el_snapshot *s)
+{
+	if (f->n_snaps == MAX_SNAPS) {
+		compile_snapshot_free(f->cs, f->snaps[0]);
+		memmove(&f->snaps[0], &f->snaps[1], (MAX_SNAPS - 1) * sizeof(f->snaps[0]));
+		f->n_snaps--;
+	}
+	f->snaps[f->n_snaps++] = s;
+}
+
+/* compile_update() after touching @p names (NULL-terminated). */
+static struct el_snapshot *
+update_ok(struct fx *f, ...)
+{
+	struct el_snapshot *s = NULL;
+	const char *name;
+	va_list ap;
+
+	va_start(ap, f);
+	while ((name = va_arg(ap, const char *)) != NULL)
+		assert_int_equal(compile_touch(f->cs, "default", name), 0);
+	va_end(ap);
+	f->err[0] = '\0';
+	if (compile_update(f->cs, &f->m, &s, f->err, sizeof(f->err)) != 0)
+		fail_msg("compile_update failed: %s", f->err);
+	keep(f, s);
+	return s;
+}
+
+/* A Service parsed from YAML, not in the model yet. */
+static struct el_service *
+parse_svc(struct fx *f, const char *name, const char *spec)
+{
+	struct el_model scratch;
+	char doc[2048];
+
+	el_model_init(&scratch);
+	snprintf(doc, sizeof(doc), "apiVersion: v1\nkind: Service\nmetadata: {name: %s}\nspec:\n%s",
+		 name, spec);
+	if (manifest_load_buf(&scratch, doc, strlen(doc), "test", f->err, sizeof(f->err)) != 0)
+		fail_msg("service refused: %s", f->err);
+	struct el_service *sv = model_take_service(&scratch, "default", name);
+	el_model_free(&scratch);
+	return sv;
+}
+
+/* Put a Service the way the REST API does: allocate, store, touch. */
+static int
+put_svc(struct fx *f, const char *name, const char *spec)
+{
+	struct el_service *sv = parse_svc(f, name, spec);
+	int rc = compile_assign(f->cs, &f->m, sv, f->err, sizeof(f->err));
+
+	if (rc == 0)
+		rc = model_put_service(&f->m, sv, f->err, sizeof(f->err));
+	if (rc != 0) {
+		model_service_free(sv);
+		return rc;
+	}
+	return compile_touch(f->cs, "default", name);
+}
+
+static void
+put_svc_ok(struct fx *f, const char *name, const char *spec)
+{
+	if (put_svc(f, name, spec) != 0)
+		fail_msg("put %s refused: %s", name, f->err);
+}
+
+static void
+update_rebuilds_only_the_touched_service(void **state)
+{
+	struct fx *f = *state;
+	load_examples(f);
+	const struct el_snapshot *a = compile_ok(f);
+	load_slice(f, "frontend-7x2kq", "frontend", 8080, "- {addresses: [198.18.2.11]}\n");
+	const struct el_snapshot *b = update_ok(f, "frontend", NULL);
+	assert_int_equal(b->generation, a->generation + 1);
+	assert_int_equal(b->n_svcs, a->n_svcs);
+	for (uint32_t i = 0; i < a->n_svcs; i++) {
+		const struct el_snap_svc *v = a->svcs[i], *w = svc_must(b, v->name);
+		if (strcmp(v->name, "default/frontend:80") == 0)
+			assert_ptr_not_equal(v, w);
+		else
+			assert_ptr_equal(v, w);
+	}
+	assert_int_equal(svc_must(b, "default/frontend:80")->n_backends, 1);
+	/* its frontends still lead to it */
+	assert_string_equal(fe_svc(b, "198.18.0.1", 30080, EL_FE_NODE_PORT)->name,
+			    "default/frontend:80");
+}
+
+static void
+update_without_touch_changes_nothing_but_the_generation(void **state)
+{
+	struct fx *f = *state;
+	load_examples(f);
+	const struct el_snapshot *a = compile_ok(f);
+	/* a change nobody touched is not seen: touching is the contract */
+	load_slice(f, "frontend-7x2kq", "frontend", 8080, "- {addresses: [198.18.2.11]}\n");
+	const struct el_snapshot *b = update_ok(f, NULL);
+	for (uint32_t i = 0; i < a->n_svcs; i++)
+		assert_ptr_equal(a->svcs[i], svc_must(b, a->svcs[i]->name));
+	uint32_t *ids = (uint32_t *)&ids;
+	assert_int_equal(compile_removed_since(f->cs, a, b, &ids), 0);
+	assert_null(ids);
+}
+
+static void
+deleted_service_leaves_no_frontend_and_no_vip(void **state)
+{
+	struct fx *f = *state;
+	load_examples(f);
+	compile_ok(f);
+	assert_int_equal(model_delete_service(&f->m, "default", "api-service"), 0);
+	const struct el_snapshot *s = update_ok(f, "api-service", NULL);
+	assert_null(svc_named(s, "default/api-service:80"));
+	assert_null(fe(s, "198.18.1.10", 80, EL_PROTO_TCP));
+	struct el_ip vip = ip("198.18.1.10");
+	assert_null(snapshot_owned_lookup(s, &vip));
+	for (uint32_t i = 0; i <= s->fe_mask; i++)
+		if (s->fe[i].proto != 0)
+			assert_true(s->fe[i].svc < s->n_svcs);
+}
+
+static void
+frontend_goes_to_the_next_claimant_when_its_owner_leaves(void **state)
+{
+	struct fx *f = *state;
+	compile_ok(f);
+	put_svc_ok(f, "beta", "  externalIPs: [198.18.0.9]\n  ports: [{port: 80}]\n");
+	put_svc_ok(f, "alpha", "  externalIPs: [198.18.0.9]\n  ports: [{port: 80}]\n");
+	const struct el_snapshot *s = update_ok(f, NULL);
+	assert_string_equal(fe_svc(s, "198.18.0.9", 80, EL_FE_EXTERNAL_IP)->name,
+			    "default/alpha:80");
+	const char *const *w;
+	assert_true(compile_warnings(f->cs, &w) >= 1);
+	assert_non_null(strstr(w[0], "default/beta:80 left out"));
+	assert_int_equal(model_delete_service(&f->m, "default", "alpha"), 0);
+	s = update_ok(f, "alpha", NULL);
+	assert_string_equal(fe_svc(s, "198.18.0.9", 80, EL_FE_EXTERNAL_IP)->name,
+			    "default/beta:80");
+	assert_int_equal(compile_warnings(f->cs, &w), 0);
+}
+
+static void
+assign_gives_the_lowest_free_node_port(void **state)
+{
+	struct fx *f = *state;
+	compile_ok(f);
+	put_svc_ok(f, "a", "  type: NodePort\n  ports: [{port: 80, nodePort: 30000}]\n");
+	put_svc_ok(f, "b", "  type: NodePort\n  ports: [{port: 80}]\n");
+	const struct el_service *b = model_find_service(&f->m, "default", "b");
+	assert_int_equal(b->ports[0].node_port, 30001);
+	assert_true(b->ports[0].node_port_auto);
+	assert_false(model_find_service(&f->m, "default", "a")->ports[0].node_port_auto);
+	uint16_t port;
+	node_port_of(update_ok(f, NULL), "default/b:80", &port);
+	assert_int_equal(port, 30001);
+}
+
+static void
+assign_refuses_a_node_port_another_service_holds(void **state)
+{
+	struct fx *f = *state;
+	compile_ok(f);
+	put_svc_ok(f, "a", "  type: NodePort\n  ports: [{port: 80}]\n");
+	assert_int_equal(put_svc(f, "b", "  type: NodePort\n  ports: [{port: 81, nodePort: 30000}]\n"),
+			 -EEXIST);
+	assert_non_null(strstr(f->err, "spec.ports[0].nodePort"));
+	assert_non_null(strstr(f->err, "default/a"));
+	/* the same service asking for what it holds is fine */
+	put_svc_ok(f, "a", "  type: NodePort\n  ports: [{port: 80, nodePort: 30000}]\n");
+}
+
+static void
+assign_refuses_a_node_port_outside_the_range(void **state)
+{
+	struct fx *f = *state;
+	compile_ok(f);
+	assert_int_equal(put_svc(f, "a", "  type: NodePort\n  ports: [{port: 80, nodePort: 8080}]\n"),
+			 -EINVAL);
+	assert_non_null(strstr(f->err, "not in the valid range"));
+}
+
+static void
+assign_reports_a_full_range_as_enospc(void **state)
+{
+	struct fx *f = *state;
+	f->cfg.nodeport_min = 30000;
+	f->cfg.nodeport_max = 30001;
+	compile_ok(f);
+	put_svc_ok(f, "a", "  type: NodePort\n  ports: [{name: x, port: 80}, {name: y, port: 81}]\n");
+	assert_int_equal(put_svc(f, "b", "  type: NodePort\n  ports: [{port: 80}]\n"), -ENOSPC);
+	assert_non_null(strstr(f->err, "range is full"));
+	/* releasing gives the ports back */
+	compile_release(f->cs, "default", "a");
+	assert_int_equal(model_delete_service(&f->m, "default", "a"), 0);
+	put_svc_ok(f, "b", "  type: NodePort\n  ports: [{port: 80}]\n");
+	assert_int_equal(model_find_service(&f->m, "default", "b")->ports[0].node_port, 30000);
+}
+
+static void
+assign_shares_a_requested_address_only_on_other_ports(void **state)
+{
+	struct fx *f = *state;
+	compile_ok(f);
+	put_svc_ok(f, "a",
+		   "  type: LoadBalancer\n  loadBalancerIP: 198.18.0.110\n  ports: [{port: 443}]\n");
+	put_svc_ok(f, "b",
+		   "  type: LoadBalancer\n  loadBalancerIP: 198.18.0.110\n  ports: [{port: 80}]\n");
+	assert_int_equal(put_svc(f, "c", "  type: LoadBalancer\n  loadBalancerIP: 198.18.0.110\n"
+					 "  ports: [{port: 80}]\n"),
+			 -EEXIST);
+	assert_non_null(strstr(f->err, "on the same port"));
+	/* an address edgelb chose is not shared */
+	put_svc_ok(f, "d", "  type: LoadBalancer\n  ports: [{port: 80}]\n");
+	const struct el_service *d = model_find_service(&f->m, "default", "d");
+	char buf[EL_IP_STRLEN];
+	assert_int_equal(d->n_lb_ingress, 1);
+	el_ip_fmt(&d->lb_ingress[0], buf, sizeof(buf));
+	assert_string_equal(buf, "198.18.0.100");
+	assert_int_equal(put_svc(f, "e", "  type: LoadBalancer\n  loadBalancerIP: 198.18.0.100\n"
+					 "  ports: [{port: 8443}]\n"),
+			 -EEXIST);
+}
+
+static void
+assign_keeps_the_address_held_and_releases_it_on_type_change(void **state)
+{
+	struct fx *f = *state;
+	compile_ok(f);
+	put_svc_ok(f, "a", "  type: LoadBalancer\n  ports: [{port: 80}]\n");
+	put_svc_ok(f, "a", "  type: LoadBalancer\n  ports: [{port: 81}]\n");
+	char buf[EL_IP_STRLEN];
+	const struct el_service *a = model_find_service(&f->m, "default", "a");
+	el_ip_fmt(&a->lb_ingress[0], buf, sizeof(buf));
+	assert_string_equal(buf, "198.18.0.100");
+	put_svc_ok(f, "a", "  type: ClusterIP\n  ports: [{port: 81}]\n");
+	a = model_find_service(&f->m, "default", "a");
+	assert_int_equal(a->n_lb_ingress, 0);
+	assert_int_equal(a->ports[0].node_port, 0);
+	put_svc_ok(f, "b", "  type: LoadBalancer\n  ports: [{port: 80}]\n");
+	const struct el_service *b = model_find_service(&f->m, "default", "b");
+	el_ip_fmt(&b->lb_ingress[0], buf, sizeof(buf));
+	assert_string_equal(buf, "198.18.0.100");
+	assert_int_equal(b->ports[0].node_port, 30000);
+}
+
+static void
+writeback_clears_what_edgelb_no_longer_holds(void **state)
+{
+	struct fx *f = *state;
+	load_svc(f, "lb", "  type: LoadBalancer\n  ports: [{port: 80}]\n");
+	compile_ok(f);
+	assert_int_equal(compile_writeback(f->cs, &f->m), 0);
+	struct el_service *s = model_find_service(&f->m, "default", "lb");
+	assert_int_equal(s->n_lb_ingress, 1);
+	assert_true(s->ports[0].node_port_auto);
+	/* the same object turns ClusterIP behind the compiler's back */
+	s->type = EL_SVC_CLUSTER_IP;
+	compile_ok(f);
+	assert_int_equal(compile_writeback(f->cs, &f->m), 0);
+	assert_int_equal(s->n_lb_ingress, 0);
+	assert_int_equal(s->ports[0].node_port, 0);
+}
+
+static void
+removed_since_matches_the_full_comparison(void **state)
+{
+	struct fx *f = *state;
+	load_examples(f);
+	load_dns(f, "dns",
+		 "- {addresses: [198.18.2.11]}\n- {addresses: [198.18.2.12]}\n"
+		 "- {addresses: [198.18.2.13]}\n");
+	load_dns(f, "dns2", "- {addresses: [198.18.2.21]}\n- {addresses: [198.18.2.22]}\n");
+	const struct el_snapshot *a = compile_ok(f);
+	load_dns(f, "dns",
+		 "- {addresses: [198.18.2.12]}\n"
+		 "- {addresses: [198.18.2.13], conditions: {ready: false}}\n");
+	assert_int_equal(model_delete_service(&f->m, "default", "dns2"), 0);
+	load_slice(f, "frontend-7x2kq", "frontend", 8080, "- {addresses: [198.18.2.12]}\n");
+	const struct el_snapshot *b = update_ok(f, "dns", "dns2", "frontend", NULL);
+	uint32_t *fast, *full;
+	int n = compile_removed_since(f->cs, a, b, &fast);
+	assert_int_equal(compile_removed_backends(a, b, &full), n);
+	assert_int_equal(n, 4); /* 2 of dns, 2 of dns2; none of frontend (TCP) */
+	assert_memory_equal(fast, full, (size_t)n * sizeof(*fast));
+	free(fast);
+	free(full);
+}
+
+/* Every frontend, owned address and service port of a snapshot as sorted
+ * text (names, not ids: two compile states number differently). */
+static char *
+describe(const struct el_snapshot *s)
+{
+	size_t cap = 1 << 20, len = 0;
+	char *out = malloc(cap), **lines;
+	unsigned n = 0, max = s->fe_mask + 1 + s->own_mask + 1 + s->n_svcs;
+	char ipb[EL_IP_STRLEN];
+
+	assert_non_null(out);
+	lines = calloc(max, sizeof(*lines));
+	assert_non_null(lines);
+	for (uint32_t i = 0; i <= s->fe_mask; i++) {
+		const struct el_snap_fe *x = &s->fe[i];
+		if (x->proto == 0)
+			continue;
+		assert_ptr_equal(snapshot_fe_lookup(s, &x->ip, x->port, x->proto), x);
+		assert_true(asprintf(&lines[n++], "fe %s:%u/%u %u %s",
+				     el_ip_fmt(&x->ip, ipb, sizeof(ipb)), ntohs(x->port), x->proto,
+				     x->kind, s->svcs[x->svc]->name) > 0);
+	}
+	for (uint32_t i = 0; i <= s->own_mask; i++) {
+		const struct el_snap_owned *o = &s->own[i];
+		if (o->kind == 0)
+			continue;
+		assert_ptr_equal(snapshot_owned_lookup(s, &o->ip), o);
+		assert_true(asprintf(&lines[n++], "own %s %u %u",
+				     el_ip_fmt(&o->ip, ipb, sizeof(ipb)), o->kind, o->iface) > 0);
+	}
+	for (uint32_t i = 0; i < s->n_svcs; i++) {
+		const struct el_snap_svc *v = s->svcs[i];
+		char be[2048] = "";
+		size_t bl = 0;
+		for (uint32_t j = 0; j < v->n_backends && bl + 64 < sizeof(be); j++)
+			bl += (size_t)snprintf(be + bl, sizeof(be) - bl, " %s:%u/%u",
+					       el_ip_fmt(&v->backends[j].ip, ipb, sizeof(ipb)),
+					       ntohs(v->backends[j].port), v->backends[j].cond);
+		assert_true(asprintf(&lines[n++], "svc %s %u %u %u%s", v->name, v->proto,
+				     v->affinity, v->maglev_size, be) > 0);
+	}
+	qsort(lines, n, sizeof(*lines), (int (*)(const void *, const void *))strcmp_ptr);
+	for (unsigned i = 0; i < n; i++) {
+		size_t l = strlen(lines[i]);
+		assert_true(len + l + 2 < cap);
+		memcpy(out + len, lines[i], l);
+		len += l;
+		out[len++] = '\n';
+		free(lines[i]);
+	}
+	out[len] = '\0';
+	free(lines);
+	return out;
+}
+
+static uint64_t
+rnd(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+static void
+update_gives_what_a_whole_compile_gives(void **state)
+{
+	static const char *const types[] = {"ClusterIP", "NodePort", "LoadBalancer"};
+	static const char *const addrs[] = {"198.18.1.1", "198.18.1.2", "198.18.0.1", "198.18.3.3"};
+	struct fx *f = *state;
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	char spec[1024], doc[2048], name[16], pods[512];
+
+	f->cfg.pools[0].last = ip("198.18.0.105"); /* runs out now and then */
+	compile_ok(f);
+	for (int step = 0; step < RANDOM_STEPS; step++) {
+		unsigned what = rnd(&x) % 10, k = rnd(&x) % 12;
+		snprintf(name, sizeof(name), "s%u", k);
+		if (what < 5) {
+			const char *type = types[rnd(&x) % 3];
+			int np = strcmp(type, "ClusterIP") != 0 && rnd(&x) % 4 == 0
+				     ? 30000 + (int)(rnd(&x) % 6)
+				     : 0;
+			char npb[32] = "";
+			if (np)
+				snprintf(npb, sizeof(npb), ", nodePort: %d", np);
+			snprintf(spec, sizeof(spec),
+				 "  type: %s\n  clusterIP: %s\n  externalIPs: [%s]\n"
+				 "  sessionAffinity: %s\n  ports:\n"
+				 "  - {name: a, port: %u%s}\n  - {name: b, port: 53, protocol: UDP}\n",
+				 type, addrs[rnd(&x) % 2], addrs[2 + rnd(&x) % 2],
+				 rnd(&x) % 2 ? "ClientIP" : "None", 80 + (unsigned)(rnd(&x) % 2),
+				 npb);
+			if (put_svc(f, name, spec) != 0)
+				continue; /* refused (taken nodePort, full pool): as the API */
+		} else if (what == 5) {
+			compile_release(f->cs, "default", name);
+			(void)model_delete_service(&f->m, "default", name);
+			assert_int_equal(compile_touch(f->cs, "default", name), 0);
+		} else if (what < 8) {
+			unsigned n = (unsigned)(rnd(&x) % 4), l = 0;
+			for (unsigned i = 0; i < n; i++)
+				l += (unsigned)snprintf(pods + l, sizeof(pods) - l,
+							"%s{ip: 198.18.2.%u}", i ? ", " : "",
+							10 + (unsigned)(rnd(&x) % 8));
+			snprintf(doc, sizeof(doc),
+				 "apiVersion: v1\nkind: Endpoints\nmetadata: {name: %s}\n"
+				 "subsets: [{addresses: [%s], ports: [{name: a, port: 8080}, "
+				 "{name: b, port: 5353, protocol: UDP}]}]\n",
+				 name, pods);
+			load(f, doc);
+			assert_int_equal(compile_touch(f->cs, "default", name), 0);
+		} else {
+			/* a slice that moves from one service to another */
+			char sl[16];
+			const struct el_slice *old;
+			snprintf(sl, sizeof(sl), "sl%u", (unsigned)(rnd(&x) % 4));
+			old = model_find_slice(&f->m, "default", sl);
+			if (old != NULL)
+				assert_int_equal(compile_touch(f->cs, "default", old->service_name),
+						 0);
+			if (what == 9 && old != NULL) {
+				assert_int_equal(model_delete_slice(&f->m, "default", sl), 0);
+			} else {
+				snprintf(doc, sizeof(doc), one_slice_fmt, sl, name, 8080,
+					 "- {addresses: [198.18.2.40]}\n"
+					 "- {addresses: [198.18.2.41], conditions: {ready: false}}\n");
+				load(f, doc);
+				assert_int_equal(compile_touch(f->cs, "default", name), 0);
+			}
+		}
+		if (rnd(&x) % 3 != 0)
+			continue; /* several changes in one update, now and then */
+		const struct el_snapshot *inc = update_ok(f, NULL);
+
+		/* a fresh compile state compiling the whole model */
+		struct compile_state *fresh = compile_state_new(&f->cfg);
+		struct el_snapshot *full = NULL;
+		assert_non_null(fresh);
+		if (compile_snapshot(fresh, &f->m, &full, f->err, sizeof(f->err)) != 0)
+			fail_msg("step %d: whole compile failed: %s", step, f->err);
+		char *a = describe(inc), *b = describe(full);
+		if (strcmp(a, b) != 0)
+			fail_msg("step %d: incremental\n%s\nwhole\n%s", step, a, b);
+		free(a);
+		free(b);
+		compile_snapshot_free(fresh, full);
+		compile_state_free(fresh);
+	}
 }
 
 /* ---- interfaces, routes, neighbours ---- */
@@ -1045,8 +1537,22 @@ main(void)
 	    T(freeing_an_old_snapshot_keeps_shared_objects),
 	    T(generation_increments_with_every_snapshot),
 	    T(removed_and_unserving_backends_are_reported),
+	    T(tcp_backends_are_never_reported),
 	    T(nothing_is_reported_between_equal_snapshots),
 	    T(deleted_service_reports_all_its_backends),
+	    T(update_rebuilds_only_the_touched_service),
+	    T(update_without_touch_changes_nothing_but_the_generation),
+	    T(deleted_service_leaves_no_frontend_and_no_vip),
+	    T(frontend_goes_to_the_next_claimant_when_its_owner_leaves),
+	    T(assign_gives_the_lowest_free_node_port),
+	    T(assign_refuses_a_node_port_another_service_holds),
+	    T(assign_refuses_a_node_port_outside_the_range),
+	    T(assign_reports_a_full_range_as_enospc),
+	    T(assign_shares_a_requested_address_only_on_other_ports),
+	    T(assign_keeps_the_address_held_and_releases_it_on_type_change),
+	    T(writeback_clears_what_edgelb_no_longer_holds),
+	    T(removed_since_matches_the_full_comparison),
+	    T(update_gives_what_a_whole_compile_gives),
 	    T(routes_are_sorted_longest_prefix_first),
 	    T(interfaces_neighbours_snat_and_timeouts_are_copied),
 	};

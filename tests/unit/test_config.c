@@ -217,6 +217,25 @@ every_timeout_key_sets_its_state(void **state)
 }
 
 static void
+per_source_new_flow_limit_parses(void **state)
+{
+	(void)state;
+	assert_int_equal(
+	    load(IFACE_EXT "conntrack: {new_flows_per_source: 50, new_flows_burst: 200}\n"), 0);
+	assert_int_equal(cfg.ct_new_flows_per_source, 50);
+	assert_int_equal(cfg.ct_new_flows_burst, 200);
+}
+
+static void
+per_source_new_flow_limit_is_off_by_default(void **state)
+{
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(cfg.ct_new_flows_per_source, 0);
+	assert_int_equal(cfg.ct_new_flows_burst, 0);
+}
+
+static void
 ipv6_addresses_routes_and_neighbors_parse(void **state)
 {
 	(void)state;
@@ -323,6 +342,44 @@ other_settings_parse(void **state)
 	assert_string_equal(cfg.state_dir, "state");
 	assert_string_equal(cfg.manifests[0], "a.yaml");
 	assert_string_equal(cfg.manifests[1], "/abs/dir");
+}
+
+static void
+tls_certificate_and_key_parse(void **state)
+{
+	(void)state;
+	assert_int_equal(load(IFACE_EXT "api:\n"
+					"  listen: \"198.18.0.1:9443\"\n"
+					"  tls_cert: /etc/edgelb/api.crt\n"
+					"  tls_key: api.key\n"),
+			 0);
+	assert_string_equal(cfg.api_listen, "198.18.0.1:9443");
+	assert_string_equal(cfg.api_tls_cert, "/etc/edgelb/api.crt");
+	assert_string_equal(cfg.api_tls_key, "api.key");
+}
+
+static void
+api_without_tls_keys_is_plain_http(void **state)
+{
+	(void)state;
+	assert_int_equal(load(IFACE_EXT "api: {listen: \"127.0.0.1:9180\"}\n"), 0);
+	assert_string_equal(cfg.api_tls_cert, "");
+	assert_string_equal(cfg.api_tls_key, "");
+}
+
+static void
+tls_key_path_resolves_against_the_config_directory(void **state)
+{
+	char out[EL_CFG_PATH_MAX * 2];
+
+	(void)state;
+	assert_int_equal(
+	    config_load_buf(IFACE_EXT "api: {tls_cert: c.pem, tls_key: k.pem}\n",
+			    strlen(IFACE_EXT "api: {tls_cert: c.pem, tls_key: k.pem}\n"),
+			    "/etc/edgelb/edgelb.yaml", &cfg, err, sizeof(err)),
+	    0);
+	assert_int_equal(config_resolve_path(&cfg, cfg.api_tls_key, out, sizeof(out)), 0);
+	assert_string_equal(out, "/etc/edgelb/k.pem");
 }
 
 static void
@@ -491,6 +548,21 @@ damaged_input_is_refused_cleanly(void **state)
 }
 
 static void
+file_over_one_mib_is_refused(void **state)
+{
+	size_t n = (1u << 20) + 1;
+	char *buf = malloc(n);
+
+	(void)state;
+	assert_non_null(buf);
+	memset(buf, '#', n); /* a comment: valid YAML, only too long */
+	assert_int_equal(config_load_buf(buf, n, "t.yaml", &cfg, err, sizeof(err)), -EINVAL);
+	assert_contains(err, "t.yaml: file too large");
+	assert_int_equal(cfg.n_eal, 0);
+	free(buf);
+}
+
+static void
 deep_nesting_is_refused(void **state)
 {
 	size_t n = 100000;
@@ -603,6 +675,11 @@ static const struct bad_case bad_cases[] = {
      "t.yaml:5: conntrack.max_flows: ", "out of range (1024..67108864)"},
     {"max_flows_above_64m_is_refused", IFACE_EXT "conntrack: {max_flows: 67108865}\n",
      "t.yaml:5: conntrack.max_flows: ", "out of range"},
+    {"new_flows_per_source_above_a_million_is_refused",
+     IFACE_EXT "conntrack: {new_flows_per_source: 1000001}\n",
+     "t.yaml:5: conntrack.new_flows_per_source: ", "out of range (0..1000000)"},
+    {"negative_new_flows_burst_is_refused", IFACE_EXT "conntrack: {new_flows_burst: -1}\n",
+     "t.yaml:5: conntrack.new_flows_burst: ", "out of range (0..1000000)"},
     {"zero_timeout_is_refused", IFACE_EXT "conntrack:\n  timeouts:\n    udp: 0\n",
      "t.yaml:7: conntrack.timeouts.udp: ", "out of range (1..604800)"},
     {"timeout_above_a_week_is_refused",
@@ -620,6 +697,30 @@ static const struct bad_case bad_cases[] = {
      "t.yaml:5: maglev.table_size: ", "not prime (Maglev needs a prime; next prime: 65537)"},
     {"maglev_size_below_251_is_refused", IFACE_EXT "maglev: {table_size: 241}\n",
      "t.yaml:5: maglev.table_size: ", "out of range (251..10000019)"},
+    {"maglev_size_above_10000019_is_refused", IFACE_EXT "maglev: {table_size: 10000079}\n",
+     "t.yaml:5: maglev.table_size: ", "out of range"},
+    {"negative_idle_sleep_is_refused", IFACE_EXT "idle_sleep_us: -1\n",
+     "t.yaml:5: idle_sleep_us: ", "out of range"},
+    {"negative_worker_lcore_is_refused", IFACE_EXT "workers: [-1]\n",
+     "t.yaml:5: workers[0]: ", "out of range"},
+    {"boolean_where_an_int_belongs_is_refused", IFACE_EXT "idle_sleep_us: true\n",
+     "t.yaml:5: idle_sleep_us: ", "expected a decimal integer"},
+    {"float_where_an_int_belongs_is_refused", IFACE_EXT "conntrack: {max_flows: 1.5e6}\n",
+     "t.yaml:5: conntrack.max_flows: ", "expected a decimal integer"},
+    {"negative_timeout_is_refused", IFACE_EXT "conntrack: {timeouts: {icmp: -30}}\n",
+     "t.yaml:5: conntrack.timeouts.icmp: ", "out of range"},
+    {"timeout_with_unit_is_refused", IFACE_EXT "conntrack: {timeouts: {udp: 300s}}\n",
+     "t.yaml:5: conntrack.timeouts.udp: ", "expected a decimal integer"},
+    {"unknown_conntrack_key_is_refused", IFACE_EXT "conntrack: {max_flow: 2048}\n",
+     "t.yaml:5: conntrack.max_flow: ", "unknown key"},
+    {"unknown_maglev_key_is_refused", IFACE_EXT "maglev: {size: 251}\n",
+     "t.yaml:5: maglev.size: ", "unknown key"},
+    {"unknown_snat_key_is_refused", IFACE_EXT "snat: {address: [198.18.0.9]}\n",
+     "t.yaml:5: snat.address: ", "unknown key"},
+    {"unknown_loadbalancer_key_is_refused", IFACE_EXT "loadbalancer: {pool: [198.18.0.9]}\n",
+     "t.yaml:5: loadbalancer.pool: ", "unknown key"},
+    {"nodeport_range_with_spaces_is_refused", IFACE_EXT "nodeport_range: \"30000 - 32767\"\n",
+     "t.yaml:5: nodeport_range: ", "LO-HI"},
 
     /* counts and required keys */
     {"missing_interfaces_key_is_refused", "idle_sleep_us: 0\n",
@@ -658,6 +759,28 @@ static const struct bad_case bad_cases[] = {
      "t.yaml:5: eal[1]: ", "must not be empty"},
     {"eal_as_one_string_is_refused", IFACE_EXT "eal: \"-l 0-1\"\n",
      "t.yaml:5: eal: ", "expected a list"},
+    {"too_many_eal_arguments_is_refused",
+     IFACE_EXT "eal: [a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, b0, b1, b2, b3, b4, b5, b6, b7,"
+	       " b8, b9, c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, d0, d1, d2, d3, d4, d5, d6, d7,"
+	       " d8, d9, e0, e1, e2, e3, e4, e5, e6, e7, e8, e9, f0, f1, f2, f3, f4, f5, f6, f7,"
+	       " f8, f9, g0, g1, g2, g3, g4]\n",
+     "t.yaml:5: eal[64]: ", "at most 64"},
+    {"too_many_snat_addresses_is_refused",
+     IFACE_EXT "snat: {addresses: [198.18.0.10, 198.18.0.11, 198.18.0.12, 198.18.0.13,"
+	       " 198.18.0.14, 198.18.0.15, 198.18.0.16, 198.18.0.17, 198.18.0.18, 198.18.0.19,"
+	       " 198.18.0.20, 198.18.0.21, 198.18.0.22, 198.18.0.23, 198.18.0.24, 198.18.0.25,"
+	       " 198.18.0.26]}\n",
+     "t.yaml:5: snat.addresses[16]: ", "at most 16"},
+    {"too_many_pools_is_refused",
+     IFACE_EXT "loadbalancer: {pools: [198.18.1.0, 198.18.1.1, 198.18.1.2, 198.18.1.3,"
+	       " 198.18.1.4, 198.18.1.5, 198.18.1.6, 198.18.1.7, 198.18.1.8, 198.18.1.9,"
+	       " 198.18.1.10, 198.18.1.11, 198.18.1.12, 198.18.1.13, 198.18.1.14, 198.18.1.15,"
+	       " 198.18.1.16]}\n",
+     "t.yaml:5: loadbalancer.pools[16]: ", "at most 16"},
+    {"too_many_manifests_is_refused",
+     IFACE_EXT "manifests: [m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, n0, n1, n2, n3, n4, n5,"
+	       " n6, n7, n8, n9, o0, o1, o2, o3, o4, o5, o6, o7, o8, o9, p0, p1, p2]\n",
+     "t.yaml:5: manifests[32]: ", "at most 32"},
 
     /* interfaces */
     {"duplicate_interface_name_is_refused", IFACE_EXT "  - name: ext\n    device: d2\n",
@@ -759,6 +882,30 @@ static const struct bad_case bad_cases[] = {
      "t.yaml:5: api.listen: ", "invalid listen address"},
     {"empty_token_file_is_refused", IFACE_EXT "api: {token_file: \"\"}\n",
      "t.yaml:5: api.token_file: ", "must not be empty"},
+    {"tls_cert_without_key_is_refused", IFACE_EXT "api: {tls_cert: /etc/edgelb/api.crt}\n",
+     "t.yaml:5: api.tls_key: ", "required with api.tls_cert"},
+    {"tls_key_without_cert_is_refused", IFACE_EXT "api:\n  tls_key: /etc/edgelb/api.key\n",
+     "t.yaml:6: api.tls_cert: ", "required with api.tls_key"},
+    {"empty_tls_cert_is_refused", IFACE_EXT "api: {tls_cert: \"\", tls_key: k.pem}\n",
+     "t.yaml:5: api.tls_cert: ", "must not be empty"},
+    {"null_tls_key_is_refused", IFACE_EXT "api:\n  tls_cert: c.pem\n  tls_key:\n",
+     "t.yaml:7: api.tls_key: ", "missing value"},
+    {"tls_cert_as_a_list_is_refused", IFACE_EXT "api: {tls_cert: [c.pem], tls_key: k.pem}\n",
+     "t.yaml:5: api.tls_cert: ", "expected a string, found a list"},
+    {"misspelt_tls_key_is_refused_with_a_hint",
+     IFACE_EXT "api: {tls_cert: c.pem, tls_keys: k.pem}\n",
+     "t.yaml:5: api.tls_keys: ", "unknown key (did you mean \"tls_key\"?)"},
+    {"unknown_api_key_is_refused", IFACE_EXT "api: {password: hunter2}\n",
+     "t.yaml:5: api.password: ", "unknown key"},
+    {"listen_as_a_number_is_refused", IFACE_EXT "api: {listen: 9180}\n",
+     "t.yaml:5: api.listen: ", "invalid listen address \"9180\""},
+    {"listen_longer_than_63_is_refused",
+     IFACE_EXT
+     "api: {listen: \"[2001:0db8:0000:0000:0000:0000:0000:0001%eth0000000000000000000]:9180\"}\n",
+     "t.yaml:5: api.listen: ", "too long"},
+    {"token_file_with_a_control_character_is_refused",
+     IFACE_EXT "api: {token_file: \"/etc/tok\\nen\"}\n",
+     "t.yaml:5: api.token_file: ", "control character"},
     {"empty_manifest_path_is_refused", IFACE_EXT "manifests: [a, \"\"]\n",
      "t.yaml:5: manifests[1]: ", "must not be empty"},
     {"state_dir_longer_than_255_is_refused",
@@ -792,11 +939,17 @@ main(void)
 	    cmocka_unit_test_teardown(defaults_follow_kube_proxy_conntrack, teardown),
 	    cmocka_unit_test_teardown(minimal_config_gets_the_defaults, teardown),
 	    cmocka_unit_test_teardown(every_timeout_key_sets_its_state, teardown),
+	    cmocka_unit_test_teardown(per_source_new_flow_limit_parses, teardown),
+	    cmocka_unit_test_teardown(per_source_new_flow_limit_is_off_by_default, teardown),
 	    cmocka_unit_test_teardown(ipv6_addresses_routes_and_neighbors_parse, teardown),
 	    cmocka_unit_test_teardown(pool_given_as_range_keeps_its_ends, teardown),
 	    cmocka_unit_test_teardown(pool_given_as_cidr_spans_the_prefix, teardown),
 	    cmocka_unit_test_teardown(sections_may_come_in_any_order, teardown),
 	    cmocka_unit_test_teardown(other_settings_parse, teardown),
+	    cmocka_unit_test_teardown(tls_certificate_and_key_parse, teardown),
+	    cmocka_unit_test_teardown(api_without_tls_keys_is_plain_http, teardown),
+	    cmocka_unit_test_teardown(tls_key_path_resolves_against_the_config_directory, teardown),
+	    cmocka_unit_test_teardown(file_over_one_mib_is_refused, teardown),
 	    cmocka_unit_test_teardown(largest_maglev_prime_is_accepted, teardown),
 	    cmocka_unit_test_teardown(relative_paths_resolve_against_the_config_directory,
 				      teardown),

@@ -151,6 +151,17 @@ test_floats_get_a_json_spelling(void **state)
 }
 
 static void
+test_float_with_exponent_is_written_so_it_reads_back_as_a_float(void **state)
+{
+	(void)state;
+	/* "%g" gives "1e+53", which YAML 1.1 reads as a string */
+	expect_scalar("1.e53", CTL_NODE_FLOAT, "1.0e+53");
+	expect_scalar("-1.0e-7", CTL_NODE_FLOAT, "-1.0e-07");
+	expect_scalar("1.0e+53", CTL_NODE_FLOAT, "1.0e+53");
+	expect_json("a: 1.e53\n", "{\"a\":1.0e+53}");
+}
+
+static void
 test_lookalikes_of_numbers_stay_strings(void **state)
 {
 	static const char *const strs[] = {"1e3",   "1:20", "08",    ".inf", ".nan", "0x",
@@ -182,6 +193,18 @@ test_json_string_escapes_are_written(void **state)
 	(void)state;
 	expect_json("s: \"q\\\" b\\\\ n\\n t\\t c\\x01 \\u00e9\"\n",
 		    "{\"s\":\"q\\\" b\\\\ n\\n t\\t c\\u0001 \xc3\xa9\"}");
+}
+
+static void
+test_characters_yaml_reads_differently_are_escaped_in_json(void **state)
+{
+	(void)state;
+	/* NEL, LS and PS are line breaks to YAML 1.1, DEL and C1 controls are
+	 * not printable, U+FEFF is a byte order mark: raw in JSON, a YAML
+	 * reader (edgelb's) would fold or refuse them */
+	expect_json("s: \"a\\Nb\\Lc\\Pd\"\n", "{\"s\":\"a\\u0085b\\u2028c\\u2029d\"}");
+	expect_json("s: \"\\x7f\\x80\\x9f\\ufeff\\xa0\"\n",
+		    "{\"s\":\"\\u007f\\u0080\\u009f\\ufeff\xc2\xa0\"}");
 }
 
 static void
@@ -412,10 +435,12 @@ main(void)
 	    cmocka_unit_test(test_hex_octal_binary_and_underscored_ints_become_decimal),
 	    cmocka_unit_test(test_integer_beyond_64_bits_keeps_its_digits),
 	    cmocka_unit_test(test_floats_get_a_json_spelling),
+	    cmocka_unit_test(test_float_with_exponent_is_written_so_it_reads_back_as_a_float),
 	    cmocka_unit_test(test_lookalikes_of_numbers_stay_strings),
 	    cmocka_unit_test(test_addresses_and_names_stay_strings),
 	    cmocka_unit_test(test_str_tag_keeps_a_number_a_string),
 	    cmocka_unit_test(test_json_string_escapes_are_written),
+	    cmocka_unit_test(test_characters_yaml_reads_differently_are_escaped_in_json),
 	    cmocka_unit_test(test_nested_maps_and_sequences_keep_their_order),
 	    cmocka_unit_test(test_json_input_reads_like_yaml),
 	    cmocka_unit_test(test_scalar_keys_become_string_keys),

@@ -1000,6 +1000,74 @@ delete_and_take_remove_objects(void **state)
 }
 
 static void
+slices_of_a_service_follow_puts_relabels_and_deletes(void **state)
+{
+	(void)state;
+	static const char *fmt = "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+				 "metadata: {name: %s, namespace: %s, labels: "
+				 "{kubernetes.io/service-name: %s}}\naddressType: IPv4\n"
+				 "endpoints: []\n";
+	struct el_model m;
+	struct el_slice *const *first;
+	char doc[512];
+
+	el_model_init(&m);
+	const char *put[][3] = {{"web-b", "default", "web"}, {"web-a", "default", "web"},
+				{"db-a", "default", "db"},   {"web-x", "other", "web"}};
+	for (unsigned i = 0; i < 4; i++) {
+		snprintf(doc, sizeof(doc), fmt, put[i][0], put[i][1], put[i][2]);
+		assert_int_equal(load(&m, doc), 0);
+	}
+	assert_int_equal(model_slices_of(&m, "default", "web", &first), 2);
+	assert_string_equal(first[0]->name, "web-a");
+	assert_string_equal(first[1]->name, "web-b");
+	assert_int_equal(model_slices_of(&m, "other", "web", &first), 1);
+	assert_int_equal(model_slices_of(&m, "default", "nope", &first), 0);
+	/* web-a moves to db */
+	snprintf(doc, sizeof(doc), fmt, "web-a", "default", "db");
+	assert_int_equal(load(&m, doc), 0);
+	assert_int_equal(model_slices_of(&m, "default", "web", &first), 1);
+	assert_string_equal(first[0]->name, "web-b");
+	assert_int_equal(model_slices_of(&m, "default", "db", &first), 2);
+	assert_int_equal(model_delete_slice(&m, "default", "db-a"), 0);
+	assert_int_equal(model_slices_of(&m, "default", "db", &first), 1);
+	assert_string_equal(first[0]->name, "web-a");
+	/* a clone has its own index */
+	struct el_model c;
+	assert_int_equal(model_clone(&c, &m), 0);
+	assert_int_equal(model_slices_of(&c, "default", "web", &first), 1);
+	assert_ptr_equal(first[0], model_find_slice(&c, "default", "web-b"));
+	el_model_free(&c);
+	el_model_free(&m);
+}
+
+static void
+cluster_ip_is_refused_on_external_name(void **state)
+{
+	(void)state;
+	expect_refused(svc_doc("spec: {type: ExternalName, externalName: db.example.org, "
+			       "clusterIP: 198.18.1.9}\n"),
+		       "spec.clusterIP: may not be set when type is 'ExternalName'");
+}
+
+static void
+services_are_not_validated_when_the_caller_says_so(void **state)
+{
+	(void)state;
+	struct el_model m;
+	const char *doc = svc_doc("spec: {ports: [{port: 80, nodePort: 30080}]}\n");
+
+	el_model_init(&m);
+	assert_int_equal(load(&m, doc), -EINVAL);
+	assert_int_equal(manifest_parse_buf(&m, doc, strlen(doc), "t", MANIFEST_UNCHECKED_SERVICES,
+					    err, sizeof(err)),
+			 0);
+	assert_int_equal(m.n_svcs, 1);
+	assert_int_equal(m.svcs[0]->ports[0].node_port, 30080);
+	el_model_free(&m);
+}
+
+static void
 clone_is_a_deep_copy(void **state)
 {
 	(void)state;
@@ -1127,6 +1195,9 @@ main(void)
 	    cmocka_unit_test(endpoints_json_reads_back_the_same),
 	    cmocka_unit_test(delete_and_take_remove_objects),
 	    cmocka_unit_test(clone_is_a_deep_copy),
+	    cmocka_unit_test(slices_of_a_service_follow_puts_relabels_and_deletes),
+	    cmocka_unit_test(cluster_ip_is_refused_on_external_name),
+	    cmocka_unit_test(services_are_not_validated_when_the_caller_says_so),
 	    cmocka_unit_test(objects_are_kept_sorted_by_namespace_and_name),
 	    cmocka_unit_test(proxy_name_label_makes_a_service_not_programmable),
 	};

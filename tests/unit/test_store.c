@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Specification of the durable store: what is written reads back equal,
- * replaced and deleted objects stay replaced and deleted, and a damaged file
- * (torn, flipped, unparsable, misnamed) is reported by name and skipped
- * while temp files are ignored without a word.
+ * allocations with which of them edgelb chose, replaced and deleted objects
+ * stay replaced and deleted, a transaction shows all of its writes or none,
+ * and a damaged file (torn, flipped, unparsable, misnamed) is reported by
+ * name and skipped while temp files are ignored without a word.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -257,6 +258,147 @@ allocations_are_kept(void **state)
 }
 
 static void
+allocations_edgelb_chose_are_marked_as_such(void **state)
+{
+	struct fixture *f = *state;
+	struct el_model m, back;
+	struct el_service *s;
+
+	load_examples(&m);
+	s = model_find_service(&m, "default", "multiport");
+	assert_non_null(s);
+	assert_true(s->n_ports >= 2);
+	s->type = EL_SVC_NODE_PORT;
+	s->ports[0].node_port = 31000; /* asked for */
+	s->ports[1].node_port = 31001; /* chosen by edgelb */
+	s->ports[1].node_port_auto = true;
+	assert_int_equal(store_put(f->st, EL_KIND_SERVICE, s), 0);
+	s = model_find_service(&m, "default", "web-lb");
+	s->lb_ingress = calloc(1, sizeof(*s->lb_ingress));
+	assert_int_equal(el_ip_parse("198.18.0.101", &s->lb_ingress[0]), 0);
+	s->n_lb_ingress = 1;
+	s->lb_ingress_auto = true;
+	assert_int_equal(store_put(f->st, EL_KIND_SERVICE, s), 0);
+
+	el_model_init(&back);
+	assert_int_equal(store_load(f->st, &back, NULL, NULL), 0);
+	s = model_find_service(&back, "default", "multiport");
+	assert_int_equal(s->ports[0].node_port, 31000);
+	assert_false(s->ports[0].node_port_auto);
+	assert_int_equal(s->ports[1].node_port, 31001);
+	assert_true(s->ports[1].node_port_auto);
+	s = model_find_service(&back, "default", "web-lb");
+	assert_true(s->lb_ingress_auto);
+	el_model_free(&m);
+	el_model_free(&back);
+}
+
+static void
+file_without_the_mark_loads_allocations_as_requested(void **state)
+{
+	struct fixture *f = *state;
+	struct el_model m, back;
+	char path[256], *text, *mark;
+	size_t len;
+	struct el_service *s;
+
+	load_examples(&m);
+	s = model_find_service(&m, "default", "frontend");
+	s->ports[0].node_port_auto = true;
+	assert_int_equal(store_put(f->st, EL_KIND_SERVICE, s), 0);
+	/* rewrite the file without the mark line, with a correct footer */
+	file_path(f, "services", "default_frontend.yaml", path, sizeof(path));
+	text = read_file(path, &len);
+	mark = strstr(text, "\n# edgelb-auto");
+	assert_non_null(mark);
+	mark[1] = '\0';
+	len = strlen(text);
+	char footer[128];
+	snprintf(footer, sizeof(footer), "# edgelb-store v1 rev=1 length=%zu crc32=%08lx\n", len,
+		 store_crc32(text, len));
+	strcat(text, footer);
+	write_file(path, text, strlen(text));
+	free(text);
+
+	el_model_init(&back);
+	assert_int_equal(store_load(f->st, &back, NULL, NULL), 0);
+	assert_int_equal(f->n_log, 0);
+	s = model_find_service(&back, "default", "frontend");
+	assert_int_equal(s->ports[0].node_port, 30080);
+	assert_false(s->ports[0].node_port_auto);
+	el_model_free(&m);
+	el_model_free(&back);
+}
+
+static void
+transaction_writes_appear_only_on_commit(void **state)
+{
+	struct fixture *f = *state;
+	struct el_model m, back;
+	struct store_txn *t;
+	unsigned loaded;
+
+	load_examples(&m);
+	assert_int_equal(store_txn_begin(f->st, &t), 0);
+	for (unsigned i = 0; i < m.n_svcs; i++)
+		assert_int_equal(store_txn_put(t, EL_KIND_SERVICE, m.svcs[i]), 0);
+	el_model_init(&back);
+	assert_int_equal(store_load(f->st, &back, &loaded, NULL), 0);
+	assert_int_equal(loaded, 0);
+	el_model_free(&back);
+	assert_int_equal(store_txn_commit(t), 0);
+	assert_int_equal(store_load(f->st, &back, &loaded, NULL), 0);
+	assert_int_equal(loaded, m.n_svcs);
+	el_model_free(&back);
+	el_model_free(&m);
+}
+
+static void
+aborted_transaction_leaves_no_file(void **state)
+{
+	struct fixture *f = *state;
+	struct el_model m;
+	struct store_txn *t;
+	char cmd[160];
+
+	load_examples(&m);
+	assert_int_equal(store_put(f->st, EL_KIND_SERVICE, m.svcs[0]), 0);
+	assert_int_equal(store_txn_begin(f->st, &t), 0);
+	assert_int_equal(store_txn_put(t, EL_KIND_SERVICE, m.svcs[1]), 0);
+	assert_int_equal(store_txn_delete(t, EL_KIND_SERVICE, m.svcs[0]->ns, m.svcs[0]->name), 0);
+	store_txn_abort(t);
+	snprintf(cmd, sizeof(cmd), "test $(find %s -type f | wc -l) -eq 1", f->dir);
+	assert_int_equal(system(cmd), 0);
+	el_model_free(&m);
+}
+
+static void
+last_operation_on_an_object_counts_in_a_transaction(void **state)
+{
+	struct fixture *f = *state;
+	struct el_model m, back;
+	struct el_service *s;
+	struct store_txn *t;
+
+	load_examples(&m);
+	s = model_find_service(&m, "default", "frontend");
+	assert_int_equal(store_txn_begin(f->st, &t), 0);
+	assert_int_equal(store_txn_put(t, EL_KIND_SERVICE, s), 0);
+	assert_int_equal(store_txn_delete(t, EL_KIND_SERVICE, "default", "frontend"), 0);
+	s = model_find_service(&m, "default", "web-lb");
+	assert_int_equal(store_txn_delete(t, EL_KIND_SERVICE, "default", "web-lb"), 0);
+	s->ports[0].port = 8444;
+	assert_int_equal(store_txn_put(t, EL_KIND_SERVICE, s), 0);
+	assert_int_equal(store_txn_commit(t), 0);
+	el_model_init(&back);
+	assert_int_equal(store_load(f->st, &back, NULL, NULL), 0);
+	assert_null(model_find_service(&back, "default", "frontend"));
+	assert_int_equal(model_find_service(&back, "default", "web-lb")->ports[0].port, 8444);
+	el_model_free(&m);
+	el_model_free(&back);
+}
+
+static void
 a_put_replaces_the_previous_version(void **state)
 {
 	struct fixture *f = *state;
@@ -505,6 +647,15 @@ main(void)
 	    cmocka_unit_test_setup_teardown(open_refuses_a_path_that_is_a_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(objects_read_back_equal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(allocations_are_kept, setup, teardown),
+	    cmocka_unit_test_setup_teardown(allocations_edgelb_chose_are_marked_as_such, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(file_without_the_mark_loads_allocations_as_requested,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(transaction_writes_appear_only_on_commit, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(aborted_transaction_leaves_no_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(last_operation_on_an_object_counts_in_a_transaction,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(a_put_replaces_the_previous_version, setup, teardown),
 	    cmocka_unit_test_setup_teardown(a_delete_removes_the_object, setup, teardown),
 	    cmocka_unit_test_setup_teardown(deleting_an_absent_object_succeeds, setup, teardown),
