@@ -491,7 +491,6 @@ apply_assign_failed(struct apply_result *res, int rc, const char *name, const ch
 
 /* ---- one change and its undo ---- */
 
-
 static const char *
 apply_slice_service(enum el_kind k, const void *obj)
 {
@@ -527,7 +526,7 @@ apply_change_put(struct apply *a, struct apply_change *c, void *obj, char *err, 
 	c->model_rev = m->rev;
 	c->old = apply_take(m, c->k, c->ns, c->name);
 	if (c->old != NULL)
-		c->old_rev = c->k == EL_KIND_SERVICE	? ((struct el_service *)c->old)->rev
+		c->old_rev = c->k == EL_KIND_SERVICE	 ? ((struct el_service *)c->old)->rev
 			     : c->k == EL_KIND_ENDPOINTS ? ((struct el_endpoints *)c->old)->rev
 							 : ((struct el_slice *)c->old)->rev;
 	rc = apply_put_obj(m, c->k, obj, err, errlen);
@@ -834,7 +833,8 @@ apply_put_locked(struct apply *a, enum el_kind k, const char *ns, const char *na
 			struct el_service *old = model_find_service(a->c.model, ns, name);
 			compile_release(a->c.cs, ns, name);
 			if (old != NULL)
-				(void)compile_assign(a->c.cs, a->c.model, old, fixed, sizeof(fixed));
+				(void)compile_assign(a->c.cs, a->c.model, old, fixed,
+						     sizeof(fixed));
 		}
 		apply_free_obj(k, obj);
 		if (rc == -EINVAL)

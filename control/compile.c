@@ -45,9 +45,9 @@
 #include "edgelb/maglev.h"
 #include "edgelb/model.h"
 
-#define IP_KEY_LEN   17			/* family + 16 address bytes */
+#define IP_KEY_LEN   17		      /* family + 16 address bytes */
 #define FE_KEY_LEN   (IP_KEY_LEN + 3) /* + port (network order) + protocol */
-#define PORT_KEY_MAX 80			/* "PROTO/name" or "PROTO/#port" */
+#define PORT_KEY_MAX 80		      /* "PROTO/name" or "PROTO/#port" */
 #define UNIT_KEY_MAX (2 * EL_LABEL_MAX + 2)
 
 /* ---- a hash map: byte-string keys, one value, deletion without tombstones ---- */
@@ -492,7 +492,7 @@ struct compile_state {
 	struct retired {
 		struct svc_obj *o;
 		uint64_t gen;
-	} *retired;
+	} * retired;
 	unsigned n_retired, cap_retired;
 	/* generations of the snapshots built and not yet freed */
 	uint64_t *live;
@@ -1105,8 +1105,8 @@ claim_add(struct world *w, struct unit *u, const struct claim *c)
 		nf->cap = cap;
 		fc = e->v.ptr = nf;
 	}
-	fc->c[fc->n++] = (struct fe_claimant){.u = u, .bport = c->bport, .kind = c->kind,
-					      .seq = c->seq};
+	fc->c[fc->n++] =
+	    (struct fe_claimant){.u = u, .bport = c->bport, .kind = c->kind, .seq = c->seq};
 	claims_publish(w, c->key, fc);
 	return 0;
 }
@@ -1315,8 +1315,7 @@ svc_family(const struct el_service *s)
 /* First free address of the pools of @p family (any pool when
  * EL_AF_NONE), pools in configuration order. */
 static bool
-lb_first_free(const struct el_config *cfg, const struct world *w, uint8_t family,
-	      struct el_ip *out)
+lb_first_free(const struct el_config *cfg, const struct world *w, uint8_t family, struct el_ip *out)
 {
 	for (unsigned i = 0; i < cfg->n_pools; i++) {
 		const struct el_cfg_pool *p = &cfg->pools[i];
@@ -1440,20 +1439,22 @@ allocate_all(const struct el_config *cfg, struct world *nw, const struct world *
 			port_key(pk, p);
 			if (want != 0 && !is_auto) {
 				if (!np_in_range(cfg, want)) {
-					rc = fail(err, errlen, -EINVAL,
-						  "%s/%s: spec.ports[%u].nodePort: %d is outside the "
-						  "NodePort range %u-%u",
-						  s->ns, s->name, j, want, cfg->nodeport_min,
-						  cfg->nodeport_max);
+					rc = fail(
+					    err, errlen, -EINVAL,
+					    "%s/%s: spec.ports[%u].nodePort: %d is outside the "
+					    "NodePort range %u-%u",
+					    s->ns, s->name, j, want, cfg->nodeport_min,
+					    cfg->nodeport_max);
 					break;
 				}
 				const struct unit *o = np_owner(nw, p->proto, want);
 				if (o != NULL) {
-					rc = fail(err, errlen, -EEXIST,
-						  "%s/%s: spec.ports[%u].nodePort: %d/%s is already "
-						  "allocated to %s/%s",
-						  s->ns, s->name, j, want, model_proto_name(p->proto),
-						  o->ns, o->name);
+					rc =
+					    fail(err, errlen, -EEXIST,
+						 "%s/%s: spec.ports[%u].nodePort: %d/%s is already "
+						 "allocated to %s/%s",
+						 s->ns, s->name, j, want,
+						 model_proto_name(p->proto), o->ns, o->name);
 					break;
 				}
 			} else {
@@ -1556,10 +1557,11 @@ allocate_all(const struct el_config *cfg, struct world *nw, const struct world *
 		if (u->lb_mode != LB_NONE)
 			continue;
 		if (!lb_first_free(cfg, nw, svc_family(s), &ip)) {
-			rc = fail(err, errlen, -ENOSPC,
-				  "%s/%s: status.loadBalancer.ingress: failed to allocate a "
-				  "loadBalancer IP: no free %saddress left in the loadbalancer pools",
-				  s->ns, s->name, family_word(svc_family(s)));
+			rc = fail(
+			    err, errlen, -ENOSPC,
+			    "%s/%s: status.loadBalancer.ingress: failed to allocate a "
+			    "loadBalancer IP: no free %saddress left in the loadbalancer pools",
+			    s->ns, s->name, family_word(svc_family(s)));
 			break;
 		}
 		if (lb_claim(nw, &ip, LB_HELD, u) < 0)
@@ -1587,8 +1589,8 @@ np_free_for(const struct world *w, const struct unit *u, const struct np_rec *wa
 }
 
 int
-compile_assign(struct compile_state *cs, const struct el_model *m, struct el_service *s,
-	       char *err, size_t errlen)
+compile_assign(struct compile_state *cs, const struct el_model *m, struct el_service *s, char *err,
+	       size_t errlen)
 {
 	const struct el_config *cfg = cs->cfg;
 	struct world *w = cs->w;
@@ -1621,16 +1623,18 @@ compile_assign(struct compile_state *cs, const struct el_model *m, struct el_ser
 				continue;
 			o = np_owner(w, p->proto, p->node_port);
 			if (o != NULL && o != u)
-				rc = fail(err, errlen, -EEXIST,
-					  "spec.ports[%u].nodePort: Invalid value: %d: provided port "
-					  "is already allocated to %s/%s (%s)",
-					  j, p->node_port, o->ns, o->name, model_proto_name(p->proto));
+				rc = fail(
+				    err, errlen, -EEXIST,
+				    "spec.ports[%u].nodePort: Invalid value: %d: provided port "
+				    "is already allocated to %s/%s (%s)",
+				    j, p->node_port, o->ns, o->name, model_proto_name(p->proto));
 			else if (o == NULL && !np_in_range(cfg, p->node_port))
-				rc = fail(err, errlen, -EINVAL,
-					  "spec.ports[%u].nodePort: Invalid value: %d: provided port "
-					  "is not in the valid range. The range of valid ports is "
-					  "%u-%u",
-					  j, p->node_port, cfg->nodeport_min, cfg->nodeport_max);
+				rc = fail(
+				    err, errlen, -EINVAL,
+				    "spec.ports[%u].nodePort: Invalid value: %d: provided port "
+				    "is not in the valid range. The range of valid ports is "
+				    "%u-%u",
+				    j, p->node_port, cfg->nodeport_min, cfg->nodeport_max);
 			r->port = p->node_port;
 			r->is_auto = p->node_port_auto;
 		}
@@ -1668,22 +1672,25 @@ compile_assign(struct compile_state *cs, const struct el_model *m, struct el_ser
 					  "loadbalancer pool",
 					  ipb);
 			else if (h != NULL && h->mode == LB_HELD && h->u[0] != u)
-				rc = fail(err, errlen, -EEXIST,
-					  "spec.loadBalancerIP: Invalid value: %s: already in use by "
-					  "%s/%s",
-					  ipb, h->u[0]->ns, h->u[0]->name);
+				rc = fail(
+				    err, errlen, -EEXIST,
+				    "spec.loadBalancerIP: Invalid value: %s: already in use by "
+				    "%s/%s",
+				    ipb, h->u[0]->ns, h->u[0]->name);
 			/* sharing is for services that all asked for the address
 			 * and use different ports */
-			for (unsigned i = 0; rc == 0 && h != NULL && h->mode == LB_EXPLICIT && i < h->n;
-			     i++) {
+			for (unsigned i = 0;
+			     rc == 0 && h != NULL && h->mode == LB_EXPLICIT && i < h->n; i++) {
 				const struct unit *o = h->u[i];
 				const struct el_service *os =
-				    o != u && m != NULL ? model_find_service(m, o->ns, o->name) : NULL;
+				    o != u && m != NULL ? model_find_service(m, o->ns, o->name)
+							: NULL;
 				if (os != NULL && ports_overlap(os, s))
-					rc = fail(err, errlen, -EEXIST,
-						  "spec.loadBalancerIP: Invalid value: %s: already in "
-						  "use by %s/%s on the same port",
-						  ipb, o->ns, o->name);
+					rc = fail(
+					    err, errlen, -EEXIST,
+					    "spec.loadBalancerIP: Invalid value: %s: already in "
+					    "use by %s/%s on the same port",
+					    ipb, o->ns, o->name);
 			}
 			lb = ip_clean(&s->lb_ip);
 			lb_mode = LB_EXPLICIT;
@@ -2079,8 +2086,8 @@ ubuild_vip(struct ubuild *b, const struct el_ip *ip)
 	return 0;
 }
 
-static int
-ubuild_warn(struct ubuild *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int ubuild_warn(struct ubuild *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static int
 ubuild_warn(struct ubuild *b, const char *fmt, ...)
@@ -2758,8 +2765,8 @@ ptr_cmp(const void *a, const void *b)
  * objects) and in none of @p new: the shared work of both entry points.
  */
 static int
-removed_ids(const struct el_snap_svc *const *old, size_t n_old, const struct el_snap_svc *const *new,
-	    size_t n_new, bool skip_shared, uint32_t **ids)
+removed_ids(const struct el_snap_svc *const *old, size_t n_old,
+	    const struct el_snap_svc *const *new, size_t n_new, bool skip_shared, uint32_t **ids)
 {
 	const uint8_t live = EL_BE_READY | EL_BE_SERVING;
 	uint32_t *have = NULL, *gone = NULL;
@@ -2799,7 +2806,8 @@ removed_ids(const struct el_snap_svc *const *old, size_t n_old, const struct el_
 			uint32_t id = s->backends[j].id;
 			if (!(s->backends[j].cond & live))
 				continue;
-			if (n_have > 0 && bsearch(&id, have, n_have, sizeof(*have), u32_cmp) != NULL)
+			if (n_have > 0 &&
+			    bsearch(&id, have, n_have, sizeof(*have), u32_cmp) != NULL)
 				continue;
 			if (n_gone == cap_gone) {
 				cap_gone = cap_gone ? cap_gone * 2 : 16;

@@ -1048,8 +1048,8 @@ tag_is_str(const yaml_char_t *tag)
 }
 
 static int
-load_stream(struct el_model *scratch, const char *buf, size_t len, const char *src,
-	    unsigned flags, char *err, size_t errlen)
+load_stream(struct el_model *scratch, const char *buf, size_t len, const char *src, unsigned flags,
+	    char *err, size_t errlen)
 {
 	struct mctx c = {
 	    .src = src, .flags = flags, .doc = 0, .prefix = "", .err = err, .errlen = errlen};
@@ -1168,8 +1168,8 @@ load_stream(struct el_model *scratch, const char *buf, size_t len, const char *s
 /* ---- public ---- */
 
 int
-manifest_parse_buf(struct el_model *m, const char *buf, size_t len, const char *src,
-		   unsigned flags, char *err, size_t errlen)
+manifest_parse_buf(struct el_model *m, const char *buf, size_t len, const char *src, unsigned flags,
+		   char *err, size_t errlen)
 {
 	struct el_model scratch;
 	int rc;

@@ -262,7 +262,7 @@ stats_backend_flows(struct stats_buf *b, const struct stats_src *src)
 		qsort(be, n_be, sizeof(*be), stats_be_cmp);
 	for (size_t i = 0; i < n_be;) {
 		struct el_snap_svc key = {.id = be[i].svc_id};
-		const struct el_snap_svc *kp = &key, *const *svc;
+		const struct el_snap_svc *kp = &key, *const * svc;
 		char ip[EL_IP_STRLEN], addr[EL_IP_STRLEN + 10];
 		size_t j = i + 1;
 		uint64_t n = be[i].n;
@@ -282,8 +282,9 @@ stats_backend_flows(struct stats_buf *b, const struct stats_src *src)
 		i = j;
 	}
 	if (cut)
-		stats_put(b, "# edgelb_backend_flows_active counts the first %u flows of each "
-			     "worker\n",
+		stats_put(b,
+			  "# edgelb_backend_flows_active counts the first %u flows of each "
+			  "worker\n",
 			  STATS_BE_SCAN_MAX);
 out:
 	free(by_id);

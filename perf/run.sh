@@ -52,3 +52,7 @@ fi
 echo
 echo "== 2. vdev benchmark (perf/vdev_bench.sh)"
 sh "$HERE/vdev_bench.sh" "$BUILD" "${VDEV_SECONDS:-8}" "${VDEV_ROUNDS:-2}"
+
+echo
+echo "== 3. control-plane benchmark (perf/api_bench.sh)"
+sh "$HERE/api_bench.sh" "$BUILD"

@@ -683,8 +683,9 @@ static void
 a_port_without_a_node_port_keeps_its_namesakes(void **state)
 {
 	struct fixture *f = *state;
-	const char *two = "apiVersion: v1\nkind: Service\nmetadata: {name: web}\n"
-			  "spec: {type: NodePort, ports: [{name: a, port: 80}, {name: b, port: 81}]}\n";
+	const char *two =
+	    "apiVersion: v1\nkind: Service\nmetadata: {name: web}\n"
+	    "spec: {type: NodePort, ports: [{name: a, port: 80}, {name: b, port: 81}]}\n";
 	const char *swapped = "apiVersion: v1\nkind: Service\nmetadata: {name: web}\n"
 			      "spec: {type: NodePort, ports: [{name: b, port: 91}, "
 			      "{name: a, port: 90}]}\n";

@@ -25,8 +25,8 @@
 #include "edgelb/manifest.h"
 #include "edgelb/model.h"
 
-#define EXAMPLES  EL_SRCDIR "/config/examples"
-#define MAX_SNAPS 8
+#define EXAMPLES     EL_SRCDIR "/config/examples"
+#define MAX_SNAPS    8
 #define RANDOM_STEPS 400
 
 struct fx {
@@ -1165,8 +1165,8 @@ assign_refuses_a_node_port_another_service_holds(void **state)
 	struct fx *f = *state;
 	compile_ok(f);
 	put_svc_ok(f, "a", "  type: NodePort\n  ports: [{port: 80}]\n");
-	assert_int_equal(put_svc(f, "b", "  type: NodePort\n  ports: [{port: 81, nodePort: 30000}]\n"),
-			 -EEXIST);
+	assert_int_equal(
+	    put_svc(f, "b", "  type: NodePort\n  ports: [{port: 81, nodePort: 30000}]\n"), -EEXIST);
 	assert_non_null(strstr(f->err, "spec.ports[0].nodePort"));
 	assert_non_null(strstr(f->err, "default/a"));
 	/* the same service asking for what it holds is fine */
@@ -1178,8 +1178,8 @@ assign_refuses_a_node_port_outside_the_range(void **state)
 {
 	struct fx *f = *state;
 	compile_ok(f);
-	assert_int_equal(put_svc(f, "a", "  type: NodePort\n  ports: [{port: 80, nodePort: 8080}]\n"),
-			 -EINVAL);
+	assert_int_equal(
+	    put_svc(f, "a", "  type: NodePort\n  ports: [{port: 80, nodePort: 8080}]\n"), -EINVAL);
 	assert_non_null(strstr(f->err, "not in the valid range"));
 }
 
@@ -1190,7 +1190,8 @@ assign_reports_a_full_range_as_enospc(void **state)
 	f->cfg.nodeport_min = 30000;
 	f->cfg.nodeport_max = 30001;
 	compile_ok(f);
-	put_svc_ok(f, "a", "  type: NodePort\n  ports: [{name: x, port: 80}, {name: y, port: 81}]\n");
+	put_svc_ok(f, "a",
+		   "  type: NodePort\n  ports: [{name: x, port: 80}, {name: y, port: 81}]\n");
 	assert_int_equal(put_svc(f, "b", "  type: NodePort\n  ports: [{port: 80}]\n"), -ENOSPC);
 	assert_non_null(strstr(f->err, "range is full"));
 	/* releasing gives the ports back */
@@ -1205,12 +1206,14 @@ assign_shares_a_requested_address_only_on_other_ports(void **state)
 {
 	struct fx *f = *state;
 	compile_ok(f);
-	put_svc_ok(f, "a",
-		   "  type: LoadBalancer\n  loadBalancerIP: 198.18.0.110\n  ports: [{port: 443}]\n");
+	put_svc_ok(
+	    f, "a",
+	    "  type: LoadBalancer\n  loadBalancerIP: 198.18.0.110\n  ports: [{port: 443}]\n");
 	put_svc_ok(f, "b",
 		   "  type: LoadBalancer\n  loadBalancerIP: 198.18.0.110\n  ports: [{port: 80}]\n");
-	assert_int_equal(put_svc(f, "c", "  type: LoadBalancer\n  loadBalancerIP: 198.18.0.110\n"
-					 "  ports: [{port: 80}]\n"),
+	assert_int_equal(put_svc(f, "c",
+				 "  type: LoadBalancer\n  loadBalancerIP: 198.18.0.110\n"
+				 "  ports: [{port: 80}]\n"),
 			 -EEXIST);
 	assert_non_null(strstr(f->err, "on the same port"));
 	/* an address edgelb chose is not shared */
@@ -1220,8 +1223,9 @@ assign_shares_a_requested_address_only_on_other_ports(void **state)
 	assert_int_equal(d->n_lb_ingress, 1);
 	el_ip_fmt(&d->lb_ingress[0], buf, sizeof(buf));
 	assert_string_equal(buf, "198.18.0.100");
-	assert_int_equal(put_svc(f, "e", "  type: LoadBalancer\n  loadBalancerIP: 198.18.0.100\n"
-					 "  ports: [{port: 8443}]\n"),
+	assert_int_equal(put_svc(f, "e",
+				 "  type: LoadBalancer\n  loadBalancerIP: 198.18.0.100\n"
+				 "  ports: [{port: 8443}]\n"),
 			 -EEXIST);
 }
 
@@ -1376,13 +1380,13 @@ update_gives_what_a_whole_compile_gives(void **state)
 			char npb[32] = "";
 			if (np)
 				snprintf(npb, sizeof(npb), ", nodePort: %d", np);
-			snprintf(spec, sizeof(spec),
-				 "  type: %s\n  clusterIP: %s\n  externalIPs: [%s]\n"
-				 "  sessionAffinity: %s\n  ports:\n"
-				 "  - {name: a, port: %u%s}\n  - {name: b, port: 53, protocol: UDP}\n",
-				 type, addrs[rnd(&x) % 2], addrs[2 + rnd(&x) % 2],
-				 rnd(&x) % 2 ? "ClientIP" : "None", 80 + (unsigned)(rnd(&x) % 2),
-				 npb);
+			snprintf(
+			    spec, sizeof(spec),
+			    "  type: %s\n  clusterIP: %s\n  externalIPs: [%s]\n"
+			    "  sessionAffinity: %s\n  ports:\n"
+			    "  - {name: a, port: %u%s}\n  - {name: b, port: 53, protocol: UDP}\n",
+			    type, addrs[rnd(&x) % 2], addrs[2 + rnd(&x) % 2],
+			    rnd(&x) % 2 ? "ClientIP" : "None", 80 + (unsigned)(rnd(&x) % 2), npb);
 			if (put_svc(f, name, spec) != 0)
 				continue; /* refused (taken nodePort, full pool): as the API */
 		} else if (what == 5) {
@@ -1414,9 +1418,10 @@ update_gives_what_a_whole_compile_gives(void **state)
 			if (what == 9 && old != NULL) {
 				assert_int_equal(model_delete_slice(&f->m, "default", sl), 0);
 			} else {
-				snprintf(doc, sizeof(doc), one_slice_fmt, sl, name, 8080,
-					 "- {addresses: [198.18.2.40]}\n"
-					 "- {addresses: [198.18.2.41], conditions: {ready: false}}\n");
+				snprintf(
+				    doc, sizeof(doc), one_slice_fmt, sl, name, 8080,
+				    "- {addresses: [198.18.2.40]}\n"
+				    "- {addresses: [198.18.2.41], conditions: {ready: false}}\n");
 				load(f, doc);
 				assert_int_equal(compile_touch(f->cs, "default", name), 0);
 			}

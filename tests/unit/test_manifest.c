@@ -1012,8 +1012,10 @@ slices_of_a_service_follow_puts_relabels_and_deletes(void **state)
 	char doc[512];
 
 	el_model_init(&m);
-	const char *put[][3] = {{"web-b", "default", "web"}, {"web-a", "default", "web"},
-				{"db-a", "default", "db"},   {"web-x", "other", "web"}};
+	const char *put[][3] = {{"web-b", "default", "web"},
+				{"web-a", "default", "web"},
+				{"db-a", "default", "db"},
+				{"web-x", "other", "web"}};
 	for (unsigned i = 0; i < 4; i++) {
 		snprintf(doc, sizeof(doc), fmt, put[i][0], put[i][1], put[i][2]);
 		assert_int_equal(load(&m, doc), 0);
