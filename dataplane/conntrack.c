@@ -91,11 +91,14 @@ conntrack_create(uint32_t max_flows, uint32_t max_affinity, int socket_id)
 	}
 
 	size_t before = heap_allocated();
-	/* Two keys per flow, plus an eighth: rte_hash has as many slots as
-	 * entries rounded up to a power of two, and a cuckoo table refuses
-	 * some of the last inserts when it is nearly 100% full (2 * max_flows
-	 * is exactly that when max_flows is a power of two). */
-	uint32_t keys = 2 * max_flows + max_flows / 4;
+	/* Two keys per flow. rte_hash rounds its buckets, key store ring and
+	 * free-slot ring up to powers of two, so any slack above 2 * max_flows
+	 * doubles them when max_flows is a power of two (140 -> 165 bytes per
+	 * flow). The price of no slack: a cuckoo table may refuse some of the
+	 * last ~0.1% of inserts when it is nearly full; those new flows are
+	 * refused and counted as flow_table_full, like any flow past
+	 * max_flows, and no live flow is ever evicted. */
+	uint32_t keys = 2 * max_flows;
 	if (keys < 64)
 		keys = 64; /* rte_hash wants at least a few buckets */
 	ct->h4 = hash_new("ct4", keys, sizeof(struct ct_key4), socket_id);
