@@ -36,6 +36,7 @@
 #include <microhttpd.h>
 
 #include "edgelb/config.h"
+#include "edgelb/tcp_state.h"
 
 #include "api.h"
 
@@ -209,25 +210,6 @@ api_token_ok(const char *token, const char *auth)
 }
 
 static const char *
-api_state_name(uint8_t st)
-{
-	static const char *const names[EL_CT_NSTATES] = {
-	    [EL_CT_NONE] = "NONE",
-	    [EL_CT_SYN_SENT] = "SYN_SENT",
-	    [EL_CT_SYN_RECV] = "SYN_RECV",
-	    [EL_CT_ESTABLISHED] = "ESTABLISHED",
-	    [EL_CT_FIN_WAIT] = "FIN_WAIT",
-	    [EL_CT_CLOSE_WAIT] = "CLOSE_WAIT",
-	    [EL_CT_TIME_WAIT] = "TIME_WAIT",
-	    [EL_CT_CLOSE] = "CLOSE",
-	    [EL_CT_UDP] = "UDP",
-	    [EL_CT_ICMP] = "ICMP",
-	};
-
-	return st < EL_CT_NSTATES && names[st] != NULL ? names[st] : "UNKNOWN";
-}
-
-static const char *
 api_proto_name(uint8_t proto)
 {
 	switch (proto) {
@@ -279,7 +261,7 @@ api_conns_json(const struct api_conn *c, unsigned n)
 		model_json_buf_str(&b, x->service);
 		model_json_buf_fmt(&b,
 				   ",\"state\":\"%s\",\"age\":%" PRIu32 ",\"idle\":%" PRIu32 "}",
-				   api_state_name(x->state), x->age_s, x->idle_s);
+				   ct_state_name((enum el_ct_state)x->state), x->age_s, x->idle_s);
 	}
 	model_json_buf_raw(&b, "]}");
 	return model_json_buf_done(&b);

@@ -9,51 +9,8 @@
 #include <string.h>
 
 #include "edgelb/csum.h"
+#include "bytes.h"
 #include "icmp.h"
-
-static inline uint16_t
-rd16(const uint8_t *p)
-{
-	uint16_t v;
-	memcpy(&v, p, 2);
-	return v;
-}
-
-static inline void
-wr16(uint8_t *p, uint16_t v)
-{
-	memcpy(p, &v, 2);
-}
-
-static inline uint32_t
-rd32(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static inline void
-wr32(uint8_t *p, uint32_t v)
-{
-	memcpy(p, &v, 4);
-}
-
-static inline void
-put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static inline void
-put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 void
 icmp_echo_reply4(uint8_t *ip, const struct pkt_ip4 *p)
@@ -61,11 +18,11 @@ icmp_echo_reply4(uint8_t *ip, const struct pkt_ip4 *p)
 	uint8_t *icmp = ip + p->l3_len;
 
 	/* swapping the addresses leaves the header sum unchanged */
-	wr32(ip + 12, p->dst);
-	wr32(ip + 16, p->src);
-	uint16_t old = rd16(icmp);
+	bytes_wr32(ip + 12, p->dst);
+	bytes_wr32(ip + 16, p->src);
+	uint16_t old = bytes_rd16(icmp);
 	icmp[0] = PKT_ICMP_ECHO_REPLY;
-	wr16(icmp + 2, csum_update16(rd16(icmp + 2), old, rd16(icmp)));
+	bytes_wr16(icmp + 2, csum_update16(bytes_rd16(icmp + 2), old, bytes_rd16(icmp)));
 }
 
 static void
@@ -73,13 +30,13 @@ ip4_header(uint8_t *ip, uint16_t tot_len, uint16_t frag, uint8_t proto, uint32_t
 {
 	ip[0] = 0x45;
 	ip[1] = 0;
-	put_be16(ip + 2, tot_len);
-	put_be16(ip + 4, 0);
-	put_be16(ip + 6, frag);
+	bytes_put_be16(ip + 2, tot_len);
+	bytes_put_be16(ip + 4, 0);
+	bytes_put_be16(ip + 6, frag);
 	ip[8] = ICMP_REPLY_TTL;
 	ip[9] = proto;
-	wr32(ip + 12, src);
-	wr32(ip + 16, dst);
+	bytes_wr32(ip + 12, src);
+	bytes_wr32(ip + 16, dst);
 	pkt_ip4_set_csum(ip, PKT_IP4_MIN_LEN);
 }
 
@@ -101,22 +58,22 @@ icmp_tcp_reset4(uint8_t *ip, const struct pkt_ip4 *p)
 	uint8_t *tcp = ip + PKT_IP4_MIN_LEN;
 
 	ip4_header(ip, 40, 0x4000, PKT_IPPROTO_TCP, dst, src);
-	wr16(tcp, dport);
-	wr16(tcp + 2, sport);
-	put_be32(tcp + 4, 0);
-	put_be32(tcp + 8, seq + seg);
+	bytes_wr16(tcp, dport);
+	bytes_wr16(tcp + 2, sport);
+	bytes_put_be32(tcp + 4, 0);
+	bytes_put_be32(tcp + 8, seq + seg);
 	tcp[12] = 5 << 4;
 	tcp[13] = 0x14; /* RST|ACK */
-	put_be16(tcp + 14, 0);
-	put_be16(tcp + 16, 0);
-	put_be16(tcp + 18, 0);
+	bytes_put_be16(tcp + 14, 0);
+	bytes_put_be16(tcp + 16, 0);
+	bytes_put_be16(tcp + 18, 0);
 
 	/* pseudo-header: addresses, zero + protocol, TCP length */
 	uint32_t sum = csum_partial(ip + 12, 8, 0);
 	uint8_t ph[4] = {0, PKT_IPPROTO_TCP, 0, 20};
 	sum = csum_partial(ph, 4, sum);
 	sum = csum_partial(tcp, 20, sum);
-	wr16(tcp + 16, (uint16_t)~csum_fold32(sum));
+	bytes_wr16(tcp + 16, (uint16_t)~csum_fold32(sum));
 	return 40;
 }
 
@@ -130,7 +87,8 @@ icmp_error4(uint8_t *ip, uint32_t src, uint32_t dst, uint8_t type, uint8_t code,
 	icmp[0] = type;
 	icmp[1] = code;
 	memset(icmp + 2, 0, 6);
-	wr16(icmp + 2, (uint16_t)~csum_fold32(csum_partial(icmp, PKT_ICMP_LEN + quote_len, 0)));
+	bytes_wr16(icmp + 2,
+		   (uint16_t)~csum_fold32(csum_partial(icmp, PKT_ICMP_LEN + quote_len, 0)));
 	return tot;
 }
 
@@ -144,20 +102,20 @@ icmp_error_xlate4(uint8_t *ip, const struct pkt_ip4 *o, const struct pkt_ip4 *in
 	uint32_t qlen = (uint32_t)o->l4_len - PKT_ICMP_LEN;
 
 	/* outer header: TTL - 1 and both addresses, incrementally */
-	uint16_t c = rd16(ip + 10);
-	uint16_t w = rd16(ip + 8);
+	uint16_t c = bytes_rd16(ip + 10);
+	uint16_t w = bytes_rd16(ip + 8);
 	ip[8]--;
-	c = csum_update16(c, w, rd16(ip + 8));
+	c = csum_update16(c, w, bytes_rd16(ip + 8));
 	c = csum_update32(c, o->src, x->outer_src);
 	c = csum_update32(c, o->dst, x->outer_dst);
-	wr32(ip + 12, x->outer_src);
-	wr32(ip + 16, x->outer_dst);
-	wr16(ip + 10, c);
+	bytes_wr32(ip + 12, x->outer_src);
+	bytes_wr32(ip + 16, x->outer_dst);
+	bytes_wr16(ip + 10, c);
 
 	/* quoted L4 checksum, when the quote reaches it */
 	uint32_t coff = in->proto == PKT_IPPROTO_TCP ? 16 : 6;
 	if (in->l3_len + coff + 2 <= qlen) {
-		uint16_t lc = rd16(ql4 + coff);
+		uint16_t lc = bytes_rd16(ql4 + coff);
 		if (!(in->proto == PKT_IPPROTO_UDP && lc == 0)) {
 			lc = csum_update32(lc, in->src, x->inner_src);
 			lc = csum_update32(lc, in->dst, x->inner_dst);
@@ -165,18 +123,18 @@ icmp_error_xlate4(uint8_t *ip, const struct pkt_ip4 *o, const struct pkt_ip4 *in
 			lc = csum_update16(lc, in->dport, x->inner_dport);
 			if (in->proto == PKT_IPPROTO_UDP && lc == 0)
 				lc = 0xffff;
-			wr16(ql4 + coff, lc);
+			bytes_wr16(ql4 + coff, lc);
 		}
 	}
-	wr16(ql4, x->inner_sport);
-	wr16(ql4 + 2, x->inner_dport);
+	bytes_wr16(ql4, x->inner_sport);
+	bytes_wr16(ql4 + 2, x->inner_dport);
 
 	/* quoted IP header: new addresses, checksum recomputed */
-	wr32(q + 12, x->inner_src);
-	wr32(q + 16, x->inner_dst);
+	bytes_wr32(q + 12, x->inner_src);
+	bytes_wr32(q + 16, x->inner_dst);
 	pkt_ip4_set_csum(q, in->l3_len);
 
 	/* ICMP checksum over the whole message */
-	wr16(icmp + 2, 0);
-	wr16(icmp + 2, (uint16_t)~csum_fold32(csum_partial(icmp, o->l4_len, 0)));
+	bytes_wr16(icmp + 2, 0);
+	bytes_wr16(icmp + 2, (uint16_t)~csum_fold32(csum_partial(icmp, o->l4_len, 0)));
 }

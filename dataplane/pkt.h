@@ -39,6 +39,8 @@
 #include "edgelb/tcp_state.h"
 #include "edgelb/worker.h"
 
+#include "bytes.h"
+
 #define PKT_ETH_LEN	   14
 #define PKT_ETHERTYPE_IPV4 0x0800
 #define PKT_ETHERTYPE_ARP  0x0806
@@ -163,28 +165,6 @@ pkt_ip4_set_csum(uint8_t *ip, uint32_t l3_len)
 
 /* ---- inline parsing (pkt_ip4_parse() is the same, out of line) ---- */
 
-static inline uint16_t
-pkt_rd16be(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint16_t
-pkt_rd16_raw(const uint8_t *p)
-{
-	uint16_t v;
-	__builtin_memcpy(&v, p, 2);
-	return v;
-}
-
-static inline uint32_t
-pkt_rd32_raw(const uint8_t *p)
-{
-	uint32_t v;
-	__builtin_memcpy(&v, p, 4);
-	return v;
-}
-
 static inline int
 pkt_fail(enum el_drop *reason, enum el_drop r)
 {
@@ -203,8 +183,8 @@ pkt_parse_l4(const uint8_t *l4, struct pkt_ip4 *o, enum el_drop *reason)
 		uint16_t doff = (uint16_t)((l4[12] >> 4) * 4);
 		if (doff < PKT_TCP_MIN_LEN || doff > o->l4_len)
 			return pkt_fail(reason, EL_DROP_BAD_L4);
-		o->sport = pkt_rd16_raw(l4);
-		o->dport = pkt_rd16_raw(l4 + 2);
+		o->sport = bytes_rd16(l4);
+		o->dport = bytes_rd16(l4 + 2);
 		o->l4_hlen = doff;
 		o->tcp_flags = l4[13] & 0x3f;
 		/* ACK without SYN, FIN or RST (nearly every segment) is valid */
@@ -217,11 +197,11 @@ pkt_parse_l4(const uint8_t *l4, struct pkt_ip4 *o, enum el_drop *reason)
 	case PKT_IPPROTO_UDP: {
 		if (o->l4_len < PKT_UDP_LEN)
 			return pkt_fail(reason, EL_DROP_BAD_L4);
-		uint16_t ulen = pkt_rd16be(l4 + 4);
+		uint16_t ulen = bytes_rd16be(l4 + 4);
 		if (ulen < PKT_UDP_LEN || ulen > o->l4_len)
 			return pkt_fail(reason, EL_DROP_BAD_L4);
-		o->sport = pkt_rd16_raw(l4);
-		o->dport = pkt_rd16_raw(l4 + 2);
+		o->sport = bytes_rd16(l4);
+		o->dport = bytes_rd16(l4 + 2);
 		o->l4_hlen = PKT_UDP_LEN;
 		return 0;
 	}
@@ -258,7 +238,7 @@ pkt_ip4_parse_inline(const uint8_t *frame, uint32_t len, struct pkt_ip4 *o, enum
 		return pkt_fail(reason, EL_DROP_BAD_IHL);
 	if (l3_len > avail)
 		return pkt_fail(reason, EL_DROP_TRUNCATED);
-	uint32_t tot_len = pkt_rd16be(ip + 2);
+	uint32_t tot_len = bytes_rd16be(ip + 2);
 	if (tot_len < l3_len)
 		return pkt_fail(reason, EL_DROP_BAD_LENGTH);
 	if (tot_len > avail)
@@ -266,14 +246,14 @@ pkt_ip4_parse_inline(const uint8_t *frame, uint32_t len, struct pkt_ip4 *o, enum
 	if (__builtin_expect(pkt_ip4_hdr_sum(ip, l3_len) != 0xffff, 0))
 		return pkt_fail(reason, EL_DROP_BAD_CSUM);
 	/* MF bit or a fragment offset: bits 0x3fff of the flags/offset word */
-	if (__builtin_expect((pkt_rd16be(ip + 6) & 0x3fff) != 0, 0))
+	if (__builtin_expect((bytes_rd16be(ip + 6) & 0x3fff) != 0, 0))
 		return pkt_fail(reason, EL_DROP_FRAGMENT);
 	if (__builtin_expect(l3_len > PKT_IP4_MIN_LEN, 0) &&
 	    pkt_ip4_options_check(ip + PKT_IP4_MIN_LEN, l3_len - PKT_IP4_MIN_LEN) != 0)
 		return pkt_fail(reason, EL_DROP_IP_OPTIONS);
 
-	o->src = pkt_rd32_raw(ip + 12);
-	o->dst = pkt_rd32_raw(ip + 16);
+	o->src = bytes_rd32(ip + 12);
+	o->dst = bytes_rd32(ip + 16);
 	o->sport = 0;
 	o->dport = 0;
 	o->l3_len = (uint16_t)l3_len;

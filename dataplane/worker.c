@@ -66,6 +66,7 @@
 #include "edgelb/tcp_state.h"
 #include "edgelb/worker.h"
 
+#include "bytes.h"
 #include "conntrack.h"
 #include "icmp.h"
 #include "neigh.h"
@@ -265,27 +266,7 @@ worker_flow_hash4(uint32_t client, uint16_t cport, uint32_t frontend, uint16_t f
 	return rte_hash_crc_8byte(w[1], rte_hash_crc_8byte(w[0], EL_FLOW_HASH_SEED));
 }
 
-/* ---- byte access (values as they sit in the packet) ---- */
-
-static inline uint16_t
-rd16(const uint8_t *p)
-{
-	uint16_t v;
-	memcpy(&v, p, 2);
-	return v;
-}
-
-static inline void
-wr16(uint8_t *p, uint16_t v)
-{
-	memcpy(p, &v, 2);
-}
-
-static inline void
-wr32(uint8_t *p, uint32_t v)
-{
-	memcpy(p, &v, 4);
-}
+/* ---- packet access ---- */
 
 static inline uint8_t *
 ip_hdr(struct rte_mbuf *m)
@@ -410,7 +391,7 @@ w_output_mac(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, const uint8
 	uint8_t *eth = rte_pktmbuf_mtod(m, uint8_t *);
 	memcpy(eth, mac, 6);
 	memcpy(eth + 6, w->snap->ifaces[iface].mac, 6);
-	wr16(eth + 12, rte_cpu_to_be_16(PKT_ETHERTYPE_IPV4));
+	bytes_wr16(eth + 12, rte_cpu_to_be_16(PKT_ETHERTYPE_IPV4));
 	w_send(w, iface, m);
 }
 
@@ -740,25 +721,25 @@ nat4(uint8_t *ip, const struct pkt_ip4 *p, uint32_t nsrc, uint16_t nsport, uint3
 
 	/* TTL and protocol share a word; TTL >= 2 here, so no borrow. Computed,
 	 * not re-read, to spare a store-forwarding stall. */
-	uint16_t ttl_old = rd16(ip + 8);
+	uint16_t ttl_old = bytes_rd16(ip + 8);
 	uint16_t ttl_new = (uint16_t)(ttl_old - rte_cpu_to_be_16(0x0100));
-	uint32_t s = (uint16_t)~rd16(ip + 10) + d + (uint16_t)~ttl_old + ttl_new;
-	wr16(ip + 8, ttl_new);
-	wr16(ip + 10, (uint16_t)~csum_fold32(s));
-	wr32(ip + 12, nsrc);
-	wr32(ip + 16, ndst);
+	uint32_t s = (uint16_t)~bytes_rd16(ip + 10) + d + (uint16_t)~ttl_old + ttl_new;
+	bytes_wr16(ip + 8, ttl_new);
+	bytes_wr16(ip + 10, (uint16_t)~csum_fold32(s));
+	bytes_wr32(ip + 12, nsrc);
+	bytes_wr32(ip + 16, ndst);
 
 	unsigned coff = p->proto == PKT_IPPROTO_TCP ? 16 : 6;
-	uint16_t c = rd16(l4 + coff);
+	uint16_t c = bytes_rd16(l4 + coff);
 	if (likely(c != 0 || p->proto == PKT_IPPROTO_TCP)) {
 		s = (uint16_t)~c + d + (uint16_t)~p->sport + nsport + (uint16_t)~p->dport + ndport;
 		c = (uint16_t)~csum_fold32(s);
 		if (p->proto == PKT_IPPROTO_UDP && c == 0)
 			c = 0xffff;
-		wr16(l4 + coff, c);
+		bytes_wr16(l4 + coff, c);
 	}
-	wr16(l4, nsport);
-	wr16(l4 + 2, ndport);
+	bytes_wr16(l4, nsport);
+	bytes_wr16(l4 + 2, ndport);
 }
 
 /* ---- hand-off between workers (partition mode) ---- */

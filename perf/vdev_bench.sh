@@ -34,6 +34,7 @@ BUILD=${1:-build}
 SECS=${2:-8}
 ROUNDS=${3:-2}
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
 EDGELB=$BUILD/edgelb
 TESTPMD=$(command -v dpdk-testpmd || true)
 PY=/usr/bin/python3
@@ -117,29 +118,7 @@ PODS=16
 	echo "state_dir: \"$TMP/state\""
 	echo "manifests: [\"manifests.yaml\"]"
 } >"$TMP/edgelb.yaml"
-{
-	echo "apiVersion: v1"
-	echo "kind: Service"
-	echo "metadata: {name: bench, namespace: default}"
-	echo "spec:"
-	echo "  type: LoadBalancer"
-	echo "  loadBalancerIP: 198.18.0.100"
-	echo "  ports:"
-	echo "    - {name: http, protocol: TCP, port: 80, targetPort: 8080, nodePort: 30080}"
-	echo "    - {name: dns, protocol: UDP, port: 53, targetPort: 5353, nodePort: 30053}"
-	echo "---"
-	echo "apiVersion: v1"
-	echo "kind: Endpoints"
-	echo "metadata: {name: bench, namespace: default}"
-	echo "subsets:"
-	echo "  - ports: [{name: http, port: 8080, protocol: TCP}, {name: dns, port: 5353, protocol: UDP}]"
-	echo "    addresses:"
-	i=0
-	while [ $i -lt $PODS ]; do
-		echo "      - {ip: 198.18.2.$((10 + i))}"
-		i=$((i + 1))
-	done
-} >"$TMP/manifests.yaml"
+bench_manifests "$PODS" >"$TMP/manifests.yaml"
 mkdir -p "$TMP/state"
 
 # Drop the first $WARMUP lines of stdin when more than that many remain.

@@ -16,11 +16,20 @@
       one UDP socket (one source port for the whole run); every line on
       stdin is one datagram, the answer one line ("ERROR timeout",
       "ERROR refused" when an ICMP port unreachable came back).
+  lab_client.py synflood N HOST PORT --dev IF --gw-mac MAC [--rate PPS]
+      N TCP SYNs to HOST:PORT sent as raw Ethernet frames on IF to MAC, each
+      from a random source in 198.18.0.128/25 and a random port, paced at
+      PPS (default 4000). Prints "started" before the first frame and
+      "sent N" at the end. Nothing is ever answered: the sources are not
+      addresses of this namespace.
 Output is flushed line by line, so a caller can talk to it over pipes.
 """
 import argparse
+import random
 import socket
+import struct
 import sys
+import time
 
 
 def err(e):
@@ -107,16 +116,65 @@ def udp(a):
             print(err(e), flush=True)
 
 
+def csum(data):
+    """Internet checksum (RFC 1071) of data."""
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def syn_frame(dst_mac, src_mac, src, dst, sport, dport, seq):
+    """One Ethernet + IPv4 + TCP SYN frame (RFC 791, RFC 9293), checksums
+    complete."""
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, 0, 5 << 4, 0x02, 64240, 0, 0)
+    pseudo = src + dst + struct.pack("!BBH", 0, socket.IPPROTO_TCP, len(tcp))
+    tcp = tcp[:16] + struct.pack("!H", csum(pseudo + tcp)) + tcp[18:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), random.getrandbits(16), 0x4000,
+                     64, socket.IPPROTO_TCP, 0, src, dst)
+    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+    return dst_mac + src_mac + b"\x08\x00" + ip + tcp
+
+
+def synflood(a):
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind((a.dev, 0))
+    src_mac = s.getsockname()[4]
+    dst_mac = bytes.fromhex(a.gw_mac.replace(":", ""))
+    dst = socket.inet_aton(a.host)
+    print("started", flush=True)
+    sent = 0
+    t0 = time.monotonic()
+    while sent < a.n:
+        src = bytes([198, 18, 0, random.randint(128, 255)])
+        frame = syn_frame(dst_mac, src_mac, src, dst, random.randint(1024, 65535), a.port,
+                          random.getrandbits(32))
+        try:
+            s.send(frame)
+            sent += 1
+        except OSError:  # a full queue: that frame is lost, as on a real link
+            pass
+        ahead = sent / a.rate - (time.monotonic() - t0)
+        if ahead > 0.005:
+            time.sleep(ahead)
+    print("sent %d" % sent, flush=True)
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=["http", "echo", "tcp", "udp"])
+    p.add_argument("mode", choices=["http", "echo", "tcp", "udp", "synflood"])
     p.add_argument("rest", nargs="+")
     p.add_argument("--src")
     p.add_argument("--timeout", type=float, default=2.0)
+    p.add_argument("--dev", default="eth0")
+    p.add_argument("--gw-mac")
+    p.add_argument("--rate", type=float, default=4000.0)
     a = p.parse_args()
-    if a.mode in ("http", "echo"):
+    if a.mode in ("http", "echo", "synflood"):
         a.n, a.host, a.port = int(a.rest[0]), a.rest[1], int(a.rest[2])
-        http(a) if a.mode == "http" else echo(a)
+        {"http": http, "echo": echo, "synflood": synflood}[a.mode](a)
     else:
         a.host, a.port = a.rest[0], int(a.rest[1])
         tcp(a) if a.mode == "tcp" else udp(a)

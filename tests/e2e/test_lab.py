@@ -240,6 +240,12 @@ class Lab:
                       self.api("/metrics"))
         return float(m.group(1)) if m else None
 
+    def metric_series(self, name):
+        """{labels: value} of every series of the metric family name."""
+        text = self.api("/metrics")
+        return {k: float(v) for k, v in
+                re.findall(r"(?m)^%s(\{[^}]*\})? (\S+)$" % re.escape(name), text)}
+
     def curl(self, url, src=None, timeout=3):
         args = ["curl", "-sS", "-m", str(timeout)] + (["--interface", src] if src else [])
         t0 = time.monotonic()
@@ -552,6 +558,64 @@ def wrk_200_connections_10_seconds_without_errors(lab):
     summary = "%d requests%s%s" % (n, "; non-2xx " + bad.group(1) if bad else "",
                                     "; socket errors " + errs.group(1) if errs else "")
     return ok, summary if ok else out
+
+
+FLOOD_SYNS = 20000
+FLOOD_RATE = 4000  # packets per second: the flood lasts about 5 s
+
+
+@case
+def spoofed_syn_flood_does_not_stop_established_flows(lab):
+    # SYNs to the web NodePort from random sources in 198.18.0.128/25 that
+    # nobody owns: each one may make a flow and a SYN+ACK from a pod that is
+    # never answered. Meanwhile an established echo connection and a new
+    # connection to another service must both be served.
+    s = lab.open_client("tcp", "198.18.1.110", 9000)
+    flood = None
+    try:
+        first = s.say("before")
+        created0 = lab.metric_series("edgelb_flows_created_total")
+        drops0 = lab.metric_series("edgelb_drops_total")
+        flood = subprocess.Popen(
+            ["ip", "netns", "exec", lab.name + "-client", PY, CLIENT, "synflood",
+             str(FLOOD_SYNS), "198.18.0.1", "30080", "--dev", "eth0",
+             "--gw-mac", "02:00:00:00:00:01", "--rate", str(FLOOD_RATE)],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        lab.procs.append(flood)
+        started = flood.stdout.readline().strip()
+        during = []
+        for i in range(5):
+            time.sleep(0.4)
+            during.append(s.say("flood-%d" % i))
+        rc, fresh, _ = lab.curl("http://198.18.1.40/")
+        flooding = flood.poll() is None  # the checks above ran during the flood
+        out, _ = flood.communicate(timeout=FLOOD_SYNS / FLOOD_RATE + 10)
+        created = lab.metric_series("edgelb_flows_created_total").get(
+            '{service="%s/web:http"}' % NS, 0) - created0.get('{service="%s/web:http"}' % NS, 0)
+        drops = {k: v - drops0.get(k, 0) for k, v in
+                 lab.metric_series("edgelb_drops_total").items() if v > drops0.get(k, 0)}
+        after = s.say("after")
+    finally:
+        if flood is not None and flood.poll() is None:
+            flood.kill()
+            flood.wait()
+        s.close()
+    mine = pod_of(first)
+    echoed = all(pod_of(a) == mine and a.endswith(" " + w) for a, w in
+                 zip(during + [after], ["flood-%d" % i for i in range(5)] + ["after"]))
+    sent = "sent %d" % FLOOD_SYNS in out
+    # every SYN is accounted for: a flow of the web service or a drop that
+    # refuses a new flow (a few may be lost on the veth before edgelb)
+    refused = sum(drops.get('{reason="%s"}' % r, 0) for r in (
+        "flow_table_full", "no_snat_port", "source_rate_limited"))
+    counted = created + refused >= FLOOD_SYNS * 0.9
+    ok = (started == "started" and mine.startswith("pod-") and echoed and flooding and sent
+          and rc == 0 and pod_of(fresh) in ("pod-21", "pod-22", "pod-23") and counted)
+    dropped = {k[len('{reason="'):-len('"}')]: int(v) for k, v in drops.items()}
+    return ok, "%s, %d web flows created%s, drops %s; echo %s then %r; multi %r%s" % (
+        out.strip() or started, created, "" if flooding else " (flood ended before the checks)",
+        dropped, sorted(set(map(pod_of, during))), after, fresh,
+        "" if rc == 0 else " (curl exit %d)" % rc)
 
 
 @case

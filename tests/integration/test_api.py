@@ -37,7 +37,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -45,32 +44,13 @@ import time
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import elbtest  # noqa: E402
+from elbtest import check, free_port  # noqa: E402,F401
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXAMPLES = os.path.join(HERE, "..", "..", "config", "examples")
 POOL = ("198.18.0.100", "198.18.0.150")
-
-passed = 0
-failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print("ok   ", name)
-    else:
-        failed += 1
-        print("FAIL ", name, detail)
-    return ok
-
-
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
 
 def ip_in_pool(ip):
     def n(a):
@@ -120,24 +100,9 @@ class Edgelb:
             f.write("\n".join(lines) + "\n")
 
     def start(self):
-        log = open(self.log_path, "a")
-        log.write("---- start\n")
-        log.flush()
-        self.proc = subprocess.Popen([self.binary, "--config", self.config],
-                                     stdout=log, stderr=subprocess.STDOUT)
-        log.close()
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                return False
-            try:
-                code, _, _ = self.request("GET", "/healthz", auth=False)
-                if code == 200:
-                    return True
-            except OSError:
-                pass
-            time.sleep(0.2)
-        return False
+        self.proc = elbtest.spawn([self.binary, "--config", self.config], self.log_path)
+        return elbtest.wait_ready(
+            self.proc, lambda: self.request("GET", "/healthz", auth=False)[0] == 200, 30, 0.2)
 
     def stop(self, sig=signal.SIGTERM):
         if self.proc is None or self.proc.poll() is not None:
@@ -684,7 +649,7 @@ def check_traffic(binary, work):
     finally:
         if e is not None:
             e.stop(signal.SIGKILL)
-            if failed:
+            if elbtest.failed:
                 print("---- edgelb (traffic) log (tail)\n" + e.log())
         lab.down()
 
@@ -719,11 +684,10 @@ def main():
         check_traffic(binary, work)
     finally:
         e.stop(signal.SIGKILL)
-        if failed:
+        if elbtest.failed:
             print("---- edgelb log (tail)\n" + e.log())
         shutil.rmtree(work, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return elbtest.summary()
 
 
 if __name__ == "__main__":

@@ -43,7 +43,9 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import elbtest  # noqa: E402
 import test_api as base  # noqa: E402  (its Edgelb runner and state functions)
+from elbtest import check  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -51,21 +53,6 @@ EXAMPLES = os.path.join(ROOT, "config", "examples")
 TOKEN = "Tok3n-never-logged-4f1c9a"
 MAX_CONNS = 64        # API_MAX_CONNS_DEFAULT
 CONN_TIMEOUT = 10     # API_CONN_TIMEOUT_DEFAULT, seconds
-
-passed = 0
-failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print("ok   ", name)
-    else:
-        failed += 1
-        print("FAIL ", name, detail)
-    return ok
-
 
 class Edgelb(base.Edgelb):
     """test_api's runner with extra api keys, an optional wrapper command
@@ -89,23 +76,12 @@ class Edgelb(base.Edgelb):
             f.write(text)
 
     def start(self):
-        log = open(self.log_path, "a")
-        log.write("---- start\n")
-        log.flush()
-        self.proc = subprocess.Popen(self.wrapper + [self.binary, "--config", self.config],
-                                     stdout=log, stderr=subprocess.STDOUT)
-        log.close()
-        deadline = time.time() + (120 if self.wrapper else 30)
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                return False
-            try:
-                if self.request("GET", "/healthz", auth=False)[0] == 200:
-                    return True
-            except (OSError, http.client.HTTPException):
-                pass
-            time.sleep(0.2)
-        return False
+        self.proc = elbtest.spawn(self.wrapper + [self.binary, "--config", self.config],
+                                  self.log_path)
+        return elbtest.wait_ready(self.proc,
+                                  lambda: self.request("GET", "/healthz", auth=False)[0] == 200,
+                                  120 if self.wrapper else 30, 0.2,
+                                  (OSError, http.client.HTTPException))
 
     def full_log(self):
         try:
@@ -650,11 +626,10 @@ def main():
         check_valgrind(binary, work)
     finally:
         e.stop(signal.SIGKILL)
-        if failed:
+        if elbtest.failed:
             print("---- edgelb log (tail)\n" + e.log())
         shutil.rmtree(work, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return elbtest.summary()
 
 
 if __name__ == "__main__":

@@ -32,40 +32,19 @@ import random
 import re
 import shutil
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import elbtest  # noqa: E402
+from elbtest import check, free_port  # noqa: E402,F401
+
 ROUNDS = 20
 NAMES = ["svc-%d" % i for i in range(12)]
 LB_NAMES = ["lb-%d" % i for i in range(4)]
 POOL = ("198.18.0.100", "198.18.0.150")
-
-passed = 0
-failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print("ok   ", name)
-    else:
-        failed += 1
-        print("FAIL ", name, detail)
-    return ok
-
-
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
 
 class Edgelb:
     def __init__(self, binary, work):
@@ -93,23 +72,9 @@ class Edgelb:
             ]) + "\n")
 
     def start(self):
-        log = open(self.log_path, "a")
-        log.write("---- start\n")
-        log.flush()
-        self.proc = subprocess.Popen([self.binary, "--config", self.config],
-                                     stdout=log, stderr=subprocess.STDOUT)
-        log.close()
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                return False
-            try:
-                if self.request("GET", "/healthz")[0] == 200:
-                    return True
-            except OSError:
-                pass
-            time.sleep(0.1)
-        return False
+        self.proc = elbtest.spawn([self.binary, "--config", self.config], self.log_path)
+        return elbtest.wait_ready(self.proc, lambda: self.request("GET", "/healthz")[0] == 200,
+                                  30, 0.1)
 
     def kill(self):
         if self.proc is not None and self.proc.poll() is None:
@@ -309,11 +274,10 @@ def main():
               code == 200 and json.loads(text)["kind"] == "ServiceList")
     finally:
         e.kill()
-        if failed:
+        if elbtest.failed:
             print("---- edgelb log (tail)\n" + e.log_tail())
         shutil.rmtree(work, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return elbtest.summary()
 
 
 if __name__ == "__main__":
