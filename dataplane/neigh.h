@@ -35,7 +35,7 @@ struct neigh_tx {
 	/** Free @p m and count it under @p reason. */
 	void (*drop)(void *ctx, struct rte_mbuf *m, enum el_drop reason);
 	void *ctx;
-	struct rte_mempool *pool; /**< for ARP requests */
+	struct rte_mempool *pool;      /**< for ARP requests */
 	struct el_worker_stats *stats; /**< arp_replies / arp_requests counters */
 };
 

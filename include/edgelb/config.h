@@ -34,22 +34,22 @@
 
 /** Connection-tracking states; index into el_config.ct.timeouts[]. */
 enum el_ct_state {
-	EL_CT_NONE = 0,	     /**< not tracked / new */
-	EL_CT_SYN_SENT,	     /**< client SYN seen */
-	EL_CT_SYN_RECV,	     /**< backend SYN+ACK seen */
-	EL_CT_ESTABLISHED,   /**< handshake complete */
-	EL_CT_FIN_WAIT,	     /**< first FIN seen */
-	EL_CT_CLOSE_WAIT,    /**< FIN from the other side acked, one side half closed */
-	EL_CT_TIME_WAIT,     /**< FIN from both sides */
-	EL_CT_CLOSE,	     /**< RST seen */
-	EL_CT_UDP,	     /**< UDP flow */
-	EL_CT_ICMP,	     /**< ICMP (echo) flow */
+	EL_CT_NONE = 0,	   /**< not tracked / new */
+	EL_CT_SYN_SENT,	   /**< client SYN seen */
+	EL_CT_SYN_RECV,	   /**< backend SYN+ACK seen */
+	EL_CT_ESTABLISHED, /**< handshake complete */
+	EL_CT_FIN_WAIT,	   /**< first FIN seen */
+	EL_CT_CLOSE_WAIT,  /**< FIN from the other side acked, one side half closed */
+	EL_CT_TIME_WAIT,   /**< FIN from both sides */
+	EL_CT_CLOSE,	   /**< RST seen */
+	EL_CT_UDP,	   /**< UDP flow */
+	EL_CT_ICMP,	   /**< ICMP (echo) flow */
 	EL_CT_NSTATES
 };
 
 struct el_cfg_route {
-	struct el_cidr to;  /**< destination prefix */
-	struct el_ip via;   /**< next hop; family 0 = directly connected */
+	struct el_cidr to; /**< destination prefix */
+	struct el_ip via;  /**< next hop; family 0 = directly connected */
 };
 
 struct el_cfg_neighbor {
@@ -58,8 +58,8 @@ struct el_cfg_neighbor {
 };
 
 struct el_cfg_iface {
-	char name[EL_CFG_NAME_MAX];	  /**< "ext", "int": unique */
-	char device[EL_CFG_DEVICE_MAX];	  /**< PCI address or vdev spec */
+	char name[EL_CFG_NAME_MAX];	/**< "ext", "int": unique */
+	char device[EL_CFG_DEVICE_MAX]; /**< PCI address or vdev spec */
 	struct el_cidr addrs[EL_CFG_MAX_ADDRS];
 	unsigned n_addrs;
 	struct el_cfg_route routes[EL_CFG_MAX_ROUTES];
@@ -100,12 +100,12 @@ struct el_config {
 
 	uint32_t ct_max_flows;		     /**< per worker; default 1048576 */
 	uint32_t ct_timeouts[EL_CT_NSTATES]; /**< seconds; [EL_CT_NONE] = SYN_SENT's */
-	uint32_t ct_new_flows_per_source; /**< per worker and second; 0 = unlimited (default) */
-	uint32_t ct_new_flows_burst;	  /**< 0 = ct_new_flows_per_source (default) */
+	uint32_t ct_new_flows_per_source;    /**< per worker and second; 0 = unlimited (default) */
+	uint32_t ct_new_flows_burst;	     /**< 0 = ct_new_flows_per_source (default) */
 
 	uint32_t maglev_table_size; /**< prime; default 65537 */
 
-	char api_listen[64];		 /**< "127.0.0.1:9180" */
+	char api_listen[64];		      /**< "127.0.0.1:9180" */
 	char api_token_file[EL_CFG_PATH_MAX]; /**< "" = no token */
 	char api_tls_cert[EL_CFG_PATH_MAX];   /**< PEM certificate (chain); "" = plain HTTP */
 	char api_tls_key[EL_CFG_PATH_MAX];    /**< PEM private key; set together with the cert */
@@ -136,8 +136,8 @@ void config_defaults(struct el_config *cfg);
 int config_load(const char *path, struct el_config *cfg, char *err, size_t errlen);
 
 /** Same as config_load() for a buffer; @p name is used in messages. */
-int config_load_buf(const char *buf, size_t len, const char *name, struct el_config *cfg,
-		    char *err, size_t errlen);
+int config_load_buf(const char *buf, size_t len, const char *name, struct el_config *cfg, char *err,
+		    size_t errlen);
 
 /** Release the strings a loaded config owns. Safe to call twice. */
 void config_free(struct el_config *cfg);

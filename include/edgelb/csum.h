@@ -36,8 +36,8 @@ static inline uint16_t
 csum_update32(uint16_t csum, uint32_t old_w, uint32_t new_w)
 {
 	uint32_t sum = (uint16_t)~csum;
-	sum += (uint16_t)~(old_w & 0xffff);
-	sum += (uint16_t)~(old_w >> 16);
+	sum += (uint16_t) ~(old_w & 0xffff);
+	sum += (uint16_t) ~(old_w >> 16);
 	sum += new_w & 0xffff;
 	sum += new_w >> 16;
 	return (uint16_t)~csum_fold32(sum);

@@ -38,10 +38,10 @@
 
 struct el_snap_backend {
 	struct el_ip ip;
-	uint16_t port;	/**< target port, network order */
-	uint8_t cond;	/**< EL_BE_* bits */
+	uint16_t port; /**< target port, network order */
+	uint8_t cond;  /**< EL_BE_* bits */
 	uint8_t pad;
-	uint32_t id;	/**< stable across snapshots for the same (service port, ip, port) */
+	uint32_t id; /**< stable across snapshots for the same (service port, ip, port) */
 };
 
 /** Frontend kinds: which Service field made this frontend. */
@@ -58,12 +58,12 @@ enum el_fe_kind {
  * none, serving+terminating ones; see DESIGN.md section 5).
  */
 struct el_snap_svc {
-	uint32_t id;	     /**< stable id of this service port, never reused */
-	uint8_t proto;	     /**< IPPROTO_TCP / IPPROTO_UDP */
-	uint8_t affinity;    /**< 1 = sessionAffinity ClientIP */
+	uint32_t id;	  /**< stable id of this service port, never reused */
+	uint8_t proto;	  /**< IPPROTO_TCP / IPPROTO_UDP */
+	uint8_t affinity; /**< 1 = sessionAffinity ClientIP */
 	uint16_t pad;
 	uint32_t affinity_timeout; /**< seconds, 1..86400 */
-	char name[128];	     /**< "ns/name:portname" (":port" when unnamed) */
+	char name[128];		   /**< "ns/name:portname" (":port" when unnamed) */
 
 	uint32_t n_backends;
 	const struct el_snap_backend *backends;
@@ -82,10 +82,10 @@ struct el_snap_svc {
 /** A frontend: (address, port, protocol) -> service port. */
 struct el_snap_fe {
 	struct el_ip ip;
-	uint16_t port;	/**< network order */
-	uint8_t proto;	/**< 0 = empty slot */
-	uint8_t kind;	/**< enum el_fe_kind */
-	uint32_t svc;	/**< index into el_snapshot.svcs */
+	uint16_t port; /**< network order */
+	uint8_t proto; /**< 0 = empty slot */
+	uint8_t kind;  /**< enum el_fe_kind */
+	uint32_t svc;  /**< index into el_snapshot.svcs */
 };
 
 /** Kinds of owned addresses (answer ARP/ND and ICMP echo for them). */
@@ -97,15 +97,15 @@ enum el_owned_kind {
 
 struct el_snap_owned {
 	struct el_ip ip;
-	uint8_t kind;	/**< enum el_owned_kind; 0 = empty slot */
-	uint8_t iface;	/**< interface index it is configured on (VIPs: 0) */
+	uint8_t kind;  /**< enum el_owned_kind; 0 = empty slot */
+	uint8_t iface; /**< interface index it is configured on (VIPs: 0) */
 	uint16_t pad;
 };
 
 struct el_snap_iface {
 	char name[EL_CFG_NAME_MAX];
-	uint16_t port_id;	/**< DPDK port id */
-	uint8_t mac[6];		/**< filled by the appliance from the port */
+	uint16_t port_id; /**< DPDK port id */
+	uint8_t mac[6];	  /**< filled by the appliance from the port */
 	struct el_cidr addrs[EL_CFG_MAX_ADDRS];
 	unsigned n_addrs;
 };

@@ -13,8 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define EL_AF_NONE 0
-#define EL_AF_INET 4
+#define EL_AF_NONE  0
+#define EL_AF_INET  4
 #define EL_AF_INET6 6
 
 /** An IPv4 or IPv6 address; family EL_AF_NONE means "unset". */
@@ -22,7 +22,7 @@ struct el_ip {
 	uint8_t family;
 	uint8_t pad[3];
 	union {
-		uint32_t v4;	/**< network byte order */
+		uint32_t v4; /**< network byte order */
 		uint8_t v6[16];
 	};
 };

@@ -65,7 +65,7 @@ enum el_drop {
 #define EL_DROP_ENUM(e, s) EL_DROP_##e,
 	EL_DROP_REASONS(EL_DROP_ENUM)
 #undef EL_DROP_ENUM
-	EL_DROP_MAX
+	    EL_DROP_MAX
 };
 
 /** Prometheus label of a drop reason. */
@@ -78,23 +78,23 @@ typedef uint16_t (*worker_tx_fn)(void *ctx, uint8_t iface, struct rte_mbuf **pkt
 
 /** What the appliance knows about a port's RSS, for SNAT port steering. */
 struct el_worker_rss {
-	int enabled;		/**< 0: the port has one queue or no predictable RSS */
-	uint8_t key[52];	/**< Toeplitz key programmed on the port */
+	int enabled;	 /**< 0: the port has one queue or no predictable RSS */
+	uint8_t key[52]; /**< Toeplitz key programmed on the port */
 	unsigned key_len;
-	uint16_t reta[512];	/**< RETA: hash -> queue */
-	unsigned reta_size;	/**< power of two */
+	uint16_t reta[512]; /**< RETA: hash -> queue */
+	unsigned reta_size; /**< power of two */
 };
 
 struct el_worker_conf {
-	unsigned index;		 /**< 0..n_workers-1; also the RX/TX queue id */
+	unsigned index; /**< 0..n_workers-1; also the RX/TX queue id */
 	unsigned n_workers;
-	uint32_t max_flows;	 /**< connection table capacity */
-	int socket_id;		 /**< NUMA socket for the tables (SOCKET_ID_ANY ok) */
+	uint32_t max_flows;	  /**< connection table capacity */
+	int socket_id;		  /**< NUMA socket for the tables (SOCKET_ID_ANY ok) */
 	struct rte_mempool *pool; /**< for packets the worker originates (ARP requests) */
-	worker_tx_fn tx;	 /**< required */
+	worker_tx_fn tx;	  /**< required */
 	void *tx_ctx;
 	struct el_worker_rss rss[EL_SNAP_MAX_IFACES]; /**< per interface */
-	uint16_t snat_port_min;	 /**< SNAT source ports; default 1024..65535 */
+	uint16_t snat_port_min;			      /**< SNAT source ports; default 1024..65535 */
 	uint16_t snat_port_max;
 	/** New flows per second one client source address may open on this
 	 *  worker (a token bucket per source; sources share a fixed number of
@@ -179,8 +179,7 @@ void worker_process_burst(struct el_worker *w, const struct el_snapshot *snap, u
  * of the connection table, retry ARP for pending next hops, flush TX.
  * Call once per loop, also when no packets arrived.
  */
-void worker_poll_housekeeping(struct el_worker *w, const struct el_snapshot *snap,
-			      uint64_t now_ms);
+void worker_poll_housekeeping(struct el_worker *w, const struct el_snapshot *snap, uint64_t now_ms);
 
 /** Connect workers so they can hand off packets and share neighbours and
  *  affinity entries: @p peers[i] is worker i. Control, before start. */
@@ -224,7 +223,7 @@ struct el_conn_info {
 	struct el_ip client, frontend, snat, backend;
 	uint16_t cport, fport, sport, bport; /**< host order */
 	uint8_t proto;
-	uint8_t state;	/**< enum el_ct_state */
+	uint8_t state; /**< enum el_ct_state */
 	uint32_t svc_id, backend_id;
 	uint32_t age_s, idle_s;
 };
