@@ -37,7 +37,7 @@
 
 set -u
 
-BUILD=${1:-build}
+BUILD=$(cd "${1:-build}" && pwd) || exit 1
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 EDGELB=$BUILD/edgelb

@@ -30,7 +30,7 @@
 
 set -u
 
-BUILD=${1:-build}
+BUILD=$(cd "${1:-build}" && pwd) || exit 1
 SECS=${2:-8}
 ROUNDS=${3:-2}
 HERE=$(cd "$(dirname "$0")" && pwd)
