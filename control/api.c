@@ -31,6 +31,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -45,6 +46,7 @@
 #define API_DISCARD_MAX (64u << 20)
 #define API_METRICS_MAX (64u << 20)
 #define API_PEM_MAX	(1u << 20) /* a certificate chain or key file */
+#define API_LOG_PER_SEC 10	   /* libmicrohttpd messages logged per second at most */
 
 #define API_CORE   "/api/v1"
 #define API_SLICES "/apis/discovery.k8s.io/v1"
@@ -60,6 +62,10 @@ struct api {
 	char *tls_cert; /* PEM text; NULL: plain HTTP */
 	char *tls_key;	/* PEM text, wiped before it is freed */
 	size_t tls_key_len;
+	/* libmicrohttpd logs every connection it turns away: bounded, so a
+	 * connection flood cannot flood the log */
+	time_t log_sec;
+	unsigned log_n, log_suppressed;
 };
 
 /* One request in progress. */
@@ -732,7 +738,23 @@ api_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 static void
 api_mhd_log(void *cls, const char *fmt, va_list ap)
 {
-	(void)cls;
+	struct api *a = cls;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec != a->log_sec) {
+		if (a->log_suppressed != 0)
+			fprintf(stderr, "edgelb: api: %u more libmicrohttpd messages not logged\n",
+				a->log_suppressed);
+		a->log_sec = now.tv_sec;
+		a->log_n = 0;
+		a->log_suppressed = 0;
+	}
+	if (a->log_n >= API_LOG_PER_SEC) {
+		a->log_suppressed++;
+		return;
+	}
+	a->log_n++;
 	fputs("edgelb: api: ", stderr);
 	vfprintf(stderr, fmt, ap);
 }
@@ -954,6 +976,8 @@ api_start(const struct api_conf *c, char *err, size_t errlen)
 		a->c.max_body = API_MAX_BODY_DEFAULT;
 	if (a->c.max_conns == 0)
 		a->c.max_conns = API_MAX_CONNS_DEFAULT;
+	if (a->c.max_conns_per_ip == 0)
+		a->c.max_conns_per_ip = API_MAX_CONNS_PER_IP_DEFAULT;
 	if (a->c.conn_timeout_s == 0)
 		a->c.conn_timeout_s = API_CONN_TIMEOUT_DEFAULT;
 	a->c.listen = NULL;
@@ -982,12 +1006,12 @@ api_start(const struct api_conf *c, char *err, size_t errlen)
 	flags |= MHD_USE_EPOLL;
 #endif
 	errno = 0;
-	a->mhd = MHD_start_daemon(flags, 0, NULL, NULL, api_access, a, MHD_OPTION_EXTERNAL_LOGGER,
-				  api_mhd_log, a, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-				  MHD_OPTION_CONNECTION_LIMIT, a->c.max_conns,
-				  MHD_OPTION_CONNECTION_TIMEOUT, a->c.conn_timeout_s,
-				  MHD_OPTION_NOTIFY_COMPLETED, api_completed, a, MHD_OPTION_ARRAY,
-				  tls_opts, MHD_OPTION_END);
+	a->mhd = MHD_start_daemon(
+	    flags, 0, NULL, NULL, api_access, a, MHD_OPTION_EXTERNAL_LOGGER, api_mhd_log, a,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
+	    a->c.max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT, a->c.max_conns_per_ip,
+	    MHD_OPTION_CONNECTION_TIMEOUT, a->c.conn_timeout_s, MHD_OPTION_NOTIFY_COMPLETED,
+	    api_completed, a, MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
 	if (a->mhd == NULL) {
 		rc = errno ? errno : EADDRINUSE;
 		if (a->tls_cert != NULL && api_addr_free(&ss, sl)) {

@@ -13,9 +13,11 @@
  *
  * Limits: a body larger than api_conf.max_body is answered 413 (at once when
  * the client announced it and asked "Expect: 100-continue", else after
- * reading and dropping it, up to a hard cap); at most max_conns connections;
- * a connection idle for conn_timeout_s seconds is closed, so a slow client
- * cannot hold the API.
+ * reading and dropping it, up to a hard cap); at most max_conns connections,
+ * and at most max_conns_per_ip from one client address (one client cannot
+ * take them all; a connection past the limit is closed as soon as it is
+ * accepted); a connection idle for conn_timeout_s seconds is closed, so a
+ * slow client cannot hold the API.
  *
  * Authentication: when a token is configured, every request except /healthz
  * and /readyz must carry "Authorization: Bearer TOKEN"; the comparison takes
@@ -41,12 +43,13 @@
 
 #include "apply.h"
 
-#define API_MAX_BODY_DEFAULT	 (1u << 20) /**< 1 MiB */
-#define API_MAX_CONNS_DEFAULT	 64
-#define API_CONN_TIMEOUT_DEFAULT 10 /**< seconds */
-#define API_CONNS_LIMIT_DEFAULT	 1000
-#define API_CONNS_LIMIT_MAX	 100000
-#define API_TOKEN_MAX		 4096
+#define API_MAX_BODY_DEFAULT	     (1u << 20) /**< 1 MiB */
+#define API_MAX_CONNS_DEFAULT	     64
+#define API_MAX_CONNS_PER_IP_DEFAULT 32
+#define API_CONN_TIMEOUT_DEFAULT     10 /**< seconds */
+#define API_CONNS_LIMIT_DEFAULT	     1000
+#define API_CONNS_LIMIT_MAX	     100000
+#define API_TOKEN_MAX		     4096
 
 /** One live flow for /api/v1/conns (struct el_conn_info without DPDK). */
 struct api_conn {
@@ -59,14 +62,15 @@ struct api_conn {
 };
 
 struct api_conf {
-	const char *listen;	 /**< "IPv4:PORT" or "[IPv6]:PORT"; port 0 = any free */
-	const char *token_file;	 /**< file holding the bearer token; NULL or "" = none */
-	const char *tls_cert;	 /**< PEM certificate (chain) file; NULL or "" = plain HTTP */
-	const char *tls_key;	 /**< PEM private key file; required with tls_cert */
-	size_t max_body;	 /**< 0 = API_MAX_BODY_DEFAULT */
-	unsigned max_conns;	 /**< 0 = API_MAX_CONNS_DEFAULT */
-	unsigned conn_timeout_s; /**< 0 = API_CONN_TIMEOUT_DEFAULT */
-	struct apply *apply;	 /**< the live model and its transaction; required */
+	const char *listen;	   /**< "IPv4:PORT" or "[IPv6]:PORT"; port 0 = any free */
+	const char *token_file;	   /**< file holding the bearer token; NULL or "" = none */
+	const char *tls_cert;	   /**< PEM certificate (chain) file; NULL or "" = plain HTTP */
+	const char *tls_key;	   /**< PEM private key file; required with tls_cert */
+	size_t max_body;	   /**< 0 = API_MAX_BODY_DEFAULT */
+	unsigned max_conns;	   /**< 0 = API_MAX_CONNS_DEFAULT */
+	unsigned max_conns_per_ip; /**< 0 = API_MAX_CONNS_PER_IP_DEFAULT */
+	unsigned conn_timeout_s;   /**< 0 = API_CONN_TIMEOUT_DEFAULT */
+	struct apply *apply;	   /**< the live model and its transaction; required */
 
 	void *ctx; /**< passed to the callbacks below */
 	/** 0 when the appliance is ready (ports up, workers polling), else a

@@ -1515,11 +1515,24 @@ parse_tls_key(struct ctx *x, const struct cn *n, void *arg)
 }
 
 static int
+parse_max_conns_per_ip(struct ctx *x, const struct cn *n, void *arg)
+{
+	long long v;
+	int rc = want_int(x, n, 1, 65535, &v);
+
+	(void)arg;
+	if (rc == 0)
+		x->cfg->api_max_conns_per_ip = (unsigned)v;
+	return rc;
+}
+
+static int
 parse_api(struct ctx *x, const struct cn *n, void *arg)
 {
-	static const char *const keys[] = {"listen", "token_file", "tls_cert", "tls_key"};
-	const struct cn *v[4];
-	int rc = want_map(x, n, keys, 4, v);
+	static const char *const keys[] = {"listen", "token_file", "tls_cert", "tls_key",
+					   "max_connections_per_ip"};
+	const struct cn *v[5];
+	int rc = want_map(x, n, keys, 5, v);
 
 	if (rc == 0)
 		rc = with_key(x, "listen", v[0], parse_listen, arg);
@@ -1529,6 +1542,8 @@ parse_api(struct ctx *x, const struct cn *n, void *arg)
 		rc = with_key(x, "tls_cert", v[2], parse_tls_cert, arg);
 	if (rc == 0)
 		rc = with_key(x, "tls_key", v[3], parse_tls_key, arg);
+	if (rc == 0)
+		rc = with_key(x, "max_connections_per_ip", v[4], parse_max_conns_per_ip, arg);
 	/* a certificate without its key (or the reverse) cannot serve TLS */
 	if (rc == 0 && (v[2] == NULL) != (v[3] == NULL)) {
 		path_key(x, v[2] == NULL ? "tls_cert" : "tls_key");
@@ -1640,6 +1655,7 @@ config_defaults(struct el_config *cfg)
 	cfg->ct_timeouts[EL_CT_NONE] = cfg->ct_timeouts[EL_CT_SYN_SENT];
 	cfg->maglev_table_size = 65537;
 	snprintf(cfg->api_listen, sizeof(cfg->api_listen), "127.0.0.1:9180");
+	cfg->api_max_conns_per_ip = EL_CFG_API_CONNS_PER_IP;
 	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "/var/lib/edgelb");
 }
 

@@ -297,6 +297,13 @@ main_check(const struct el_config *cfg, const struct el_model *m)
 	printf("%s: ok: %u interfaces, %u services, %u service ports, %u frontends\n", cfg->path,
 	       cfg->n_ifaces, m->n_svcs, snap->n_svcs, n_fe);
 	main_print_frontends(snap);
+	{
+		const char *const *warn;
+		unsigned n_warn = compile_warnings(cs, &warn);
+
+		for (unsigned i = 0; i < n_warn; i++)
+			fprintf(stderr, "%s: warning: %s\n", cfg->path, warn[i]);
+	}
 	compile_snapshot_free(cs, snap);
 	compile_state_free(cs);
 	return 0;
@@ -522,6 +529,7 @@ main_api_start(struct appliance *a, const struct el_config *cfg, struct el_model
 					       .token_file = token,
 					       .tls_cert = cert,
 					       .tls_key = key,
+					       .max_conns_per_ip = cfg->api_max_conns_per_ip,
 					       .apply = &ma->apply,
 					       .ctx = ma,
 					       .ready = main_api_ready,

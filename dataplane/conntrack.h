@@ -23,9 +23,14 @@
  * rte_hash rounds the bucket count to a power of two), key store (32) and
  * free-slot ring (4-8): about 132-156 bytes.
  *
- * IPv6 will get a table of the same shape next to this one (ct_key6 with
- * 16-byte addresses, its own hash and flow array): every name carrying the
- * family ("4") has a v6 twin to come, and nothing here mixes families.
+ * IPv6 has a table of the same shape next to this one (ct_key6 with 16-byte
+ * addresses, its own hash, flow and meta arrays and affinity table), given
+ * to a table by conntrack_enable6(): every name carrying the family ("4")
+ * has a "6" twin, and nothing mixes families. A table without its IPv6 half
+ * costs IPv4 nothing more (conntrack_bytes_per_flow() is unchanged). Per
+ * IPv6 flow (conntrack_bytes_per_flow6(), measured): 92 bytes of entries
+ * (80 + 12) plus two 40-byte keys with their buckets and rings, about 220
+ * bytes for a power-of-two capacity.
  *
  * Thread safety: a table belongs to one worker lcore; every function runs
  * there, except conntrack_create/conntrack_destroy (control, before start /
@@ -107,6 +112,56 @@ struct ct_aff4 {
 	uint8_t pad[3];
 };
 
+/** An IPv6 5-tuple as it sits in a packet (network order): 40 bytes, the
+ *  padding must be zero (the whole key is hashed). */
+struct ct_key6 {
+	uint8_t src[16];
+	uint8_t dst[16];
+	uint16_t sport;
+	uint16_t dport;
+	uint8_t proto;
+	uint8_t pad[3];
+};
+
+/** An IPv6 FullNAT flow: client:cport -> frontend:fport becomes
+ *  snat:sport -> backend:bport (network order). 80 bytes. */
+struct ct_flow6 {
+	uint8_t client[16];
+	uint8_t frontend[16];
+	uint8_t snat[16];
+	uint8_t backend[16];
+	uint16_t cport;
+	uint16_t fport;
+	uint16_t sport;
+	uint16_t bport;
+	uint32_t last_ms; /**< last packet, monotonic ms truncated to 32 bits */
+	uint8_t proto;
+	uint8_t flags;		    /**< CT_F_* */
+	struct tcp_state_track tcp; /**< state (UDP: EL_CT_UDP) and FIN side */
+};
+
+/** The rest of an IPv6 flow (same meaning as struct ct_meta4). */
+struct ct_meta6 {
+	uint32_t svc_id;
+	uint32_t backend_id;
+	union {
+		uint32_t created_s; /**< creation, monotonic seconds (used) */
+		uint32_t next_free; /**< free-list link (unused) */
+	};
+};
+
+/** An IPv6 ClientIP affinity entry. */
+struct ct_aff6 {
+	uint8_t client[16];
+	uint32_t svc_id;
+	uint32_t backend_id;
+	uint32_t last_ms;
+	uint32_t timeout_ms;
+	uint32_t next_free; /**< free-list link while unused */
+	uint8_t used;
+	uint8_t pad[3];
+};
+
 /** The tables of one worker. Fields are private to conntrack.c; they are
  *  visible so the per-packet accessors below can be inline. */
 struct conntrack {
@@ -126,6 +181,24 @@ struct conntrack {
 	uint32_t aff_used;
 	uint32_t aff_free_head;
 	uint32_t aff_sweep_pos;
+
+	/* IPv6 half (conntrack_enable6()); all NULL/0 until then. */
+	struct rte_hash *h6;
+	struct ct_flow6 *flows6;
+	struct ct_meta6 *meta6;
+	uint32_t cap6;
+	uint32_t used6;
+	uint32_t free_head6;
+	uint32_t sweep_pos6;
+	uint64_t swept6;
+	size_t bytes6;
+
+	struct rte_hash *aff_h6;
+	struct ct_aff6 *aff6;
+	uint32_t aff_cap6;
+	uint32_t aff_used6;
+	uint32_t aff_free_head6;
+	uint32_t aff_sweep_pos6;
 };
 
 /**
@@ -328,6 +401,166 @@ conntrack_key4_set(struct ct_key4 *k, uint32_t src, uint32_t dst, uint16_t sport
 	k->pad[0] = k->pad[1] = k->pad[2] = 0;
 	return conntrack_hash4(k);
 #endif
+}
+
+/*
+ * IPv6. Same contracts as the IPv4 functions of the same name; indexes are
+ * those of the IPv6 flow array (a separate space from the IPv4 one).
+ */
+
+/**
+ * Give @p ct its IPv6 half: a hash keyed by struct ct_key6 (each flow under
+ * its client and its reply key, as IPv4), flow and meta arrays and an
+ * affinity table. Control thread, before the worker runs; at most once.
+ * Until it is called (or with @p max_flows 0) every conntrack_add6()
+ * returns -ENOSPC and every lookup -ENOENT.
+ * @param max_flows     IPv6 flow capacity (0: none)
+ * @param max_affinity  IPv6 affinity entries (0: none)
+ * @param socket_id     NUMA socket, or SOCKET_ID_ANY
+ * @return 0, -ENOMEM, or -EINVAL (NULL table, already enabled, capacity
+ *         above 2^29 flows)
+ */
+int conntrack_enable6(struct conntrack *ct, uint32_t max_flows, uint32_t max_affinity,
+		      int socket_id);
+
+/** Seed of the IPv6 flow table's hash. */
+#define CT_HASH_SEED6 0x28aed2a6u
+
+/** The hash the IPv6 flow table uses for @p k (CRC32-C over the 40 bytes).
+ *  Any thread. */
+static inline uint32_t
+conntrack_hash6(const struct ct_key6 *k)
+{
+	return rte_hash_crc(k, sizeof(*k), CT_HASH_SEED6);
+}
+
+/**
+ * Fill @p k with an IPv6 5-tuple (addresses and ports network order, pad
+ * zeroed). The hash is computed from the words as loaded, not read back
+ * from @p k (see conntrack_key4_set()). Any thread.
+ * @return conntrack_hash6() of the key
+ */
+static inline uint32_t
+conntrack_key6_set(struct ct_key6 *k, const uint8_t src[16], const uint8_t dst[16], uint16_t sport,
+		   uint16_t dport, uint8_t proto)
+{
+	uint64_t w[5];
+	__builtin_memcpy(&w[0], src, 16);
+	__builtin_memcpy(&w[2], dst, 16);
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+	w[4] = (uint64_t)sport | (uint64_t)dport << 16 | (uint64_t)proto << 32;
+#else
+	w[4] = (uint64_t)sport << 48 | (uint64_t)dport << 32 | (uint64_t)proto << 24;
+#endif
+	__builtin_memcpy(k, w, sizeof(w));
+	uint32_t h = CT_HASH_SEED6;
+	for (int i = 0; i < 5; i++)
+		h = rte_hash_crc_8byte(w[i], h);
+	return h;
+}
+
+/** Look up one IPv6 key. @return 0 and *val (idx << 1 | CT_DIR_*), or
+ *  -ENOENT. */
+int conntrack_lookup6(const struct conntrack *ct, const struct ct_key6 *key, uint32_t *val);
+
+/**
+ * Insert an IPv6 flow under its client and reply keys (built from @p f).
+ * @return 0 and *idx; -ENOSPC when the array or the hash is full (nothing
+ *         is ever evicted) or the table has no IPv6 half; -EEXIST when a
+ *         key is already there or both keys are equal (nothing changed)
+ */
+int conntrack_add6(struct conntrack *ct, const struct ct_flow6 *f, const struct ct_meta6 *meta,
+		   uint32_t *idx);
+
+/** Remove IPv6 flow @p idx (both keys) and return it to the free list. */
+void conntrack_del6(struct conntrack *ct, uint32_t idx);
+
+/** The IPv6 flow at @p idx (used or not). */
+static inline struct ct_flow6 *
+conntrack_flow6(const struct conntrack *ct, uint32_t idx)
+{
+	return &ct->flows6[idx];
+}
+
+/** The ids and creation time of the IPv6 flow at @p idx. */
+static inline struct ct_meta6 *
+conntrack_meta6(const struct conntrack *ct, uint32_t idx)
+{
+	return &ct->meta6[idx];
+}
+
+/** True when the IPv6 reply key (backend:bport -> snat:lport, proto) is
+ *  taken, by any flow in either direction (network order). */
+bool conntrack_reply_in_use6(const struct conntrack *ct, const uint8_t backend[16],
+			     const uint8_t snat[16], uint16_t bport, uint16_t lport, uint8_t proto);
+
+/** Live IPv6 flows. */
+uint32_t conntrack_count6(const struct conntrack *ct);
+
+/** IPv6 flow capacity (0 without the IPv6 half). */
+uint32_t conntrack_capacity6(const struct conntrack *ct);
+
+/** conntrack_gone_fn for IPv6 flows. */
+typedef void (*conntrack_gone6_fn)(void *ctx, const struct ct_flow6 *f, const struct ct_meta6 *m,
+				   bool idle);
+
+/** conntrack_pick_fn for IPv6 flows. */
+typedef bool (*conntrack_pick6_fn)(void *ctx, const struct ct_flow6 *f, const struct ct_meta6 *m);
+
+/** conntrack_sweep4() over the IPv6 flow array (same contract; 0 without
+ *  the IPv6 half). */
+unsigned conntrack_sweep6(struct conntrack *ct, unsigned budget, const uint32_t *timeout_ms,
+			  uint32_t now32, conntrack_pick6_fn extra, conntrack_gone6_fn gone,
+			  void *ctx);
+
+/** IPv6 slots visited by all sweeps so far. */
+uint64_t conntrack_swept6(const struct conntrack *ct);
+
+/** Bytes of memory per IPv6 flow of capacity, measured as for
+ *  conntrack_bytes_per_flow() (0 without the IPv6 half). */
+size_t conntrack_bytes_per_flow6(const struct conntrack *ct);
+
+/** conntrack_aff_lookup4() for an IPv6 client. */
+int conntrack_aff_lookup6(struct conntrack *ct, const uint8_t client[16], uint32_t svc_id,
+			  uint64_t now_ms, uint32_t *backend_id);
+
+/** conntrack_aff_update4() for an IPv6 client (-ENOSPC also without an IPv6
+ *  affinity table). */
+int conntrack_aff_update6(struct conntrack *ct, const uint8_t client[16], uint32_t svc_id,
+			  uint32_t backend_id, uint32_t timeout_ms, uint64_t now_ms);
+
+/** Forget the IPv6 entry of (client, service). */
+void conntrack_aff_del6(struct conntrack *ct, const uint8_t client[16], uint32_t svc_id);
+
+/** Expire IPv6 affinity entries in the next @p budget slots. @return
+ *  deleted. */
+unsigned conntrack_aff_sweep6(struct conntrack *ct, unsigned budget, uint64_t now_ms);
+
+/** Live IPv6 affinity entries. */
+uint32_t conntrack_aff_count6(const struct conntrack *ct);
+
+/** Client key of an IPv6 flow (client:cport -> frontend:fport). */
+static inline void
+conntrack_client_key6(const struct ct_flow6 *f, struct ct_key6 *k)
+{
+	__builtin_memcpy(k->src, f->client, 16);
+	__builtin_memcpy(k->dst, f->frontend, 16);
+	k->sport = f->cport;
+	k->dport = f->fport;
+	k->proto = f->proto;
+	k->pad[0] = k->pad[1] = k->pad[2] = 0;
+}
+
+/** Reply key of an IPv6 flow (backend:bport -> snat:sport). */
+static inline void
+conntrack_reply_key6(const struct ct_flow6 *f, struct ct_key6 *k)
+{
+	__builtin_memcpy(k->src, f->backend, 16);
+	__builtin_memcpy(k->dst, f->snat, 16);
+	k->sport = f->bport;
+	k->dport = f->sport;
+	k->proto = f->proto;
+	k->pad[0] = k->pad[1] = k->pad[2] = 0;
 }
 
 #endif

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Per-worker neighbour cache and ARP (RFC 826).
+ * Per-worker neighbour cache, ARP (RFC 826) and IPv6 Neighbor Discovery
+ * (RFC 4861: Neighbor Solicitation and Advertisement only; no router
+ * discovery, redirects or address autoconfiguration).
  *
  * The table is open addressing with linear probing keyed by (next hop,
  * interface), deleted with backward shifting so no tombstones build up. An
@@ -12,8 +14,12 @@
  *
  * Static neighbours live in the snapshot, win over learned ones and never
  * get an entry; the table keeps a small hash index of them, rebuilt when the
- * snapshot (pointer or generation) changes, so a lookup costs one probe. Only IPv4 is resolved for
- * now; IPv6 next hops work when a static or learned entry exists.
+ * snapshot (pointer or generation) changes, so a lookup costs one probe.
+ *
+ * Both families share the table, the per-entry and per-table queue bounds
+ * and the retry timers; only the request differs (an ARP broadcast, or a
+ * Neighbor Solicitation to the target's solicited-node multicast group,
+ * RFC 4861 section 7.2.2 / RFC 4291 section 2.7.1).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -24,9 +30,11 @@
 #include <rte_errno.h>
 #include <rte_branch_prediction.h>
 #include <rte_ether.h>
+#include <rte_ip.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
+#include "edgelb/csum.h"
 #include "neigh.h"
 
 #define NEIGH_PENDING_PER_ENTRY 8
@@ -289,8 +297,157 @@ neigh_source_v4(const struct el_snap_iface *ifp, const struct el_ip *target)
 	return first;
 }
 
-/* Broadcast an ARP request for @p e. Counts arp_requests; a failed
- * allocation counts EL_DROP_NO_MBUF and is retried on the next interval. */
+/* ---- IPv6 Neighbor Discovery (RFC 4861) ---- */
+
+#define ND_NS		  135
+#define ND_NA		  136
+#define ND_OPT_SLLA	  1
+#define ND_OPT_TLLA	  2
+#define ND_HOP_LIMIT	  255
+#define ND_MSG_LEN	  24 /* type, code, checksum, 4 bytes, target */
+#define ND_LLA_OPT_LEN	  8  /* type, length 1 (x 8 bytes), Ethernet address */
+#define ND_NA_F_ROUTER	  0x80
+#define ND_NA_F_SOLICITED 0x40
+#define ND_NA_F_OVERRIDE  0x20
+#define IP6_HDR_LEN	  40
+#define IP6_NEXT_ICMP6	  58
+
+/* ff02::1, all-nodes (RFC 4291 section 2.7.1) */
+static const uint8_t nd_all_nodes[16] = {0xff, 0x02, [15] = 0x01};
+
+static inline bool
+nd_is_multicast(const uint8_t a[16])
+{
+	return a[0] == 0xff;
+}
+
+static inline bool
+nd_is_unspecified(const uint8_t a[16])
+{
+	static const uint8_t zero[16];
+	return memcmp(a, zero, 16) == 0;
+}
+
+/* ff02::1:ffXX:XXXX for @p target (RFC 4291 section 2.7.1). */
+static void
+nd_solicited_node(const uint8_t target[16], uint8_t group[16])
+{
+	static const uint8_t prefix[13] = {0xff, 0x02, [11] = 0x01, [12] = 0xff};
+	memcpy(group, prefix, 13);
+	memcpy(group + 13, target + 13, 3);
+}
+
+/* Multicast MAC of an IPv6 group: 33:33 and its last four bytes (RFC 2464
+ * section 7). */
+static void
+nd_group_mac(const uint8_t group[16], uint8_t mac[6])
+{
+	mac[0] = 0x33;
+	mac[1] = 0x33;
+	memcpy(mac + 2, group + 12, 4);
+}
+
+static struct el_ip
+nd_ip6(const uint8_t a[16])
+{
+	struct el_ip ip;
+	memset(&ip, 0, sizeof(ip));
+	ip.family = EL_AF_INET6;
+	memcpy(ip.v6, a, 16);
+	return ip;
+}
+
+/* Write an IPv6 header carrying @p icmp_len bytes of ICMPv6 at @p ip6. */
+static void
+nd_ip6_hdr(uint8_t *ip6, const uint8_t src[16], const uint8_t dst[16], uint16_t icmp_len)
+{
+	ip6[0] = 0x60; /* version 6, traffic class 0, flow label 0 */
+	ip6[1] = ip6[2] = ip6[3] = 0;
+	ip6[4] = (uint8_t)(icmp_len >> 8);
+	ip6[5] = (uint8_t)icmp_len;
+	ip6[6] = IP6_NEXT_ICMP6;
+	ip6[7] = ND_HOP_LIMIT;
+	memcpy(ip6 + 8, src, 16);
+	memcpy(ip6 + 24, dst, 16);
+}
+
+/* The interface address used as the source of a solicitation for @p target:
+ * one whose prefix holds the target, else the first IPv6 address. NULL when
+ * the interface has none (nothing can be asked: RFC 4861 section 7.2.2 wants
+ * a source address of the interface). */
+static const uint8_t *
+neigh_source_v6(const struct el_snap_iface *ifp, const struct el_ip *target)
+{
+	const uint8_t *first = NULL;
+
+	for (unsigned i = 0; i < ifp->n_addrs; i++) {
+		const struct el_cidr *c = &ifp->addrs[i];
+		if (c->addr.family != EL_AF_INET6)
+			continue;
+		if (el_cidr_contains(c, target))
+			return c->addr.v6;
+		if (first == NULL)
+			first = c->addr.v6;
+	}
+	return first;
+}
+
+static struct rte_mbuf *
+neigh_alloc(const struct neigh_tx *tx, uint16_t len)
+{
+	struct rte_mbuf *m = tx->pool != NULL ? rte_pktmbuf_alloc(tx->pool) : NULL;
+
+	if (m != NULL && rte_pktmbuf_append(m, len) == NULL) {
+		rte_pktmbuf_free(m);
+		m = NULL;
+	}
+	if (m == NULL && tx->stats != NULL)
+		tx->stats->drops[EL_DROP_NO_MBUF]++;
+	return m;
+}
+
+/* Multicast a Neighbor Solicitation for @p e to its solicited-node group,
+ * from an address of the interface, with our link-layer address (RFC 4861
+ * section 4.3). Counted in arp_requests. */
+static void
+neigh_solicit6(const struct el_snapshot *snap, struct neigh_entry *e, const struct neigh_tx *tx)
+{
+	const struct el_snap_iface *ifp = &snap->ifaces[e->iface];
+	const uint16_t icmp_len = ND_MSG_LEN + ND_LLA_OPT_LEN;
+	const uint8_t *src = neigh_source_v6(ifp, &e->ip);
+	uint8_t group[16];
+	struct rte_mbuf *m;
+
+	if (src == NULL)
+		return;
+	m = neigh_alloc(tx, sizeof(struct rte_ether_hdr) + IP6_HDR_LEN + icmp_len);
+	if (m == NULL)
+		return;
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	uint8_t *ip6 = (uint8_t *)(eth + 1);
+	uint8_t *icmp = ip6 + IP6_HDR_LEN;
+
+	nd_solicited_node(e->ip.v6, group);
+	nd_group_mac(group, eth->dst_addr.addr_bytes);
+	memcpy(eth->src_addr.addr_bytes, ifp->mac, RTE_ETHER_ADDR_LEN);
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
+	nd_ip6_hdr(ip6, src, group, icmp_len);
+	memset(icmp, 0, icmp_len);
+	icmp[0] = ND_NS;
+	memcpy(icmp + 8, e->ip.v6, 16);
+	icmp[24] = ND_OPT_SLLA;
+	icmp[25] = 1;
+	memcpy(icmp + 26, ifp->mac, 6);
+	uint16_t c = csum_ip6_l4(src, group, IP6_NEXT_ICMP6, icmp, icmp_len);
+	memcpy(icmp + 2, &c, 2);
+	if (tx->stats != NULL)
+		tx->stats->arp_requests++;
+	tx->send(tx->ctx, e->iface, m);
+}
+
+/* Ask for @p e: an ARP broadcast or a Neighbor Solicitation. Counts
+ * arp_requests; a failed allocation counts EL_DROP_NO_MBUF and is retried
+ * on the next interval. */
 static void
 neigh_solicit(const struct el_snapshot *snap, struct neigh_entry *e, uint64_t now_ms,
 	      const struct neigh_tx *tx)
@@ -303,21 +460,16 @@ neigh_solicit(const struct el_snapshot *snap, struct neigh_entry *e, uint64_t no
 	e->last_request_ms = now_ms;
 	if (e->tries < UINT8_MAX)
 		e->tries++;
+	if (e->ip.family == EL_AF_INET6) {
+		neigh_solicit6(snap, e, tx);
+		return;
+	}
 	if (e->ip.family != EL_AF_INET)
-		return; /* IPv6 neighbour discovery is not implemented yet */
-	m = tx->pool != NULL ? rte_pktmbuf_alloc(tx->pool) : NULL;
-	if (m == NULL) {
-		if (tx->stats != NULL)
-			tx->stats->drops[EL_DROP_NO_MBUF]++;
 		return;
-	}
-	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, sizeof(*eth) + sizeof(*arp));
-	if (eth == NULL) {
-		rte_pktmbuf_free(m);
-		if (tx->stats != NULL)
-			tx->stats->drops[EL_DROP_NO_MBUF]++;
+	m = neigh_alloc(tx, sizeof(*eth) + sizeof(*arp));
+	if (m == NULL)
 		return;
-	}
+	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	arp = (struct rte_arp_hdr *)(eth + 1);
 	memset(eth->dst_addr.addr_bytes, 0xff, RTE_ETHER_ADDR_LEN);
 	memcpy(eth->src_addr.addr_bytes, ifp->mac, RTE_ETHER_ADDR_LEN);
@@ -413,7 +565,7 @@ neigh_output(struct neigh_table *t, const struct el_snapshot *snap, uint8_t ifac
 		return;
 	}
 	if (e == NULL) {
-		if (nh->family != EL_AF_INET) {
+		if (nh->family != EL_AF_INET && nh->family != EL_AF_INET6) {
 			tx->drop(tx->ctx, m, EL_DROP_NEIGH_UNRESOLVED);
 			return;
 		}
@@ -576,4 +728,180 @@ neigh_housekeeping(struct neigh_table *t, const struct el_snapshot *snap, uint64
 		neigh_solicit(snap, e, now_ms, tx);
 		i++;
 	}
+}
+
+/* What neigh_nd_input() needs from a validated NS or NA. */
+struct nd_msg {
+	uint8_t *ip6;	    /* IPv6 header */
+	uint8_t *icmp;	    /* ICMPv6 header */
+	uint32_t len;	    /* ICMPv6 length */
+	const uint8_t *lla; /* link-layer address option of the expected kind, or NULL */
+	bool has_slla;	    /* any Source Link-Layer Address option */
+};
+
+/* The checks of RFC 4861 sections 7.1.1 (NS) and 7.1.2 (NA). */
+static bool
+nd_valid(struct rte_mbuf *m, uint32_t l3_off, uint32_t icmp_off, struct nd_msg *msg)
+{
+	uint32_t dlen = rte_pktmbuf_data_len(m);
+
+	if (l3_off + IP6_HDR_LEN > dlen || icmp_off < l3_off + IP6_HDR_LEN)
+		return false;
+	uint8_t *ip6 = rte_pktmbuf_mtod_offset(m, uint8_t *, l3_off);
+	uint32_t end = l3_off + IP6_HDR_LEN + ((uint32_t)ip6[4] << 8 | ip6[5]);
+	if (end > dlen || icmp_off + ND_MSG_LEN > end)
+		return false;
+	uint8_t *icmp = rte_pktmbuf_mtod_offset(m, uint8_t *, icmp_off);
+	uint32_t len = end - icmp_off;
+	const uint8_t *src = ip6 + 8, *dst = ip6 + 24, *target = icmp + 8;
+	uint8_t type = icmp[0];
+
+	if (ip6[7] != ND_HOP_LIMIT || icmp[1] != 0 || (type != ND_NS && type != ND_NA))
+		return false;
+	if (csum_ip6_l4(src, dst, IP6_NEXT_ICMP6, icmp, len) != 0)
+		return false;
+	if (nd_is_multicast(target))
+		return false;
+
+	uint8_t want = type == ND_NS ? ND_OPT_SLLA : ND_OPT_TLLA;
+	msg->lla = NULL;
+	msg->has_slla = false;
+	for (uint32_t off = ND_MSG_LEN; off < len;) {
+		if (len - off < 2 || icmp[off + 1] == 0 || (uint32_t)icmp[off + 1] * 8 > len - off)
+			return false;
+		if (icmp[off] == ND_OPT_SLLA)
+			msg->has_slla = true;
+		/* an Ethernet address option is one 8-byte unit; others are
+		 * skipped (RFC 4861 section 4.6.1 lets the length be larger
+		 * for other link layers) */
+		if (icmp[off] == want && icmp[off + 1] == 1 && msg->lla == NULL)
+			msg->lla = icmp + off + 2;
+		off += (uint32_t)icmp[off + 1] * 8;
+	}
+
+	if (type == ND_NS && nd_is_unspecified(src)) {
+		/* a DAD probe goes to a solicited-node group, without SLLA */
+		uint8_t group[16];
+		nd_solicited_node(target, group);
+		if (memcmp(dst, group, 16) != 0 || msg->has_slla)
+			return false;
+	}
+	if (type == ND_NA && nd_is_multicast(dst) && (icmp[4] & ND_NA_F_SOLICITED))
+		return false;
+	msg->ip6 = ip6;
+	msg->icmp = icmp;
+	msg->len = len;
+	return true;
+}
+
+/* Turn the NS in @p m into the NA answering it, in place: Ethernet, IPv6
+ * (extension headers dropped) and ICMPv6 with a Target Link-Layer Address
+ * option. */
+static void
+nd_answer(const struct el_snapshot *snap, uint8_t iface, struct rte_mbuf *m, uint32_t l3_off,
+	  const struct nd_msg *msg, const struct neigh_tx *tx)
+{
+	const uint16_t icmp_len = ND_MSG_LEN + ND_LLA_OPT_LEN;
+	const uint8_t *mac = snap->ifaces[iface].mac;
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	uint8_t target[16], to[16], to_mac[6];
+	bool dad = nd_is_unspecified(msg->ip6 + 8);
+
+	uint32_t keep = l3_off + IP6_HDR_LEN + icmp_len;
+	if (rte_pktmbuf_pkt_len(m) < keep &&
+	    rte_pktmbuf_append(m, (uint16_t)(keep - rte_pktmbuf_pkt_len(m))) == NULL) {
+		tx->drop(tx->ctx, m, EL_DROP_NO_MBUF); /* an NS without options, no room */
+		return;
+	}
+	memcpy(target, msg->icmp + 8, 16);
+	if (dad) {
+		/* RFC 4861 section 7.2.4: to all-nodes, Solicited clear */
+		memcpy(to, nd_all_nodes, 16);
+		nd_group_mac(to, to_mac);
+	} else {
+		memcpy(to, msg->ip6 + 8, 16);
+		memcpy(to_mac, msg->lla != NULL ? msg->lla : eth->src_addr.addr_bytes, 6);
+	}
+
+	memcpy(eth->dst_addr.addr_bytes, to_mac, 6);
+	memcpy(eth->src_addr.addr_bytes, mac, 6);
+	uint8_t *ip6 = msg->ip6;
+	uint8_t *icmp = ip6 + IP6_HDR_LEN;
+	nd_ip6_hdr(ip6, target, to, icmp_len);
+	memset(icmp, 0, icmp_len);
+	icmp[0] = ND_NA;
+	icmp[4] = ND_NA_F_OVERRIDE | (dad ? 0 : ND_NA_F_SOLICITED);
+	memcpy(icmp + 8, target, 16);
+	icmp[24] = ND_OPT_TLLA;
+	icmp[25] = 1;
+	memcpy(icmp + 26, mac, 6);
+	uint16_t c = csum_ip6_l4(target, to, IP6_NEXT_ICMP6, icmp, icmp_len);
+	memcpy(icmp + 2, &c, 2);
+
+	if (rte_pktmbuf_pkt_len(m) > keep)
+		rte_pktmbuf_trim(m, rte_pktmbuf_pkt_len(m) - keep);
+	if (tx->stats != NULL)
+		tx->stats->arp_replies++;
+	tx->send(tx->ctx, iface, m);
+}
+
+void
+neigh_nd_input(struct neigh_table *t, const struct el_snapshot *snap, uint8_t iface,
+	       struct rte_mbuf *m, uint32_t l3_off, uint32_t icmp_off, uint64_t now_ms,
+	       const struct neigh_tx *tx, struct el_ip *learned_ip, uint8_t learned_mac[6],
+	       int *learned)
+{
+	struct nd_msg msg;
+	bool updated = false;
+
+	if (learned != NULL)
+		*learned = 0;
+	if (iface >= snap->n_ifaces || !rte_pktmbuf_is_contiguous(m) ||
+	    !nd_valid(m, l3_off, icmp_off, &msg)) {
+		tx->drop(tx->ctx, m, EL_DROP_BAD_ND);
+		return;
+	}
+
+	const uint8_t *src = msg.ip6 + 8;
+	struct el_ip target = nd_ip6(msg.icmp + 8);
+	bool owned = snapshot_owned_lookup(snap, &target) != NULL;
+	struct el_ip who;
+
+	if (msg.icmp[0] == ND_NS) {
+		/* RFC 4861 section 7.2.3: learn the sender of a unicast-sourced
+		 * NS with SLLA (create it only when the NS is for us, as ARP
+		 * does); never from a DAD probe (source ::). */
+		who = nd_ip6(src);
+		if (msg.lla != NULL && !nd_is_unspecified(src) && !nd_is_multicast(src) &&
+		    !(msg.lla[0] & 1) && snapshot_owned_lookup(snap, &who) == NULL)
+			updated = neigh_update(t, snap, iface, &who, msg.lla, now_ms, tx, owned);
+	} else {
+		/* RFC 4861 section 7.2.5: an NA only updates an entry we have;
+		 * with Override clear it may not change a known address. */
+		who = target;
+		struct neigh_entry *e = neigh_find(t, &target, iface);
+		bool may = e != NULL && msg.lla != NULL && !(msg.lla[0] & 1) && !owned;
+		if (may && !(msg.icmp[4] & ND_NA_F_OVERRIDE) && e->state == NEIGH_REACHABLE &&
+		    memcmp(e->mac, msg.lla, 6) != 0)
+			may = false;
+		if (may)
+			updated = neigh_update(t, snap, iface, &target, msg.lla, now_ms, tx, false);
+	}
+	if (updated && learned != NULL) {
+		*learned = 1;
+		if (learned_ip != NULL)
+			*learned_ip = who;
+		if (learned_mac != NULL)
+			memcpy(learned_mac, msg.lla, 6);
+	}
+
+	if (msg.icmp[0] == ND_NS && owned) {
+		nd_answer(snap, iface, m, l3_off, &msg, tx);
+		return;
+	}
+	if (msg.icmp[0] == ND_NA) {
+		rte_pktmbuf_free(m); /* consumed: an advertisement, answered or not */
+		return;
+	}
+	tx->drop(tx->ctx, m, EL_DROP_NOT_OURS);
 }

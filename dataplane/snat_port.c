@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * SNAT source-port choice: RSS steering through the linearity of the
- * Toeplitz hash (Microsoft RSS specification; DPDK rte_thash.h), or a
- * per-worker port partition. See snat_port.h for the reasoning.
+ * Toeplitz hash (Microsoft RSS specification; DPDK rte_thash.h) for IPv4
+ * and IPv6 tuples, or a per-worker port partition. See snat_port.h for the
+ * reasoning.
  */
 #include <errno.h>
 #include <string.h>
@@ -23,6 +24,51 @@ snat_port_rss_hash(const struct snat_port_rss *r, uint32_t src, uint32_t dst, ui
 	t.sport = sport;
 	t.dport = dport;
 	return rte_softrss((uint32_t *)&t, RTE_THASH_V4_L4_LEN, (const uint8_t *)r->key);
+}
+
+uint32_t
+snat_port_rss_hash6(const struct snat_port_rss *r, const uint8_t src[16], const uint8_t dst[16],
+		    uint16_t sport, uint16_t dport)
+{
+	/* rte_softrss() input for NONFRAG_IPV6_TCP/UDP: the addresses as
+	 * host-order 32-bit words (rte_thash_load_v6_addrs() does the same),
+	 * then sport in the high and dport in the low half of one word */
+	uint32_t w[RTE_THASH_V6_L4_LEN];
+
+	for (unsigned i = 0; i < 4; i++) {
+		uint32_t a, b;
+		memcpy(&a, src + 4 * i, 4);
+		memcpy(&b, dst + 4 * i, 4);
+		w[i] = rte_be_to_cpu_32(a);
+		w[4 + i] = rte_be_to_cpu_32(b);
+	}
+	w[8] = (uint32_t)sport << 16 | dport;
+	return rte_softrss(w, RTE_THASH_V6_L4_LEN, (const uint8_t *)r->key);
+}
+
+uint32_t
+snat_port_rss_base6(const struct snat_port_rss *r, const uint8_t src[16], const uint8_t dst[16],
+		    uint16_t sport)
+{
+	uint32_t h = 0;
+
+	for (unsigned i = 0; i < 16; i++) {
+		h ^= r->t6n[2 * i][src[i] >> 4] ^ r->t6n[2 * i + 1][src[i] & 0xf];
+		h ^= r->t6n[32 + 2 * i][dst[i] >> 4] ^ r->t6n[33 + 2 * i][dst[i] & 0xf];
+	}
+	h ^= r->t6n[64][sport >> 12] ^ r->t6n[65][(sport >> 8) & 0xf] ^
+	     r->t6n[66][(sport >> 4) & 0xf] ^ r->t6n[67][sport & 0xf];
+	return h | SNAT_PORT_BASE_V6;
+}
+
+/* Hash of the all-zero IPv6 tuple with byte @p k (0..35) set to @p v. */
+static uint32_t
+hash6_byte(const struct snat_port_rss *r, unsigned k, uint8_t v)
+{
+	uint8_t b[36] = {0};
+	b[k] = v;
+	return snat_port_rss_hash6(r, b, b + 16, (uint16_t)(b[32] << 8 | b[33]),
+				   (uint16_t)(b[34] << 8 | b[35]));
 }
 
 int
@@ -51,6 +97,13 @@ snat_port_rss_init(struct snat_port_rss *r, const uint8_t *key, unsigned key_len
 							(uint16_t)(b[10] << 8 | b[11]));
 		}
 	}
+	for (unsigned v = 0; v < 256; v++) {
+		r->t6d[0][v] = hash6_byte(r, 34, (uint8_t)v);
+		r->t6d[1][v] = hash6_byte(r, 35, (uint8_t)v);
+	}
+	for (unsigned k = 0; k < 68; k++)
+		for (unsigned v = 0; v < 16; v++)
+			r->t6n[k][v] = hash6_byte(r, k / 2, (uint8_t)(k & 1 ? v : v << 4));
 	return 0;
 }
 

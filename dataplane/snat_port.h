@@ -17,7 +17,17 @@
  *   on the worker's queue and its reply tuple is free. This is the search
  *   rte_thash_adjust_tuple() does, without its EAL-allocated context, so it
  *   runs in unit tests. It assumes the NIC hashes IPv4 TCP/UDP on addresses
- *   and ports (RTE_ETH_RSS_NONFRAG_IPV4_TCP/UDP).
+ *   and ports (RTE_ETH_RSS_NONFRAG_IPV4_TCP/UDP), and IPv6 TCP/UDP likewise
+ *   (RTE_ETH_RSS_NONFRAG_IPV6_TCP/UDP: src(16) dst(16) sport dport).
+ *
+ *   The destination port's term is not the same for both families: in an
+ *   IPv4 tuple the port is input bits 80-95, in an IPv6 tuple bits 272-287,
+ *   and each input bit contributes the 32-bit key window starting at its
+ *   position. So a "base" is not quite the bare hash: bit 31 says which
+ *   family's port tables snat_port_rss_queue() must use (clear: IPv4, set:
+ *   IPv6). The RETA index is at most 9 low bits of the hash, so bit 31 never
+ *   changes a queue. snat_port_rss_base() and snat_port_rss_base6() build
+ *   the bases; snat_port_pick() and snat_port_peek() then work for either.
  *
  * - Partition: no RSS control (every vdev). Worker i owns a contiguous slice
  *   of [port_min, port_max] (the first (range % n) workers one port more); a
@@ -47,6 +57,14 @@ struct snat_port_rss {
 	 *  0-3 source address, 4-7 destination address, 8-9 source port,
 	 *  10-11 destination port, all in network order. */
 	uint32_t t[12][256];
+	/** t6d[k][v]: hash of the all-zero IPv6 tuple whose destination port
+	 *  byte k (0: high, 1: low) is v. */
+	uint32_t t6d[2][256];
+	/** t6n[k][v]: hash of the all-zero IPv6 tuple whose nibble k is v
+	 *  (nibble 2i is the high half of byte i; bytes 0-15 source, 16-31
+	 *  destination, 32-33 source port): 4 KB instead of 34 KB of byte
+	 *  tables, for snat_port_rss_base6() once per new flow. */
+	uint32_t t6n[68][16];
 	uint32_t key[SNAT_PORT_KEY_MAX / 4]; /**< the key, 4-byte aligned */
 	uint16_t reta[SNAT_PORT_RETA_MAX];
 	uint32_t reta_mask; /**< reta_size - 1 */
@@ -87,22 +105,50 @@ int snat_port_rss_init(struct snat_port_rss *r, const uint8_t *key, unsigned key
 uint32_t snat_port_rss_hash(const struct snat_port_rss *r, uint32_t src, uint32_t dst,
 			    uint16_t sport, uint16_t dport);
 
-/** Hash of the reply tuple with destination port 0 (start of a walk), from
- *  the byte tables: ten loads instead of a bit-by-bit Toeplitz pass. */
+/** Bit of a base that marks it IPv6 (see the file comment). */
+#define SNAT_PORT_BASE_V6 0x80000000u
+
+/** Base of an IPv4 reply tuple (src = backend, dst = snat, sport = backend
+ *  port, host order; start of a walk): its hash with destination port 0,
+ *  bit 31 cleared. From the byte tables: ten loads instead of a bit-by-bit
+ *  Toeplitz pass. */
 static inline uint32_t
 snat_port_rss_base(const struct snat_port_rss *r, uint32_t src, uint32_t dst, uint16_t sport)
 {
 	const uint8_t *s = (const uint8_t *)&src, *d = (const uint8_t *)&dst;
-	return r->t[0][s[0]] ^ r->t[1][s[1]] ^ r->t[2][s[2]] ^ r->t[3][s[3]] ^ r->t[4][d[0]] ^
-	       r->t[5][d[1]] ^ r->t[6][d[2]] ^ r->t[7][d[3]] ^ r->t[8][sport >> 8] ^
-	       r->t[9][sport & 0xff];
+	return (r->t[0][s[0]] ^ r->t[1][s[1]] ^ r->t[2][s[2]] ^ r->t[3][s[3]] ^ r->t[4][d[0]] ^
+		r->t[5][d[1]] ^ r->t[6][d[2]] ^ r->t[7][d[3]] ^ r->t[8][sport >> 8] ^
+		r->t[9][sport & 0xff]) &
+	       ~SNAT_PORT_BASE_V6;
 }
 
-/** Queue the reply lands on when its destination port is @p port. */
+/**
+ * Toeplitz hash of an IPv6 4-tuple (addresses network order, ports host
+ * order), computed with rte_softrss() over src(16) dst(16) sport dport as a
+ * NIC hashes RTE_ETH_RSS_NONFRAG_IPV6_TCP/UDP: the reference. Needs a key of
+ * at least 40 bytes (the input is 36 bytes); a shorter key hashes as if
+ * padded with zero bytes.
+ */
+uint32_t snat_port_rss_hash6(const struct snat_port_rss *r, const uint8_t src[16],
+			     const uint8_t dst[16], uint16_t sport, uint16_t dport);
+
+/**
+ * Base of an IPv6 reply tuple (src = backend, dst = snat, addresses network
+ * order; sport = backend port, host order): its hash with destination port
+ * 0, with bit 31 set (SNAT_PORT_BASE_V6) so snat_port_rss_queue(),
+ * snat_port_pick() and snat_port_peek() apply the IPv6 destination-port
+ * tables. 68 loads from 4 KB of tables.
+ */
+uint32_t snat_port_rss_base6(const struct snat_port_rss *r, const uint8_t src[16],
+			     const uint8_t dst[16], uint16_t sport);
+
+/** Queue the reply lands on when its destination port is @p port (host
+ *  order); @p base from snat_port_rss_base() or snat_port_rss_base6(). */
 static inline uint16_t
 snat_port_rss_queue(const struct snat_port_rss *r, uint32_t base, uint16_t port)
 {
-	uint32_t h = base ^ r->t[10][port >> 8] ^ r->t[11][port & 0xff];
+	const uint32_t(*d)[256] = (base & SNAT_PORT_BASE_V6) ? r->t6d : &r->t[10];
+	uint32_t h = base ^ d[0][port >> 8] ^ d[1][port & 0xff];
 	return r->reta[h & r->reta_mask];
 }
 

@@ -3,9 +3,10 @@
  * The worker packet path (DESIGN.md section 2) for IPv4 FullNAT.
  *
  * A burst is handled in chunks of up to 64 packets:
- *  1. per packet: Ethernet type (ARP to the neighbour code, IPv6 refused for
- *     now), validation (pkt.c), trimming of Ethernet padding; ICMP is handled
- *     at once (echo, error translation); TCP/UDP get a 5-tuple key;
+ *  1. per packet: Ethernet type (ARP to the neighbour code, IPv6 to
+ *     worker6.c, one packet at a time), validation (pkt.c), trimming of
+ *     Ethernet padding; ICMP is handled at once (echo, error translation);
+ *     TCP/UDP get a 5-tuple key;
  *  2. one rte_hash bulk lookup of all keys: the connection table keys every
  *     flow by its client tuple and by its reply tuple, so a hit also says
  *     which side the packet comes from;
@@ -28,6 +29,13 @@
  * address (a fixed array of buckets indexed by a seeded hash of the source,
  * no allocation) limits the new flows one source may open per second.
  * Neither touches packets of existing flows.
+ *
+ * Edge checks: an IPv4 frame must be addressed to the receiving interface's
+ * MAC (one compare per packet); a reply of a flow must come in on the
+ * interface its backend is routed through (strict reverse path, RFC 3704,
+ * through the route cache, replies only); a new flow needs a source that is
+ * not a martian (RFC 1812 section 5.3.7) and ports other than 0. The last
+ * two run on the miss path only.
  *
  * Flows never point into a snapshot; expiry is an incremental sweep in
  * worker_poll_housekeeping() plus a check on every hit. The sweep is paced
@@ -262,6 +270,18 @@ w_route4(struct el_worker *w, uint32_t dst)
 	return c.route != 0 ? &w->snap->routes[c.route - 1] : NULL;
 }
 
+/* Strict reverse-path check (RFC 3704 section 2.2): does a packet from
+ * @p src belong on @p iface, i.e. is @p src routed out of it? */
+static inline bool
+w_rpf4_ok(struct el_worker *w, uint32_t src, uint8_t iface)
+{
+	const struct w_route_cache *c = &w->rc[(src * 0x9e3779b1u) >> (32 - W_ROUTE_BITS)];
+	if (likely(c->route != 0 && c->dst == src)) /* the cache hit, inlined */
+		return w->snap->routes[c->route - 1].iface == iface;
+	struct w_route_cache e = w_route4_slot(w, src);
+	return e.route != 0 && w->snap->routes[e.route - 1].iface == iface;
+}
+
 static inline void
 w_route_out(struct el_worker *w, struct rte_mbuf *m, uint32_t dst)
 {
@@ -396,17 +416,24 @@ svcstat_get(struct el_worker *w, uint32_t id)
 	return svcstat_find(w, id);
 }
 
+struct w_svcstat *
+w_svcstat_find(const struct el_worker *w, uint32_t id)
+{
+	return svcstat_find(w, id);
+}
+
+struct w_svcstat *
+w_svcstat_get(struct el_worker *w, uint32_t id)
+{
+	return svcstat_get(w, id);
+}
+
 /* ---- UDP flush set ---- */
 
 static inline bool
 flush_has(const struct el_worker *w, uint32_t id)
 {
-	if (likely(!((w->flush_mask >> (id & 63)) & 1)))
-		return false;
-	for (uint32_t i = 0; i < w->n_flush; i++)
-		if (w->flush[i].id == id)
-			return true;
-	return false;
+	return w_flush_has(w, id);
 }
 
 static void
@@ -480,15 +507,18 @@ flush_now(struct el_worker *w, uint32_t id)
 		    conntrack_meta4(w->ct, i)->backend_id == id)
 			w_flow_del(w, i);
 	}
+	w6_flush_now(w, id);
 }
 
 static void
 flush_add(struct el_worker *w, uint32_t id)
 {
 	uint64_t until = conntrack_swept(w->ct) + conntrack_capacity(w->ct);
+	uint64_t until6 = conntrack_swept6(w->ct) + conntrack_capacity6(w->ct);
 	for (uint32_t i = 0; i < w->n_flush; i++) {
 		if (w->flush[i].id == id) {
 			w->flush[i].until = until;
+			w->flush[i].until6 = until6;
 			return;
 		}
 	}
@@ -498,6 +528,7 @@ flush_add(struct el_worker *w, uint32_t id)
 	}
 	w->flush[w->n_flush].id = id;
 	w->flush[w->n_flush].until = until;
+	w->flush[w->n_flush].until6 = until6;
 	w->n_flush++;
 	w->flush_mask |= 1ull << (id & 63);
 }
@@ -505,12 +536,12 @@ flush_add(struct el_worker *w, uint32_t id)
 static void
 flush_expire(struct el_worker *w)
 {
-	uint64_t swept = conntrack_swept(w->ct);
+	uint64_t swept = conntrack_swept(w->ct), swept6 = conntrack_swept6(w->ct);
 	uint32_t j = 0;
 	bool changed = false;
 
 	for (uint32_t i = 0; i < w->n_flush; i++) {
-		if (w->flush[i].until <= swept) {
+		if (w->flush[i].until <= swept && w->flush[i].until6 <= swept6) {
 			changed = true;
 			continue;
 		}
@@ -563,22 +594,9 @@ nat4(uint8_t *ip, const struct pkt_ip4 *p, uint32_t nsrc, uint16_t nsport, uint3
 
 /* ---- hand-off between workers (partition mode) ---- */
 
-/* Worker owning SNAT port @lport (network order) for a packet received on
- * @iface, when it is not this one and the port steers by partition. */
-static inline bool
-w_handoff_owner(const struct el_worker *w, uint8_t iface, uint16_t lport, unsigned *owner)
-{
-	if (w->in_handoff || w->conf.n_workers <= 1 || iface >= EL_SNAP_MAX_IFACES ||
-	    w->rss[iface] != NULL)
-		return false;
-	unsigned o = snat_port_part_owner(&w->part, rte_be_to_cpu_16(lport));
-	if (o >= w->part.n || o == w->conf.index || o >= w->n_peers || w->peers[o] == NULL)
-		return false;
-	*owner = o;
-	return true;
-}
+/* w_handoff_owner() (worker_int.h) says which worker owns a SNAT port. */
 
-static void
+void
 w_handoff(struct el_worker *w, unsigned owner, uint8_t iface, struct rte_mbuf *m)
 {
 	struct w_handoff h = {.m = m, .iface = iface};
@@ -646,6 +664,10 @@ w_icmp_error(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, const struc
 		w->stats.flows_expired++;
 		w_flow_del(w, val >> 1);
 		w_drop(w, m, EL_DROP_ICMP_UNTRACKED);
+		return;
+	}
+	if ((val & 1) == CT_DIR_REPLY && !w_rpf4_ok(w, f->backend, iface)) {
+		w_drop(w, m, EL_DROP_WRONG_IFACE);
 		return;
 	}
 	if (o->ttl <= 1) {
@@ -721,7 +743,7 @@ w_src_allowed(const struct el_snap_svc *svc, uint32_t src)
 	return false;
 }
 
-static const struct el_snap_backend *
+const struct el_snap_backend *
 w_find_backend(const struct el_snap_svc *svc, uint32_t id)
 {
 	for (uint32_t i = 0; i < svc->n_backends; i++)
@@ -839,18 +861,7 @@ w_reply_created_here(const struct el_worker *w, const struct ct_key4 *k)
 static inline bool
 w_src_allow(struct el_worker *w, uint32_t src)
 {
-	struct w_src_bucket *b = &w->src[((src ^ w->src_seed) * 0x9e3779b1u) >> (32 - W_SRC_BITS)];
-	uint64_t t = b->tokens + (uint64_t)(w->now32 - b->last_ms) * w->src_rate;
-
-	if (t > w->src_cap)
-		t = w->src_cap;
-	b->last_ms = w->now32;
-	if (t < 1000) {
-		b->tokens = (uint32_t)t;
-		return false;
-	}
-	b->tokens = (uint32_t)(t - 1000);
-	return true;
+	return w_src_take(w, src);
 }
 
 /* Tell every peer which backend @p client got for @p svc_id, so a flow of
@@ -1068,6 +1079,35 @@ w_created_here(const struct el_worker *w, const struct pkt_ip4 *p)
 	return false;
 }
 
+/*
+ * Sources no new flow is opened for (RFC 1812 section 5.3.7, RFC 6890):
+ * "this network" 0/8, loopback 127/8, multicast 224/4, the reserved 240/4
+ * with the limited broadcast, an address edgelb owns (interface, VIP, SNAT
+ * address), and the directed broadcast of an interface prefix (/30 or
+ * shorter: /31 and /32 have none, RFC 3021).
+ */
+static bool
+w_martian4(const struct el_snapshot *s, uint32_t src)
+{
+	uint32_t a = rte_be_to_cpu_32(src), top = a >> 24;
+
+	if (top == 0 || top == 127 || top >= 224)
+		return true;
+	struct el_ip ip = el_ip4(src);
+	if (snapshot_owned_lookup(s, &ip) != NULL)
+		return true;
+	for (unsigned i = 0; i < s->n_ifaces && i < EL_SNAP_MAX_IFACES; i++) {
+		const struct el_snap_iface *ifc = &s->ifaces[i];
+		for (unsigned j = 0; j < ifc->n_addrs && j < EL_CFG_MAX_ADDRS; j++) {
+			const struct el_cidr *c = &ifc->addrs[j];
+			if (c->addr.family == EL_AF_INET && c->len <= 30 &&
+			    a == (rte_be_to_cpu_32(c->addr.v4) | (~0u >> c->len)))
+				return true;
+		}
+	}
+	return false;
+}
+
 /* A packet that matched no flow. */
 static void
 w_miss(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, const struct pkt_ip4 *p,
@@ -1089,6 +1129,10 @@ w_miss(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, const struct pkt_
 		}
 	}
 
+	if (unlikely(p->sport == 0 || p->dport == 0)) {
+		w_drop(w, m, EL_DROP_BAD_PORT);
+		return;
+	}
 	bool snat = w_is_snat(w, p->dst);
 	unsigned owner;
 	if (snat && w_handoff_owner(w, iface, p->dport, &owner)) {
@@ -1099,6 +1143,10 @@ w_miss(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, const struct pkt_
 	const struct el_snap_fe *fe =
 	    plan != NULL && plan->has_fe ? plan->fe : snapshot_fe_lookup(s, &d, p->dport, p->proto);
 	if (fe != NULL) {
+		if (unlikely(w_martian4(s, p->src))) {
+			w_drop(w, m, EL_DROP_MARTIAN);
+			return;
+		}
 		w_new_flow(w, m, p, fe, plan);
 		return;
 	}
@@ -1187,6 +1235,12 @@ w_hit(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, const struct pkt_i
 		nat4(ip_hdr(m), p, f->snat, f->sport, f->backend, f->bport);
 		w_route_out(w, m, f->backend);
 	} else {
+		/* a reply comes in where its backend is routed (client-side
+		 * packets may come in anywhere: pods use ClusterIPs too) */
+		if (unlikely(!w_rpf4_ok(w, f->backend, iface))) {
+			w_drop(w, m, EL_DROP_WRONG_IFACE);
+			return;
+		}
 		if (p->proto == PKT_IPPROTO_UDP && unlikely(w->n_flush != 0) &&
 		    flush_has(w, conntrack_meta4(w->ct, idx)->backend_id)) {
 			w_flow_del(w, idx);
@@ -1304,7 +1358,7 @@ w_plan_misses(struct el_worker *w, const struct pkt_ip4 *info, const uint32_t *s
 		plan[rj[t]].port_free = !((used >> t) & 1);
 }
 
-static void
+void
 w_broadcast_neigh(struct el_worker *w, uint8_t iface, const struct el_ip *ip, const uint8_t mac[6])
 {
 	struct w_msg msg = {.type = W_MSG_NEIGH, .n = 1};
@@ -1343,6 +1397,8 @@ w_chunk(struct el_worker *w, uint8_t iface, struct rte_mbuf **pkts, uint16_t n, 
 	uint32_t sig[W_CHUNK];
 	unsigned k = 0;
 	uint64_t rx_bytes = 0;
+	const uint32_t mac32 = bytes_rd32(w->snap->ifaces[iface].mac);
+	const uint16_t mac16 = bytes_rd16(w->snap->ifaces[iface].mac + 4);
 
 	for (uint16_t i = 0; i < W_PREFETCH && i < n; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
@@ -1353,19 +1409,33 @@ w_chunk(struct el_worker *w, uint8_t iface, struct rte_mbuf **pkts, uint16_t n, 
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + W_PREFETCH], void *));
 		rx_bytes += rte_pktmbuf_pkt_len(m);
 
+		/* a chain that one buffer cannot hold is larger than any MTU
+		 * the port was set up for */
 		if (unlikely(m->nb_segs > 1) && rte_pktmbuf_linearize(m) != 0) {
-			w_drop(w, m, EL_DROP_TRUNCATED);
+			w_drop(w, m, EL_DROP_OVERSIZE);
 			continue;
 		}
 		const uint8_t *frame = rte_pktmbuf_mtod(m, const uint8_t *);
 		uint32_t len = rte_pktmbuf_data_len(m);
 		uint16_t type = pkt_eth_type(frame, len);
 
+		/* Destination MAC: one compare when it is ours (the data room
+		 * always holds 6 bytes, even for a shorter frame, which the
+		 * truncation checks then drop). Otherwise IPv4 is refused, and
+		 * so is any type sent to another host's unicast address; group
+		 * addresses stay open to ARP and IPv6 (neighbour discovery). */
+		if (unlikely(((bytes_rd32(frame) ^ mac32) |
+			      (uint32_t)(bytes_rd16(frame + 4) ^ mac16)) != 0) &&
+		    len >= PKT_ETH_LEN && (type == PKT_ETHERTYPE_IPV4 || !(frame[0] & 1))) {
+			w_drop(w, m, EL_DROP_NOT_OUR_MAC);
+			continue;
+		}
+
 		if (unlikely(type != PKT_ETHERTYPE_IPV4)) {
 			if (type == PKT_ETHERTYPE_ARP)
 				w_arp(w, iface, m);
 			else if (type == PKT_ETHERTYPE_IPV6)
-				w_drop(w, m, EL_DROP_IPV6_UNSUPPORTED);
+				w6_input(w, m, iface);
 			else if (len < PKT_ETH_LEN)
 				w_drop(w, m, EL_DROP_TRUNCATED);
 			else
@@ -1467,37 +1537,13 @@ worker_process_burst(struct el_worker *w, const struct el_snapshot *snap, uint8_
 
 /* ---- housekeeping ---- */
 
-/*
- * Expire idle flows by time, not by call: every millisecond that passes
- * grants cap / period slots of the flow array, where the period of a full
- * pass is W_SWEEP_PERIOD_MS, or one second per W_SWEEP_SLOTS_MS * 1000 flows
- * for larger tables. A poll loop that spins faster does not sweep more, and
- * a busy one does not sweep less. Granted slots are visited at most
- * W_SWEEP_CALL_MAX per call; what is left waits for the next call (never
- * more than one full pass). A hit on an expired flow that the sweep has not
- * reached yet treats it as expired (w_hit), so the sweep's pace only
- * decides when the memory comes back.
- */
+/* Expire idle flows by time, not by call: see w_sweep_slots(). A hit on an
+ * expired flow that the sweep has not reached yet treats it as expired
+ * (w_hit), so the sweep's pace only decides when the memory comes back. */
 static void
 w_sweep(struct el_worker *w)
 {
-	uint64_t cap = conntrack_capacity(w->ct);
-
-	if (unlikely(w->now < w->sweep_ms)) {
-		w->sweep_ms = w->now; /* clock went back: start granting from here */
-	} else if (w->now > w->sweep_ms) {
-		uint64_t period = cap / W_SWEEP_SLOTS_MS;
-		if (period < W_SWEEP_PERIOD_MS)
-			period = W_SWEEP_PERIOD_MS;
-		uint64_t el = w->now - w->sweep_ms;
-		uint64_t grant = el >= period ? cap : (el * cap + period - 1) / period;
-		w->sweep_debt += grant;
-		if (w->sweep_debt > cap)
-			w->sweep_debt = cap;
-		w->sweep_ms = w->now;
-	}
-	uint64_t n = w->sweep_debt < W_SWEEP_CALL_MAX ? w->sweep_debt : W_SWEEP_CALL_MAX;
-	w->sweep_debt -= n;
+	uint64_t n = w_sweep_slots(w->now, conntrack_capacity(w->ct), &w->sweep_ms, &w->sweep_debt);
 	while (n > 0) {
 		unsigned b = n < CT_SWEEP_MAX ? (unsigned)n : CT_SWEEP_MAX;
 		conntrack_sweep4(w->ct, b, w->timeout_ms, w->now32,
@@ -1523,6 +1569,8 @@ w_drain_messages(struct el_worker *w)
 		} else if (msg->type == W_MSG_AFF) {
 			conntrack_aff_update4(w->ct, msg->aff.client, msg->aff.svc_id,
 					      msg->aff.backend_id, msg->aff.timeout_ms, w->now);
+		} else if (msg->type == W_MSG_AFF6) {
+			w6_aff_update(w, msg);
 		}
 	}
 }
@@ -1563,6 +1611,7 @@ worker_poll_housekeeping(struct el_worker *w, const struct el_snapshot *snap, ui
 		w_drain_handoffs(w);
 		w_sweep(w);
 		conntrack_aff_sweep4(w->ct, W_AFF_SWEEP_BUDGET, now_ms);
+		w6_housekeeping(w);
 		neigh_housekeeping(w->neigh, snap, now_ms, &w->ntx);
 	}
 	if (w->n_flush != 0)
@@ -1644,6 +1693,8 @@ worker_create(const struct el_worker_conf *conf)
 	uint32_t aff = conf->max_flows < W_AFF_MAX ? conf->max_flows : W_AFF_MAX;
 	w->ct = conntrack_create(conf->max_flows, aff, conf->socket_id);
 	if (w->ct == NULL)
+		goto fail; /* rte_errno set */
+	if (w6_create(w) != 0)
 		goto fail; /* rte_errno set */
 	w->neigh = neigh_create(W_NEIGH_CAP, conf->socket_id);
 	if (w->neigh == NULL)
@@ -1765,7 +1816,7 @@ worker_conns(const struct el_worker *w, struct el_conn_info *out, unsigned max, 
 		c->age_s = now_s - meta.created_s;
 		c->idle_s = (now32 - f.last_ms) / 1000;
 	}
-	return n;
+	return n + w6_conns(w, out + n, max - n, now_ms);
 }
 
 size_t

@@ -12,6 +12,8 @@
 #include <stdint.h>
 
 #include <rte_branch_prediction.h>
+#include <rte_byteorder.h>
+#include <rte_hash.h>
 #include <rte_mbuf.h>
 
 #include "edgelb/worker.h"
@@ -48,7 +50,8 @@
 enum w_msg_type {
 	W_MSG_FLUSH = 1,
 	W_MSG_NEIGH,
-	W_MSG_AFF, /* a peer chose a backend for a client of an affinity service */
+	W_MSG_AFF,  /* a peer chose a backend for a client of an affinity service */
+	W_MSG_AFF6, /* the same for an IPv6 client */
 };
 
 /* One message on a worker's ring (64 bytes). */
@@ -69,6 +72,12 @@ struct w_msg {
 			uint32_t backend_id;
 			uint32_t timeout_ms;
 		} aff;
+		struct {
+			uint8_t client[16];
+			uint32_t svc_id;
+			uint32_t backend_id;
+			uint32_t timeout_ms;
+		} aff6;
 	};
 };
 
@@ -120,7 +129,8 @@ struct w_src_bucket {
 
 struct w_flush {
 	uint32_t id;
-	uint64_t until; /* conntrack_swept() value at which the pass is complete */
+	uint64_t until;	 /* conntrack_swept() value at which the pass is complete */
+	uint64_t until6; /* the same for the IPv6 flows (conntrack_swept6()) */
 };
 
 struct el_worker {
@@ -161,6 +171,8 @@ struct el_worker {
 
 	uint64_t sweep_ms;   /* time up to which sweep slots were granted */
 	uint64_t sweep_debt; /* granted slots not visited yet */
+	uint64_t sweep6_ms;  /* the same for the IPv6 flow array */
+	uint64_t sweep6_debt;
 
 	uint32_t tx_dirty;
 	struct w_txbuf tx[EL_SNAP_MAX_IFACES];
@@ -206,5 +218,120 @@ w_drop(struct el_worker *w, struct rte_mbuf *m, enum el_drop reason)
 	rte_pktmbuf_free(m);
 	w->stats.drops[reason]++;
 }
+
+/* True when UDP flows of backend @p id are being flushed. */
+static inline bool
+w_flush_has(const struct el_worker *w, uint32_t id)
+{
+	if (likely(!((w->flush_mask >> (id & 63)) & 1)))
+		return false;
+	for (uint32_t i = 0; i < w->n_flush; i++)
+		if (w->flush[i].id == id)
+			return true;
+	return false;
+}
+
+/* Take one new-flow token from the bucket of source key @p key (an IPv4
+ * address, or a fold of an IPv6 prefix); false when it is empty. A bucket
+ * idle for 2^32 ms (49 days) may see less refill than it earned. */
+static inline bool
+w_src_take(struct el_worker *w, uint32_t key)
+{
+	struct w_src_bucket *b = &w->src[((key ^ w->src_seed) * 0x9e3779b1u) >> (32 - W_SRC_BITS)];
+	uint64_t t = b->tokens + (uint64_t)(w->now32 - b->last_ms) * w->src_rate;
+
+	if (t > w->src_cap)
+		t = w->src_cap;
+	b->last_ms = w->now32;
+	if (t < 1000) {
+		b->tokens = (uint32_t)t;
+		return false;
+	}
+	b->tokens = (uint32_t)(t - 1000);
+	return true;
+}
+
+/* Worker owning SNAT port @p lport (network order) for a packet received on
+ * @p iface, when it is not this one and the port steers by partition. */
+static inline bool
+w_handoff_owner(const struct el_worker *w, uint8_t iface, uint16_t lport, unsigned *owner)
+{
+	if (w->in_handoff || w->conf.n_workers <= 1 || iface >= EL_SNAP_MAX_IFACES ||
+	    w->rss[iface] != NULL)
+		return false;
+	unsigned o = snat_port_part_owner(&w->part, rte_be_to_cpu_16(lport));
+	if (o >= w->part.n || o == w->conf.index || o >= w->n_peers || w->peers[o] == NULL)
+		return false;
+	*owner = o;
+	return true;
+}
+
+/*
+ * Flow-array slots to visit now, for a table of @p cap slots: every
+ * millisecond that passes grants cap / period slots, where the period of a
+ * full pass is W_SWEEP_PERIOD_MS, or one second per W_SWEEP_SLOTS_MS * 1000
+ * flows for larger tables. A poll loop that spins faster does not sweep
+ * more, and a busy one does not sweep less. Granted slots are visited at
+ * most W_SWEEP_CALL_MAX per call; what is left waits for the next call
+ * (never more than one full pass). @p ms and @p debt keep the state of one
+ * table between calls.
+ */
+static inline uint64_t
+w_sweep_slots(uint64_t now, uint64_t cap, uint64_t *ms, uint64_t *debt)
+{
+	if (unlikely(now < *ms)) {
+		*ms = now; /* clock went back: start granting from here */
+	} else if (now > *ms) {
+		uint64_t period = cap / W_SWEEP_SLOTS_MS;
+		if (period < W_SWEEP_PERIOD_MS)
+			period = W_SWEEP_PERIOD_MS;
+		uint64_t el = now - *ms;
+		uint64_t grant = el >= period ? cap : (el * cap + period - 1) / period;
+		*debt += grant;
+		if (*debt > cap)
+			*debt = cap;
+		*ms = now;
+	}
+	uint64_t n = *debt < W_SWEEP_CALL_MAX ? *debt : W_SWEEP_CALL_MAX;
+	*debt -= n;
+	return n;
+}
+
+/* ---- worker.c, used by both families ---- */
+
+/* Queue @p m on worker @p owner's hand-off ring (or drop it, counted). */
+void w_handoff(struct el_worker *w, unsigned owner, uint8_t iface, struct rte_mbuf *m);
+
+/* Tell every peer that @p ip is at @p mac on @p iface. */
+void w_broadcast_neigh(struct el_worker *w, uint8_t iface, const struct el_ip *ip,
+		       const uint8_t mac[6]);
+
+/* The backend of @p svc with stable id @p id, or NULL. */
+const struct el_snap_backend *w_find_backend(const struct el_snap_svc *svc, uint32_t id);
+
+/* Per-service counters of @p id: found (NULL when absent), or created. */
+struct w_svcstat *w_svcstat_find(const struct el_worker *w, uint32_t id);
+struct w_svcstat *w_svcstat_get(struct el_worker *w, uint32_t id);
+
+/* ---- worker6.c: the IPv6 path ---- */
+
+/* Handle one received frame whose EtherType is IPv6 (consumes @p m). */
+void w6_input(struct el_worker *w, struct rte_mbuf *m, uint8_t iface);
+
+/* Give the worker's connection table its IPv6 half (worker_create). */
+int w6_create(struct el_worker *w);
+
+/* IPv6 share of worker_poll_housekeeping(): flow and affinity expiry. */
+void w6_housekeeping(struct el_worker *w);
+
+/* Remove now, by a full pass, the IPv6 UDP flows of backend @p id. */
+void w6_flush_now(struct el_worker *w, uint32_t id);
+
+/* Affinity chosen by a peer for an IPv6 client (message W_MSG_AFF6). */
+void w6_aff_update(struct el_worker *w, const struct w_msg *msg);
+
+/* Copy up to @p max live IPv6 flows into @p out; returns the count. */
+unsigned w6_conns(const struct el_worker *w, struct el_conn_info *out, unsigned max,
+		  uint64_t now_ms);
 
 #endif

@@ -21,7 +21,9 @@ from scapy.all import IP, TCP, UDP, Ether, Raw, wrpcap  # noqa: E402
 
 VIP = "198.18.0.100"
 GW_MAC = "02:00:00:00:00:fe"
-EXT_MAC = "02:00:00:00:00:01"
+# edgelb takes IPv4 frames addressed to its interface only: this is the
+# MAC net_pcap gives its first port (the ext interface in vdev_bench.sh).
+EXT_MAC = "02:70:63:61:70:00"
 
 
 def client(i):

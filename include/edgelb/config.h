@@ -32,6 +32,10 @@
 #define EL_CFG_NAME_MAX	     32
 #define EL_CFG_DEVICE_MAX    256
 
+/** Default of api.max_connections_per_ip: half the API's connection cap (64),
+ *  so one client address cannot take every connection. */
+#define EL_CFG_API_CONNS_PER_IP 32
+
 /** Connection-tracking states; index into el_config.ct.timeouts[]. */
 enum el_ct_state {
 	EL_CT_NONE = 0,	   /**< not tracked / new */
@@ -109,6 +113,9 @@ struct el_config {
 	char api_token_file[EL_CFG_PATH_MAX]; /**< "" = no token */
 	char api_tls_cert[EL_CFG_PATH_MAX];   /**< PEM certificate (chain); "" = plain HTTP */
 	char api_tls_key[EL_CFG_PATH_MAX];    /**< PEM private key; set together with the cert */
+	/** Connections one client address may hold open to the API, 1..65535
+	 *  (default EL_CFG_API_CONNS_PER_IP). */
+	unsigned api_max_conns_per_ip;
 
 	char state_dir[EL_CFG_PATH_MAX];
 	char *manifests[EL_CFG_MAX_MANIFESTS]; /**< owned strings; relative paths as written */
@@ -117,7 +124,8 @@ struct el_config {
 
 /**
  * Fill @p cfg with the defaults (kube-proxy-like conntrack timeouts, nodePort
- * range 30000-32767, 1,048,576 flows, Maglev 65537, API on 127.0.0.1:9180).
+ * range 30000-32767, 1,048,576 flows, Maglev 65537, API on 127.0.0.1:9180 with
+ * at most EL_CFG_API_CONNS_PER_IP connections per client address).
  */
 void config_defaults(struct el_config *cfg);
 

@@ -125,4 +125,50 @@ csum_partial(const void *buf, uint32_t len, uint32_t sum)
 	return sum;
 }
 
+/**
+ * One's-complement sum of the IPv6 pseudo-header (RFC 8200 section 8.1):
+ * source and destination addresses, the 32-bit upper-layer length and the
+ * next-header value. Not folded or inverted: add the upper-layer bytes with
+ * csum_partial() and finish with ~csum_fold32().
+ *
+ * @param src, dst  16-byte addresses, any alignment
+ * @param proto     upper-layer protocol (6, 17, 58)
+ * @param len       upper-layer length in bytes (host order)
+ */
+static inline uint32_t
+csum_ip6_pseudo(const void *src, const void *dst, uint8_t proto, uint32_t len)
+{
+	uint8_t tail[8] = {0};
+	tail[0] = (uint8_t)(len >> 24);
+	tail[1] = (uint8_t)(len >> 16);
+	tail[2] = (uint8_t)(len >> 8);
+	tail[3] = (uint8_t)len;
+	tail[7] = proto;
+	uint32_t sum = csum_partial(src, 16, 0);
+	sum = csum_partial(dst, 16, sum);
+	return csum_partial(tail, 8, sum);
+}
+
+/**
+ * Full upper-layer checksum of an IPv6 packet (TCP, UDP or ICMPv6; RFC 8200
+ * section 8.1), computed over @p len bytes at @p l4 as they are: the
+ * checksum field inside them must be zero. Returned as it is to be stored
+ * (network order); a UDP result of 0 is returned as 0xffff, since a zero
+ * UDP checksum is invalid over IPv6.
+ *
+ * @param src, dst  16-byte addresses of the IPv6 header (the final
+ *                  destination when a routing header is present)
+ * @param proto     upper-layer protocol
+ * @param l4        first byte of the upper-layer header
+ * @param len       upper-layer length in bytes
+ */
+static inline uint16_t
+csum_ip6_l4(const uint8_t src[16], const uint8_t dst[16], uint8_t proto, const uint8_t *l4,
+	    uint32_t len)
+{
+	uint16_t c =
+	    (uint16_t)~csum_fold32(csum_partial(l4, len, csum_ip6_pseudo(src, dst, proto, len)));
+	return proto == 17 ? csum_udp_fix(c) : c;
+}
+
 #endif

@@ -53,17 +53,22 @@ enum el_fe_kind {
 };
 
 /**
- * One Service port (a Service with ports http and https is two el_snap_svc).
- * Only backends that may take new flows are in backends[] (ready ones; if
- * none, serving+terminating ones; see DESIGN.md section 5).
+ * One Service port of one IP family (a Service with ports http and https is
+ * two el_snap_svc; a dual-stack one is four: each port has an IPv4 and an
+ * IPv6 "twin" with distinct ids and the same name). Its frontends are
+ * addresses of its family, and only backends of its family are in
+ * backends[]: those that may take new flows (ready ones; if none,
+ * serving+terminating ones; see DESIGN.md section 5).
  */
 struct el_snap_svc {
-	uint32_t id;	  /**< stable id of this service port, never reused */
+	uint32_t id;	  /**< stable id of this service port and family, never reused */
 	uint8_t proto;	  /**< IPPROTO_TCP / IPPROTO_UDP */
 	uint8_t affinity; /**< 1 = sessionAffinity ClientIP */
-	uint16_t pad;
+	uint8_t family;	  /**< EL_AF_INET / EL_AF_INET6: of frontends and backends */
+	uint8_t pad;
 	uint32_t affinity_timeout; /**< seconds, 1..86400 */
-	char name[128];		   /**< "ns/name:portname" (":port" when unnamed) */
+	char name[128];		   /**< "ns/name:portname" (":port" when unnamed); the
+				    *   same for both families of a port */
 
 	uint32_t n_backends;
 	const struct el_snap_backend *backends;

@@ -59,7 +59,15 @@
 	X(TX_FULL, "tx_full")                                                                      \
 	X(NO_MBUF, "no_mbuf")                                                                      \
 	X(IPV6_UNSUPPORTED, "ipv6_unsupported")                                                    \
-	X(SOURCE_RATE_LIMITED, "source_rate_limited")
+	X(SOURCE_RATE_LIMITED, "source_rate_limited")                                              \
+	X(BAD_ND, "bad_nd")                                                                        \
+	X(BAD_EXT_HDR, "bad_ext_header")                                                           \
+	X(MARTIAN, "martian")                                                                      \
+	X(NO_SNAT_ADDR, "no_snat_address")                                                         \
+	X(WRONG_IFACE, "wrong_interface")                                                          \
+	X(BAD_PORT, "bad_port")                                                                    \
+	X(NOT_OUR_MAC, "not_our_mac")                                                              \
+	X(OVERSIZE, "oversize")
 
 enum el_drop {
 #define EL_DROP_ENUM(e, s) EL_DROP_##e,
@@ -89,6 +97,7 @@ struct el_worker_conf {
 	unsigned index; /**< 0..n_workers-1; also the RX/TX queue id */
 	unsigned n_workers;
 	uint32_t max_flows;	  /**< connection table capacity */
+	uint32_t max_flows6;	  /**< IPv6 connection table capacity; 0 = max_flows */
 	int socket_id;		  /**< NUMA socket for the tables (SOCKET_ID_ANY ok) */
 	struct rte_mempool *pool; /**< for packets the worker originates (ARP requests) */
 	worker_tx_fn tx;	  /**< required */
@@ -121,8 +130,8 @@ struct el_worker_stats {
 	uint64_t flows_created;
 	uint64_t flows_active;
 	uint64_t flows_expired;
-	uint64_t arp_replies;
-	uint64_t arp_requests;
+	uint64_t arp_replies;  /**< ARP replies and ND Neighbor Advertisements sent */
+	uint64_t arp_requests; /**< ARP requests and ND Neighbor Solicitations sent */
 	uint64_t icmp_echo_replies;
 	uint64_t icmp_errors_translated;
 	uint64_t rejects_sent; /**< TCP RST / ICMP port unreachable for no endpoint */
@@ -162,6 +171,27 @@ void worker_destroy(struct el_worker *w);
  *   dataplane/icmp.h. Counted in rejects_sent, not as a drop.
  * - ICMP errors (types 3, 11) quoting a tracked flow: translated to the
  *   other side (outer and quoted headers), TTL - 1.
+ * Refused and counted before any of that (IPv4): a frame not addressed to
+ * the interface's MAC (broadcast/multicast MACs only for ARP and IPv6
+ * neighbour discovery: EL_DROP_NOT_OUR_MAC); a reply (or an ICMP error about the pod side) that
+ * comes in on another interface than its backend's route
+ * (EL_DROP_WRONG_IFACE); a would-be new flow from a martian source (0/8,
+ * 127/8, 224/4, 240/4, an owned address, an interface prefix's broadcast:
+ * EL_DROP_MARTIAN) or with port 0 (EL_DROP_BAD_PORT); a chain of mbufs one
+ * buffer cannot hold (EL_DROP_OVERSIZE).
+ * IPv6 (dataplane/worker6.c; validation rules and drop reasons in
+ * dataplane/pkt6.h), the same with these differences: the SNAT address is
+ * one of the IPv6 ones (none: EL_DROP_NO_SNAT_ADDR), picked by
+ * worker_flow_hash6(); the hop limit is decremented and only the TCP/UDP
+ * checksum is updated; extension headers are forwarded unchanged (bytes
+ * after the payload length are trimmed); Neighbor Solicitations for owned
+ * addresses are answered (counted in arp_replies, see dataplane/neigh.h);
+ * ICMPv6 echo (128) is answered with 129 and hop limit 64, without the
+ * request's extension headers; a reject is a TCP RST or an ICMPv6 port
+ * unreachable (type 1 code 4) quoting up to 1232 bytes, exact bytes in
+ * dataplane/icmp6.h; ICMPv6 errors (types 1-4) quoting a tracked flow are
+ * translated, a Packet Too Big keeping its MTU. Sources of one /64 share a
+ * new-flow bucket.
  * Partition mode (more than one worker, no RSS on the receiving interface):
  * a packet to a SNAT address whose port (or an ICMP error quoting one)
  * belongs to another worker's slice goes to that worker's hand-off ring
@@ -210,6 +240,16 @@ void worker_svc_stats(const struct el_worker *w, uint32_t svc_id, uint64_t *crea
  */
 uint32_t worker_flow_hash4(uint32_t client, uint16_t cport, uint32_t frontend, uint16_t fport,
 			   uint8_t proto);
+
+/**
+ * worker_flow_hash4() for IPv6: CRC32-C (rte_hash_crc) with seed
+ * EL_FLOW_HASH_SEED over 40 bytes laid out as client address (16), frontend
+ * address (16), client port (2), frontend port (2), protocol (1), three zero
+ * bytes; addresses and ports in network order, as in the packet. Maglev
+ * picks the backend of an IPv6 flow from it the same way. Any thread.
+ */
+uint32_t worker_flow_hash6(const uint8_t client[16], uint16_t cport, const uint8_t frontend[16],
+			   uint16_t fport, uint8_t proto);
 
 /** Memory of the connection table per flow of capacity (hash buckets, keys
  *  of both directions, free-slot ring, flow entry), measured at creation. */

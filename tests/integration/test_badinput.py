@@ -15,8 +15,11 @@ generation are the same before and after.
 - HTTP: a garbage request line, header floods, a body announced or sent
   beyond the cap (plain and chunked), a bad Content-Length, no Content-Type.
 - Clients: one that sends its headers a byte at a time does not delay the
-  others; more clients than the connection cap are turned away and served
-  again once the idle ones time out.
+  others; one address holding api.max_connections_per_ip connections gets
+  no more (the next is closed unanswered) while other addresses are served,
+  and is served again once it lets go; more clients (from several loopback
+  addresses) than the connection cap are turned away and served again once
+  the idle ones time out.
 - Security: the bearer token is never written to stdout/stderr; TLS
   (api.tls_cert, api.tls_key) serves HTTPS only, and a missing or
   mismatched key stops the start with a message that names the key and
@@ -52,6 +55,7 @@ ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 EXAMPLES = os.path.join(ROOT, "config", "examples")
 TOKEN = "Tok3n-never-logged-4f1c9a"
 MAX_CONNS = 64        # API_MAX_CONNS_DEFAULT
+PER_IP = 32           # EL_CFG_API_CONNS_PER_IP: default of api.max_connections_per_ip
 CONN_TIMEOUT = 10     # API_CONN_TIMEOUT_DEFAULT, seconds
 
 class Edgelb(base.Edgelb):
@@ -348,18 +352,69 @@ def check_slow_client(e):
           "(slowest answer %.3f s)" % worst, worst < 1.0 and codes == {200}, str(codes))
 
 
+def connect_from(e, src, timeout=5):
+    """A TCP connection to the API from loopback address @src."""
+    return socket.create_connection((e.host, e.port), timeout=timeout, source_address=(src, 0))
+
+
+def get_from(e, src, path="/healthz"):
+    """HTTP status of GET @path from loopback address @src; None when the
+    connection is closed or reset without an answer."""
+    c = http.client.HTTPConnection(e.host, e.port, timeout=5, source_address=(src, 0))
+    try:
+        c.request("GET", path)
+        return c.getresponse().status
+    except (OSError, http.client.HTTPException):
+        return None
+    finally:
+        c.close()
+
+
+def closed_unanswered(s):
+    """Send a request on @s: True when the server closes or resets it
+    without a byte of answer."""
+    try:
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        return s.recv(4096) == b""
+    except (ConnectionResetError, BrokenPipeError):
+        return True
+    except OSError:
+        return False
+
+
+def check_per_address_limit(e):
+    before = base.snapshot_state(e)
+    held = [connect_from(e, "127.0.0.1") for _ in range(PER_IP)]
+    time.sleep(0.5)  # edgelb accepts them in its next poll rounds
+    extra = connect_from(e, "127.0.0.1")
+    check("with %d connections held from 127.0.0.1, one more from it is closed unanswered"
+          % PER_IP, closed_unanswered(extra))
+    extra.close()
+    code = get_from(e, "127.0.0.2")
+    check("meanwhile another address (127.0.0.2) is served", code == 200, str(code))
+    ok = True
+    for s in held[:4]:
+        ok = not closed_unanswered(s) and ok  # held connections still answer
+    check("the held connections themselves are served", ok)
+    for s in held:
+        s.close()
+    time.sleep(0.5)
+    code = get_from(e, "127.0.0.1")
+    check("once they are closed 127.0.0.1 is served again", code == 200, str(code))
+    check("the per-address limit changed no state", base.snapshot_state(e) == before)
+
+
 def check_connection_cap(e):
+    # From several addresses, each below the per-address limit, so it is the
+    # cap on all connections that turns the last client away.
     socks = []
-    for _ in range(MAX_CONNS + 16):
+    for i in range(MAX_CONNS + 16):
         try:
-            socks.append(socket.create_connection((e.host, e.port), timeout=5))
+            socks.append(connect_from(e, "127.0.0.%d" % (2 + i % 3)))
         except OSError:
             break
     time.sleep(0.5)
-    try:
-        code = e.request("GET", "/healthz", auth=False)[0]
-    except (OSError, http.client.HTTPException):
-        code = None
+    code = get_from(e, "127.0.0.9")
     check("with %d idle connections open, one more client is turned away" % len(socks),
           code is None, "answered %s" % code)
     t = time.time()
@@ -616,6 +671,7 @@ def main():
             check_bodies(e)
             check_http(e)
             check_slow_client(e)
+            check_per_address_limit(e)
             check_connection_cap(e)
             check("edgelb survived the catalogue", e.proc.poll() is None)
         e.stop(signal.SIGKILL)

@@ -34,11 +34,16 @@ per-frame byte ranges (ign=offset:length), each with a comment saying why;
 the runner still checks every IPv4, TCP, UDP and ICMP checksum of every frame
 it captures, so ignoring a field never hides a wrong checksum.
 
+Every "drop:" step must also leave the flow table as it was (the runner
+compares flows_active and flows_created before and after).
+
 Output format (text, one record a line, hex frames):
   fixture NAME DESCRIPTION
   step NOW_MS VERDICT NOTE
-  in IFACE [@VAR] HEX...
-  out IFACE [@VAR] [ign=OFF:LEN,...] HEX...
+  in IFACE [@VAR] [seg=N] HEX...    (HEX "-": a zero-length frame; seg=N: the
+                                     frame arrives as a chain of N-byte mbufs)
+  out IFACE [@VAR] [ign=OFF:LEN,...] [badl4] HEX...
+                                    (badl4: the TCP/UDP checksum must not verify)
   distinct VAR VAR...      (the bound pods must not all be the same)
   end
 
@@ -107,10 +112,20 @@ class Alt:
 
 
 class Out:
-    def __init__(self, iface, frame, ignore=()):
+    def __init__(self, iface, frame, ignore=(), bad_l4=False):
         self.iface = iface
         self.frame = frame if isinstance(frame, Alt) else bytes(frame)
         self.ignore = list(ignore)
+        self.bad_l4 = bad_l4
+
+
+class Chained(bytes):
+    """An input frame that arrives as a chain of @seg-byte mbufs."""
+
+    def __new__(cls, frame, seg):
+        b = super().__new__(cls, bytes(frame))
+        b.seg = seg
+        return b
 
 
 class Fixture:
@@ -130,7 +145,7 @@ class Fixture:
 
     def step(self, verdict, iface=None, frame=None, outs=(), at=None, note=""):
         self.now = at if at is not None else self.now + 1
-        if frame is not None and not isinstance(frame, Alt):
+        if frame is not None and not isinstance(frame, (Alt, Chained)):
             frame = bytes(frame)
         self.steps.append((self.now, verdict, iface, frame, list(outs), note))
         return self
@@ -734,7 +749,8 @@ bad("tcp_to_owned_address_without_service", "a SYN to the node address on a port
 bad("not_ip", "an LLDP frame", "not_ip",
     bytes(Ether(src=MAC_GW, dst="01:80:c2:00:00:0e", type=0x88CC) / Raw(b"\x02\x07\x04" +
                                                                        b"\x00" * 40)))
-bad("ipv6_unsupported", "an IPv6 packet", "ipv6_unsupported",
+bad("ipv6_to_address_not_ours", "an IPv6 SYN to an address edgelb does not own (IPv6 cases: "
+    "fixtures6.py)", "not_ours",
     bytes(Ether(src=MAC_GW, dst=MAC_EXT) / IPv6(src="2001:db8::7", dst="2001:db8::1") /
           TCP(sport=40000, dport=80, flags="S")))
 bad("unsupported_protocol", "GRE to a LoadBalancer IP", "unsupported_protocol",
@@ -978,6 +994,295 @@ def spoof_fixtures():
 spoof_fixtures()
 
 
+# ---- robustness: layer 2, sizes, checksums, martians, reverse path ----
+
+OTHER_MAC = "02:00:00:00:00:99"  # a host on the ext segment that is not edgelb
+
+
+def l2_fixtures():
+    s = syn(CIP, 80)
+    for name, mac, what in (("other_host", OTHER_MAC, "another host's MAC"),
+                            ("broadcast", MAC_BCAST, "the broadcast MAC"),
+                            ("multicast", "01:00:5e:00:00:01", "an IPv4 multicast MAC"),
+                            ("int_interface", MAC_INT, "the int interface's MAC")):
+        fixture("dst_mac_%s_ipv4_dropped" % name,
+                "an IPv4 SYN to a service sent on ext to %s is dropped" % what) \
+            .step("drop:not_our_mac", EXT, Ether(src=MAC_GW, dst=mac) / s)
+
+    f = fixture("dst_mac_wrong_on_established_flow",
+                "a segment of an established flow sent to another host's MAC is dropped; "
+                "the same segment to the ext MAC goes through")
+    pod = "198.18.2.11"
+    sp = f.snat_port()
+    f.step("forward", EXT, from_client(s),
+           [Out(INT, to_pod(pod, nat(s, src=SNAT, dst=pod, sport=sp, dport=8080)))])
+    a = tcp(CLIENT, CIP, 40000, 80, "A", 1001, 5001)
+    f.step("drop:not_our_mac", EXT, Ether(src=MAC_GW, dst=OTHER_MAC) / a)
+    f.step("forward", EXT, from_client(a),
+           [Out(INT, to_pod(pod, nat(a, src=SNAT, dst=pod, sport=sp, dport=8080)))])
+
+    req = Ether(src=MAC_GW, dst=OTHER_MAC) / ARP(op=1, hwsrc=MAC_GW, psrc=GW,
+                                                  hwdst=MAC_ZERO, pdst=NODE)
+    fixture("arp_unicast_to_other_host_dropped",
+            "an ARP request sent to another host's unicast MAC is dropped") \
+        .step("drop:not_our_mac", EXT, req)
+    req = Ether(src=MAC_GW, dst=MAC_EXT) / ARP(op=1, hwsrc=MAC_GW, psrc=GW,
+                                                hwdst=MAC_EXT, pdst=NODE)
+    fixture("arp_unicast_to_us_answered",
+            "an ARP request sent to the ext MAC (a cache refresh) is answered") \
+        .step("arp-reply", EXT, req, [Out(EXT, arp_reply(MAC_EXT, NODE, MAC_GW, GW))])
+
+
+l2_fixtures()
+
+
+def size_fixtures():
+    fixture("zero_length_frame", "an mbuf with data_len 0 is dropped as truncated") \
+        .step("drop:truncated", EXT, b"")
+    # A frame to another host's MAC, cut short: shorter than an Ethernet
+    # header it is truncated whatever its first bytes say.
+    foreign = bytes(Ether(src=MAC_GW, dst=MAC_BCAST) / syn(CIP, 80))
+    for n in range(1, ETH):
+        fixture("short_frame_%d_bytes" % n,
+                "a %d-byte frame (the start of a broadcast IPv4 frame) is dropped as "
+                "truncated, not as a MAC mismatch" % n) \
+            .step("drop:truncated", EXT, foreign[:n])
+
+    jumbo = from_client(udp(CLIENT, DNS, 50000, 53, b"\x12\x34" + b"\x00" * 9000))
+    fixture("oversize_frame_dropped",
+            "a %d-byte frame (9000 bytes of UDP payload, beyond any MTU the ports are set "
+            "up for) arrives as a chain no single buffer holds: dropped as oversize, no flow"
+            % len(bytes(jumbo))) \
+        .step("drop:oversize", EXT, jumbo)
+
+    f = fixture("chained_frame_forwarded",
+                "a 1042-byte UDP frame arriving as two 521-byte segments is joined and "
+                "forwarded like any other")
+    pod = "198.18.2.11"
+    q = udp(CLIENT, DNS, 50000, 53, b"\x12\x34" + b"\x5a" * 998)
+    frame = bytes(from_client(q))
+    assert len(frame) == 1042
+    f.step("forward", EXT, Chained(frame, 521),
+           [Out(INT, to_pod(pod, nat(q, src=SNAT, dst=pod, sport=f.snat_port(), dport=5353)))])
+
+
+size_fixtures()
+
+
+def oc_add(a, b):
+    """One's complement sum of two 16-bit values."""
+    s = a + b
+    return (s & 0xFFFF) + (s >> 16)
+
+
+def damaged(frame, d=0x0101):
+    """@frame with its TCP/UDP checksum wrong by @d (one's complement): what
+    the wire delivers when bits flip. An incremental update (RFC 1624) keeps
+    a checksum wrong by the same amount, so the frame expected out is the
+    correct one damaged the same way."""
+    b = bytearray(bytes(frame))
+    ihl = (b[ETH] & 0xF) * 4
+    off = ETH + ihl + (16 if b[ETH + 9] == 6 else 6)
+    c = oc_add(b[off] << 8 | b[off + 1], d)
+    assert c not in (0, 0xFFFF), "pick another d: the result must not be a zero"
+    b[off:off + 2] = c.to_bytes(2, "big")
+    return bytes(b)
+
+
+def checksum_fixtures():
+    pod = "198.18.2.11"
+
+    f = fixture("tcp_bad_checksum_new_flow",
+                "a SYN with a wrong TCP checksum opens its flow (L4 checksums are not "
+                "verified) and reaches the pod still wrong by the same amount, so the pod "
+                "drops it")
+    s = syn(CIP, 80)
+    f.step("forward", EXT, damaged(from_client(s)),
+           [Out(INT, damaged(to_pod(pod, nat(s, src=SNAT, dst=pod, sport=f.snat_port(),
+                                                 dport=8080))), bad_l4=True)])
+
+    f = fixture("tcp_bad_checksum_established",
+                "on an established flow a data segment and a reply with wrong TCP checksums "
+                "are forwarded still wrong by the same amount")
+    sp = f.snat_port()
+    f.step("forward", EXT, from_client(s),
+           [Out(INT, to_pod(pod, nat(s, src=SNAT, dst=pod, sport=sp, dport=8080)))])
+    sa = tcp(pod, SNAT, 8080, sp, "SA", 9000, 1001)
+    f.step("forward", INT, from_pod(pod, sa),
+           [Out(EXT, to_client(nat(sa, src=CIP, dst=CLIENT, sport=80, dport=40000)))])
+    d = tcp(CLIENT, CIP, 40000, 80, "PA", 1001, 9001, payload=b"GET / HTTP/1.0\r\n\r\n")
+    f.step("forward", EXT, damaged(from_client(d)),
+           [Out(INT, damaged(to_pod(pod, nat(d, src=SNAT, dst=pod, sport=sp, dport=8080))),
+                bad_l4=True)])
+    r = tcp(pod, SNAT, 8080, sp, "PA", 9001, 1019, payload=b"HTTP/1.0 200 OK\r\n\r\n")
+    f.step("forward", INT, damaged(from_pod(pod, r), 0x2222),
+           [Out(EXT, damaged(to_client(nat(r, src=CIP, dst=CLIENT, sport=80, dport=40000)),
+                             0x2222), bad_l4=True)])
+
+    f = fixture("udp_bad_checksum_new_flow",
+                "a UDP query with a wrong checksum opens its flow and reaches the pod still "
+                "wrong by the same amount")
+    q = udp(CLIENT, DNS, 50000, 53, b"\x12\x34" + b"\x00" * 10)
+    f.step("forward", EXT, damaged(from_client(q)),
+           [Out(INT, damaged(to_pod(pod, nat(q, src=SNAT, dst=pod, sport=f.snat_port(),
+                                                 dport=5353))), bad_l4=True)])
+
+    f = fixture("udp_bad_checksum_established",
+                "on a UDP flow a query and an answer with wrong checksums are forwarded still "
+                "wrong by the same amount")
+    sp = f.snat_port()
+    f.step("forward", EXT, from_client(q),
+           [Out(INT, to_pod(pod, nat(q, src=SNAT, dst=pod, sport=sp, dport=5353)))])
+    q2 = udp(CLIENT, DNS, 50000, 53, b"\x56\x78" + b"\x00" * 10, ipid=0x3001)
+    f.step("forward", EXT, damaged(from_client(q2), 0x0f00),
+           [Out(INT, damaged(to_pod(pod, nat(q2, src=SNAT, dst=pod, sport=sp, dport=5353)),
+                             0x0f00), bad_l4=True)])
+    ans = udp(pod, SNAT, 5353, sp, b"\x56\x78\x81\x80" + b"\x00" * 8, ipid=0x7000)
+    f.step("forward", INT, damaged(from_pod(pod, ans)),
+           [Out(EXT, damaged(to_client(nat(ans, src=DNS, dst=CLIENT, sport=53, dport=50000))),
+                bad_l4=True)])
+
+
+checksum_fixtures()
+
+
+MARTIANS = (
+    ("this_network", "0.0.0.1", "0.0.0.0/8 (this network)"),
+    ("loopback", "127.0.0.1", "loopback"),
+    ("multicast", "224.0.0.5", "multicast"),
+    ("multicast_top", "239.255.255.250", "the last multicast block"),
+    ("reserved", "240.0.0.1", "240.0.0.0/4 (reserved)"),
+    ("limited_broadcast", "255.255.255.255", "the limited broadcast"),
+    ("interface_address", NODE, "edgelb's own interface address"),
+    ("loadbalancer_ip", LB, "a LoadBalancer IP edgelb serves"),
+    ("external_ip", EXTIP, "an externalIP edgelb serves"),
+    ("cluster_ip", CIP, "a clusterIP routed to edgelb"),
+    ("snat_address", SNAT, "the SNAT address"),
+    ("ext_directed_broadcast", "198.18.0.255", "the broadcast of the ext prefix"),
+    ("int_directed_broadcast", "198.18.2.255", "the broadcast of the int prefix"),
+)
+
+
+def martian_fixtures():
+    for name, src, what in MARTIANS:
+        fixture("martian_source_%s" % name,
+                "a SYN to NodePort 30080 from %s (%s) opens no flow" % (src, what)) \
+            .step("drop:martian", EXT, from_client(syn(NODE, WEB_NODEPORT, src=src)))
+    fixture("martian_source_udp", "a UDP query from loopback opens no flow") \
+        .step("drop:martian", EXT,
+              from_client(udp("127.0.0.1", DNS, 50000, 53, b"\x12\x34" + b"\x00" * 10)))
+    fixture("martian_source_gets_no_reject",
+            "a SYN from loopback to a service without endpoints is dropped, not answered "
+            "with a RST") \
+        .step("drop:martian", EXT, from_client(syn(EMPTY, 80, src="127.0.0.1")))
+    fixture("martian_source_from_pod_side",
+            "a SYN to a clusterIP from the int prefix's broadcast, on int, opens no flow") \
+        .step("drop:martian", INT,
+              from_pod("198.18.2.12", syn(CIP, 80, src="198.18.2.255")))
+    fixture("source_port_0", "a SYN to NodePort 30080 from port 0 opens no flow") \
+        .step("drop:bad_port", EXT, from_client(syn(NODE, WEB_NODEPORT, sport=0)))
+    fixture("destination_port_0", "a SYN to port 0 of a clusterIP is dropped as a bad port") \
+        .step("drop:bad_port", EXT, from_client(syn(CIP, 0)))
+    fixture("udp_source_port_0", "a UDP query from port 0 opens no flow") \
+        .step("drop:bad_port", EXT,
+              from_client(udp(CLIENT, DNS, 0, 53, b"\x12\x34" + b"\x00" * 10)))
+    fixture("reply_from_port_0", "a datagram to the SNAT address from port 0 is dropped") \
+        .step("drop:bad_port", INT,
+              from_pod("198.18.2.11", udp("198.18.2.11", SNAT, 0, 1024, b"\x00" * 12)))
+
+
+martian_fixtures()
+
+
+def reverse_path_fixtures():
+    pod = "198.18.2.11"
+
+    f = fixture("reply_on_client_interface_dropped",
+                "a reply matching a flow but arriving on ext (its backend is routed via int) "
+                "is dropped; the same reply on int goes through")
+    s = syn(CIP, 80)
+    sp = f.snat_port()
+    f.step("forward", EXT, from_client(s),
+           [Out(INT, to_pod(pod, nat(s, src=SNAT, dst=pod, sport=sp, dport=8080)))])
+    sa = tcp(pod, SNAT, 8080, sp, "SA", 9000, 1001)
+    f.step("drop:wrong_interface", EXT, from_client(sa),
+           note="the backend's address and the flow's ports, sent from the client side")
+    f.step("forward", INT, from_pod(pod, sa),
+           [Out(EXT, to_client(nat(sa, src=CIP, dst=CLIENT, sport=80, dport=40000)))])
+
+    f = fixture("udp_reply_on_client_interface_dropped",
+                "a UDP answer matching a flow but arriving on ext is dropped")
+    q = udp(CLIENT, DNS, 50000, 53, b"\x12\x34" + b"\x00" * 10)
+    sp = f.snat_port()
+    f.step("forward", EXT, from_client(q),
+           [Out(INT, to_pod(pod, nat(q, src=SNAT, dst=pod, sport=sp, dport=5353)))])
+    ans = udp(pod, SNAT, 5353, sp, b"\x12\x34\x81\x80" + b"\x00" * 8)
+    f.step("drop:wrong_interface", EXT, from_client(ans))
+    f.step("forward", INT, from_pod(pod, ans),
+           [Out(EXT, to_client(nat(ans, src=DNS, dst=CLIENT, sport=53, dport=50000)))])
+
+    f = fixture("icmp_error_from_pod_side_on_client_interface",
+                "an ICMP error quoting a flow's pod-side packet but arriving on ext is dropped")
+    s = syn(CIP, 80)
+    sp = f.snat_port()
+    fwd = nat(s, src=SNAT, dst=pod, sport=sp, dport=8080)
+    f.step("forward", EXT, from_client(s), [Out(INT, to_pod(pod, fwd))])
+    err = IP(src=pod, dst=SNAT, ttl=64) / ICMP(type=3, code=4, nexthopmtu=1400) / \
+        Raw(quote(fwd))
+    f.step("drop:wrong_interface", EXT, from_client(err))
+
+    f = fixture("one_armed_pod_to_clusterip",
+                "a pod on int calling a clusterIP whose backend is also on int: request and "
+                "reply both in and out of int")
+    client = "198.18.2.12"
+    s = syn(CIP, 80, src=client)
+    sp = f.snat_port()
+    f.step("forward", INT, from_pod(client, s),
+           [Out(INT, to_pod(pod, nat(s, src=SNAT, dst=pod, sport=sp, dport=8080)))])
+    sa = tcp(pod, SNAT, 8080, sp, "SA", 9000, 1001)
+    f.step("forward", INT, from_pod(pod, sa),
+           [Out(INT, to_pod(client, nat(sa, src=CIP, dst=client, sport=80, dport=40000)))])
+
+    f = fixture("client_packets_on_either_interface",
+                "client-side packets of a flow are taken on any interface: the SYN on ext, "
+                "an ACK on int")
+    s = syn(CIP, 80)
+    sp = f.snat_port()
+    f.step("forward", EXT, from_client(s),
+           [Out(INT, to_pod(pod, nat(s, src=SNAT, dst=pod, sport=sp, dport=8080)))])
+    a = tcp(CLIENT, CIP, 40000, 80, "A", 1001, 9001)
+    f.step("forward", INT, Ether(src=POD_MAC["198.18.2.13"], dst=MAC_INT) / a,
+           [Out(INT, to_pod(pod, nat(a, src=SNAT, dst=pod, sport=sp, dport=8080)))])
+
+
+reverse_path_fixtures()
+
+
+def spoofed_reply_fixtures():
+    pod = "198.18.2.11"
+    f = fixture("spoofed_reply_from_address_not_a_backend",
+                "replies to a tracked SNAT port from an address no service uses as a backend, "
+                "on int and on ext, are dropped; the flow goes on")
+    s = syn(CIP, 80)
+    sp = f.snat_port()
+    f.step("forward", EXT, from_client(s),
+           [Out(INT, to_pod(pod, nat(s, src=SNAT, dst=pod, sport=sp, dport=8080)))])
+    f.step("drop:unknown_reply", INT,
+           Ether(src="02:00:00:00:02:63", dst=MAC_INT) / tcp("198.18.2.99", SNAT, 8080, sp,
+                                                             "SA", 6666, 1001))
+    f.step("drop:unknown_reply", EXT, from_client(tcp(CLIENT, SNAT, 8080, sp, "SA", 6666, 1001)),
+           note="the client itself, from the internet side")
+    f.step("drop:unknown_reply", EXT,
+           from_client(tcp("198.18.200.9", SNAT, 8080, sp, "RA", 0, 1001)),
+           note="a RST from an unrelated internet address")
+    sa = tcp(pod, SNAT, 8080, sp, "SA", 9000, 1001)
+    f.step("forward", INT, from_pod(pod, sa),
+           [Out(EXT, to_client(nat(sa, src=CIP, dst=CLIENT, sport=80, dport=40000)))])
+
+
+spoofed_reply_fixtures()
+
+
 # ---- output ----
 
 def hexs(b):
@@ -998,13 +1303,16 @@ def write(path):
                     fh.write("in %d @%s %s\n" % (iface, frame.var,
                                                  " ".join(hexs(x) for x in frame.frames)))
                 elif frame is not None:
-                    fh.write("in %d %s\n" % (iface, hexs(frame)))
+                    seg = " seg=%d" % frame.seg if isinstance(frame, Chained) else ""
+                    fh.write("in %d%s %s\n" % (iface, seg, hexs(frame) if frame else "-"))
                 for o in outs:
                     parts = ["out", str(o.iface)]
                     if isinstance(o.frame, Alt):
                         parts.append("@" + o.frame.var)
                     if o.ignore:
                         parts.append("ign=" + ",".join("%d:%d" % r for r in o.ignore))
+                    if o.bad_l4:
+                        parts.append("badl4")
                     if isinstance(o.frame, Alt):
                         parts += [hexs(x) for x in o.frame.frames]
                     else:

@@ -383,6 +383,23 @@ tls_key_path_resolves_against_the_config_directory(void **state)
 }
 
 static void
+api_connections_per_address_parse(void **state)
+{
+	(void)state;
+	assert_int_equal(load(IFACE_EXT "api: {max_connections_per_ip: 4}\n"), 0);
+	assert_int_equal(cfg.api_max_conns_per_ip, 4);
+}
+
+static void
+api_connections_per_address_default_below_the_cap(void **state)
+{
+	(void)state;
+	assert_int_equal(load(IFACE_EXT "api: {listen: \"127.0.0.1:9180\"}\n"), 0);
+	assert_int_equal(cfg.api_max_conns_per_ip, EL_CFG_API_CONNS_PER_IP);
+	assert_true(cfg.api_max_conns_per_ip >= 1 && cfg.api_max_conns_per_ip < 64);
+}
+
+static void
 largest_maglev_prime_is_accepted(void **state)
 {
 	(void)state;
@@ -897,6 +914,14 @@ static const struct bad_case bad_cases[] = {
      "t.yaml:5: api.tls_keys: ", "unknown key (did you mean \"tls_key\"?)"},
     {"unknown_api_key_is_refused", IFACE_EXT "api: {password: hunter2}\n",
      "t.yaml:5: api.password: ", "unknown key"},
+    {"zero_connections_per_ip_is_refused", IFACE_EXT "api: {max_connections_per_ip: 0}\n",
+     "t.yaml:5: api.max_connections_per_ip: ", "out of range (1..65535)"},
+    {"connections_per_ip_above_65535_is_refused",
+     IFACE_EXT "api: {max_connections_per_ip: 65536}\n",
+     "t.yaml:5: api.max_connections_per_ip: ", "out of range (1..65535)"},
+    {"connections_per_ip_as_a_string_is_refused",
+     IFACE_EXT "api: {max_connections_per_ip: \"8\"}\n",
+     "t.yaml:5: api.max_connections_per_ip: ", "expected an integer"},
     {"listen_as_a_number_is_refused", IFACE_EXT "api: {listen: 9180}\n",
      "t.yaml:5: api.listen: ", "invalid listen address \"9180\""},
     {"listen_longer_than_63_is_refused",
@@ -950,6 +975,8 @@ main(void)
 	    cmocka_unit_test_teardown(api_without_tls_keys_is_plain_http, teardown),
 	    cmocka_unit_test_teardown(tls_key_path_resolves_against_the_config_directory, teardown),
 	    cmocka_unit_test_teardown(file_over_one_mib_is_refused, teardown),
+	    cmocka_unit_test_teardown(api_connections_per_address_parse, teardown),
+	    cmocka_unit_test_teardown(api_connections_per_address_default_below_the_cap, teardown),
 	    cmocka_unit_test_teardown(largest_maglev_prime_is_accepted, teardown),
 	    cmocka_unit_test_teardown(relative_paths_resolve_against_the_config_directory,
 				      teardown),

@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+
 #include "../../dataplane/snat_port.h"
 
 /* The key of the Microsoft RSS specification ("Verifying the RSS Hash
@@ -107,7 +109,11 @@ byte_tables_agree_with_the_direct_hash(void **state)
 		uint32_t base = snat_port_rss_base(r, src, dst, sport);
 		uint32_t direct = snat_port_rss_hash(r, src, dst, sport, dport);
 		assert_int_equal(reta[direct & 127], snat_port_rss_queue(r, base, dport));
-		assert_int_equal(base ^ r->t[10][dport >> 8] ^ r->t[11][dport & 0xff], direct);
+		/* the base is the hash with port 0, bit 31 (the family mark) clear */
+		assert_false(base & SNAT_PORT_BASE_V6);
+		assert_int_equal((base ^ r->t[10][dport >> 8] ^ r->t[11][dport & 0xff]) &
+				     ~SNAT_PORT_BASE_V6,
+				 direct & ~SNAT_PORT_BASE_V6);
 	}
 	free(r);
 }
@@ -340,6 +346,186 @@ walk_reports_exhaustion_after_one_pass(void **state)
 	assert_int_equal(c.next, 1024);
 }
 
+/* ---- IPv6 ---- */
+
+static void
+ip6(const char *s, uint8_t a[16])
+{
+	assert_int_equal(inet_pton(AF_INET6, s, a), 1);
+}
+
+static void
+rnd16(uint8_t a[16])
+{
+	for (int i = 0; i < 16; i += 4) {
+		uint32_t v = rnd();
+		memcpy(a + i, &v, 4);
+	}
+}
+
+static void
+hash6_matches_the_specification_vectors(void **state)
+{
+	(void)state;
+	struct snat_port_rss *r = calloc(1, sizeof(*r));
+	uint16_t reta[8];
+	round_robin_reta(reta, 8, 2);
+	assert_int_equal(snat_port_rss_init(r, ms_key, 40, reta, 8, 0), 0);
+	static const struct {
+		const char *dst, *src;
+		uint16_t dport, sport;
+		uint32_t hash;
+	} v[] = {
+	    {"3ffe:2501:200:3::1", "3ffe:2501:200:1fff::7", 1766, 2794, 0x40207d3d},
+	    {"ff02::1", "3ffe:501:8::260:97ff:fe40:efab", 4739, 14230, 0xdde51bbf},
+	    {"fe80::200:f8ff:fe21:67cf", "3ffe:1900:4545:3:200:f8ff:fe21:67cf", 38024, 44251,
+	     0x02d1feef},
+	};
+	for (unsigned i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		uint8_t s6[16], d6[16];
+		ip6(v[i].src, s6);
+		ip6(v[i].dst, d6);
+		assert_int_equal(snat_port_rss_hash6(r, s6, d6, v[i].sport, v[i].dport), v[i].hash);
+	}
+	free(r);
+}
+
+static void
+base6_is_the_hash_with_port_zero_marked_v6(void **state)
+{
+	(void)state;
+	struct snat_port_rss *r = calloc(1, sizeof(*r));
+	uint16_t reta[64];
+	round_robin_reta(reta, 64, 4);
+	assert_int_equal(snat_port_rss_init(r, ms_key, 52, reta, 64, 0), 0);
+	for (int i = 0; i < 5000; i++) {
+		uint8_t s6[16], d6[16];
+		rnd16(s6);
+		rnd16(d6);
+		uint16_t sport = (uint16_t)rnd();
+		uint32_t base = snat_port_rss_base6(r, s6, d6, sport);
+		assert_true(base & SNAT_PORT_BASE_V6);
+		assert_int_equal(base & ~SNAT_PORT_BASE_V6,
+				 snat_port_rss_hash6(r, s6, d6, sport, 0) & ~SNAT_PORT_BASE_V6);
+	}
+	free(r);
+}
+
+/* Linearity: the hash of a tuple with destination port p is the hash with
+ * port 0 XOR the hash of the zero tuple with port p; the port tables of
+ * snat_port_rss_queue() give exactly the second term. */
+static void
+dport_term6_is_linear_and_tabled(void **state)
+{
+	(void)state;
+	struct snat_port_rss *r = calloc(1, sizeof(*r));
+	uint16_t reta[512];
+	round_robin_reta(reta, 512, 3);
+	assert_int_equal(snat_port_rss_init(r, ms_key, 52, reta, 512, 2), 0);
+	const uint8_t zero[16] = {0};
+	for (int i = 0; i < 5000; i++) {
+		uint8_t s6[16], d6[16];
+		rnd16(s6);
+		rnd16(d6);
+		uint16_t sport = (uint16_t)rnd(), dport = (uint16_t)rnd();
+		uint32_t direct = snat_port_rss_hash6(r, s6, d6, sport, dport);
+		uint32_t split = snat_port_rss_hash6(r, s6, d6, sport, 0) ^
+				 snat_port_rss_hash6(r, zero, zero, 0, dport);
+		assert_int_equal(direct, split);
+		assert_int_equal(snat_port_rss_hash6(r, zero, zero, 0, dport),
+				 r->t6d[0][dport >> 8] ^ r->t6d[1][dport & 0xff]);
+		uint32_t base = snat_port_rss_base6(r, s6, d6, sport);
+		assert_int_equal(snat_port_rss_queue(r, base, dport), reta[direct & 511]);
+	}
+	free(r);
+}
+
+/* The test above would pass with any key whose two port windows agree; this
+ * one makes sure the key used does not hide a mix-up of the families. */
+static void
+v4_and_v6_port_terms_differ_for_the_specification_key(void **state)
+{
+	(void)state;
+	struct snat_port_rss *r = calloc(1, sizeof(*r));
+	uint16_t reta[8];
+	round_robin_reta(reta, 8, 2);
+	assert_int_equal(snat_port_rss_init(r, ms_key, 52, reta, 8, 0), 0);
+	unsigned differ = 0;
+	for (unsigned p = 0; p < 256; p++)
+		differ += r->t[11][p] != r->t6d[1][p];
+	assert_true(differ > 200);
+	free(r);
+}
+
+static void
+check_steering6(unsigned queues, unsigned reta_size)
+{
+	struct snat_port_rss *r = calloc(1, sizeof(*r));
+	uint16_t reta[512];
+	round_robin_reta(reta, reta_size, queues);
+	for (unsigned q = 0; q < queues; q++) {
+		assert_int_equal(snat_port_rss_init(r, ms_key, 52, reta, reta_size, (uint16_t)q),
+				 0);
+		struct snat_port_cursor c;
+		snat_port_cursor_init(&c, 1024, 65535);
+		for (int i = 0; i < 2000; i++) {
+			uint8_t backend[16], snat[16];
+			rnd16(backend);
+			rnd16(snat);
+			uint16_t bport = (uint16_t)rnd(), port = 0, peeked = 0;
+			uint32_t base = snat_port_rss_base6(r, backend, snat, bport);
+			struct snat_port_cursor copy = c;
+			assert_int_equal(snat_port_peek(&copy, r, base, &peeked), 0);
+			assert_int_equal(
+			    snat_port_pick(&c, r, base, never_in_use, NULL, SNAT_PORT_NONE, &port),
+			    0);
+			assert_int_equal(port, peeked);
+			assert_true(port >= 1024);
+			uint32_t h = snat_port_rss_hash6(r, backend, snat, bport, port);
+			assert_int_equal(reta[h % reta_size], q);
+		}
+	}
+	free(r);
+}
+
+static void
+chosen_port6_steers_reply_to_own_queue_of_2(void **state)
+{
+	(void)state;
+	check_steering6(2, 128);
+}
+
+static void
+chosen_port6_steers_reply_to_own_queue_of_4(void **state)
+{
+	(void)state;
+	check_steering6(4, 512);
+}
+
+static void
+steering6_skips_ports_in_use(void **state)
+{
+	(void)state;
+	struct snat_port_rss *r = calloc(1, sizeof(*r));
+	uint16_t reta[64];
+	round_robin_reta(reta, 64, 4);
+	assert_int_equal(snat_port_rss_init(r, ms_key, 40, reta, 64, 1), 0);
+	struct snat_port_cursor c;
+	snat_port_cursor_init(&c, 1024, 65535);
+	for (int i = 0; i < 500; i++) {
+		uint8_t b[16], s6[16];
+		rnd16(b);
+		rnd16(s6);
+		uint16_t bp = (uint16_t)rnd(), port;
+		uint32_t base = snat_port_rss_base6(r, b, s6, bp);
+		assert_int_equal(
+		    snat_port_pick(&c, r, base, even_ports_in_use, NULL, SNAT_PORT_NONE, &port), 0);
+		assert_int_equal(port & 1, 1);
+		assert_int_equal(reta[snat_port_rss_hash6(r, b, s6, bp, port) & 63], 1);
+	}
+	free(r);
+}
+
 int
 main(void)
 {
@@ -358,6 +544,13 @@ main(void)
 	    cmocka_unit_test(known_free_port_is_taken_without_asking),
 	    cmocka_unit_test(known_free_port_after_a_taken_one_is_reached_by_the_walk),
 	    cmocka_unit_test(peek_predicts_the_sequence_of_picks),
+	    cmocka_unit_test(hash6_matches_the_specification_vectors),
+	    cmocka_unit_test(base6_is_the_hash_with_port_zero_marked_v6),
+	    cmocka_unit_test(dport_term6_is_linear_and_tabled),
+	    cmocka_unit_test(v4_and_v6_port_terms_differ_for_the_specification_key),
+	    cmocka_unit_test(chosen_port6_steers_reply_to_own_queue_of_2),
+	    cmocka_unit_test(chosen_port6_steers_reply_to_own_queue_of_4),
+	    cmocka_unit_test(steering6_skips_ports_in_use),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
