@@ -10,11 +10,13 @@
  * services that asked for it on different ports, the rule MetalLB applies).
  *
  * The change is made in the live model in place, with what it replaced kept
- * aside: the compile rebuilds only the Services the change touches
- * (compile_update()), the object is written to the store, the snapshot is
- * published. A failure after the model changed undoes the change: the old
- * object goes back, its allocations are taken again, the touched Services
- * are rebuilt. The cost of a change does not grow with the number of
+ * aside: its object is logged to the store (the journal record's flush
+ * runs on the store's helper thread meanwhile), the compile rebuilds only
+ * the Services the change touches (compile_update()), and once the record
+ * is durable the snapshot is published. A failure after the model changed
+ * undoes the change: the old object goes back, its allocations are taken
+ * again, the touched Services are rebuilt, and when the change was already
+ * logged, the old versions are logged after it. The cost of a change does not grow with the number of
  * objects stored (beyond one O(n) copy of pointer arrays and flat tables).
  */
 #include <errno.h>
@@ -411,8 +413,8 @@ apply_same_cluster_ips(const struct el_service *old, const struct el_service *s)
  * - status is not the client's to write: status.loadBalancer.ingress goes;
  * - switching to a type without nodePorts drops the nodePorts when the body
  *   adds none the old object did not have (else validation refuses them);
- * - switching to ExternalName drops clusterIPs and ipFamilies left as they
- *   were;
+ * - switching to ExternalName drops clusterIPs, ipFamilies and
+ *   ipFamilyPolicy left as they were;
  * - a port without a nodePort keeps the one the old port of the same name
  *   had, when both types have nodePorts and no other port asks for it;
  * - a nodePort equal to the old one stays edgelb's choice (node_port_auto),
@@ -443,6 +445,8 @@ apply_service_update(const struct el_service *old, struct el_service *s)
 		if (old->n_ip_families == s->n_ip_families &&
 		    memcmp(old->ip_families, s->ip_families, sizeof(s->ip_families)) == 0)
 			s->n_ip_families = 0;
+		if (old->ip_family_policy == s->ip_family_policy)
+			s->ip_family_policy = EL_IPFP_UNSET;
 	}
 	if (!apply_needs_node_ports(old) || !apply_needs_node_ports(s))
 		return;
@@ -467,6 +471,59 @@ apply_service_update(const struct el_service *old, struct el_service *s)
 			break;
 		}
 	}
+}
+
+static bool
+apply_same_families(const struct el_service *old, const struct el_service *s)
+{
+	return old->n_ip_families == s->n_ip_families &&
+	       memcmp(old->ip_families, s->ip_families, s->n_ip_families) == 0;
+}
+
+/*
+ * The API server's update rules for the IP families (its allocator's
+ * initIPFamilyFields on an update), before they are defaulted:
+ * - no spec.ipFamilyPolicy keeps the one the old object had;
+ * - no ipFamilies and no clusterIPs keep the old object's families (edgelb
+ *   allocates no clusterIP that would carry them over);
+ * - SingleStack with the old object's two families or two clusterIPs
+ *   releases the second one;
+ * - any other policy may not drop the second family or clusterIP: 422.
+ * ExternalName, on either side, has no families.
+ * @return 0, or -EINVAL with "FIELD: what is wrong" in @p err
+ */
+static int
+apply_service_families_update(const struct el_service *old, struct el_service *s, char *err,
+			      size_t errlen)
+{
+	if (old == NULL || old->type == EL_SVC_EXTERNAL_NAME || s->type == EL_SVC_EXTERNAL_NAME)
+		return 0;
+	if (s->ip_family_policy == EL_IPFP_UNSET)
+		s->ip_family_policy = old->ip_family_policy;
+	if (s->n_ip_families == 0 && s->n_cluster_ips == 0 && s->headless == old->headless) {
+		memcpy(s->ip_families, old->ip_families, sizeof(s->ip_families));
+		s->n_ip_families = old->n_ip_families;
+	}
+	if (s->ip_family_policy == EL_IPFP_SINGLE_STACK) {
+		if (s->n_cluster_ips == 2 && apply_same_cluster_ips(old, s))
+			s->n_cluster_ips = 1;
+		if (s->n_ip_families == 2 && apply_same_families(old, s))
+			s->n_ip_families = 1;
+		return 0;
+	}
+	if (s->n_cluster_ips > 0 && s->n_cluster_ips < old->n_cluster_ips) {
+		snprintf(err, errlen,
+			 "spec.ipFamilyPolicy: must be 'SingleStack' to release the secondary "
+			 "cluster IP");
+		return -EINVAL;
+	}
+	if (s->n_ip_families > 0 && s->n_ip_families < old->n_ip_families) {
+		snprintf(err, errlen,
+			 "spec.ipFamilyPolicy: must be 'SingleStack' to release the secondary IP "
+			 "family");
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /* Map a compile_assign() failure to a Status. */
@@ -594,20 +651,32 @@ apply_unstage(struct apply *a)
 	a->n_staged = a->cap_staged = 0;
 }
 
-/* Write the current state of every object the group changed (after a
- * failed commit left some files new and some old). */
+/* Write the current state of every object the group changed, in one
+ * transaction (after a group was logged and then refused). */
 static void
 apply_restore_files(struct apply *a)
 {
-	for (unsigned i = 0; a->c.store != NULL && i < a->n_staged; i++) {
+	struct store_txn *t;
+	int rc;
+
+	if (a->c.store == NULL || store_txn_begin(a->c.store, &t) < 0)
+		return;
+	rc = 0;
+	for (unsigned i = 0; rc == 0 && i < a->n_staged; i++) {
 		const struct apply_change *c = &a->staged[i].c;
 		const void *obj = apply_find(a->c.model, c->k, c->ns, c->name);
 
-		if (obj != NULL)
-			(void)store_put(a->c.store, c->k, obj);
-		else
-			(void)store_delete(a->c.store, c->k, c->ns, c->name);
+		rc = obj != NULL ? store_txn_put(t, c->k, obj)
+				 : store_txn_delete(t, c->k, c->ns, c->name);
 	}
+	if (rc == 0)
+		rc = store_txn_commit(t);
+	else
+		store_txn_abort(t);
+	if (rc < 0)
+		fprintf(stderr,
+			"edgelb: state: %s: cannot write back the objects of a refused change: %s\n",
+			store_dir(a->c.store), strerror(-rc));
 }
 
 /* The whole group is refused: undo every change, newest first, rebuild what
@@ -638,9 +707,40 @@ apply_group_fail(struct apply *a, int rc, bool files, const char *fmt, ...)
 }
 
 /*
- * Commit the staged changes: compile the Services they touch (once),
- * persist every object they changed (one store transaction), publish. On
- * failure every one of them is undone and answered 500.
+ * Start the store transaction of the staged changes: their journal record
+ * is written and its flush runs while the caller compiles. *out is NULL
+ * without a store. @return 0, or the store's error (nothing written)
+ */
+static int
+apply_store_start(struct apply *a, struct store_txn **out)
+{
+	struct store_txn *t;
+	int rc;
+
+	*out = NULL;
+	if (a->c.store == NULL)
+		return 0;
+	rc = store_txn_begin(a->c.store, &t);
+	for (unsigned i = 0; rc == 0 && i < a->n_staged; i++) {
+		const struct apply_change *c = &a->staged[i].c;
+		rc = c->now != NULL ? store_txn_put(t, c->k, c->now)
+				    : store_txn_delete(t, c->k, c->ns, c->name);
+	}
+	if (rc < 0) {
+		store_txn_abort(t);
+		return rc;
+	}
+	rc = store_txn_commit_start(t); /* frees t on failure */
+	if (rc == 0)
+		*out = t;
+	return rc;
+}
+
+/*
+ * Commit the staged changes: log every object they changed (one store
+ * transaction), compile the Services they touch (once) while the log is
+ * flushed, publish once it is durable. On failure every one of them is
+ * undone and answered 500.
  */
 static int
 apply_group_commit(struct apply *a)
@@ -648,42 +748,34 @@ apply_group_commit(struct apply *a)
 	struct el_snapshot *snap = NULL;
 	struct store_txn *t = NULL;
 	char err[512] = "";
-	int rc = 0;
+	int rc = 0, rc_store;
 
 	if (a->n_staged == 0)
 		return 0;
+	rc_store = apply_store_start(a, &t);
+	if (rc_store < 0) {
+		apply_group_fail(a, -EIO, false, "cannot write to %s: %s", store_dir(a->c.store),
+				 strerror(-rc_store));
+		return -EIO;
+	}
 	for (unsigned i = 0; rc == 0 && i < a->n_staged; i++)
 		rc = apply_touch(a, &a->staged[i].c);
 	if (rc == 0)
 		rc = compile_update(a->c.cs, a->c.model, &snap, err, sizeof(err));
-	if (rc < 0) {
-		apply_group_fail(a, rc, false, "compile: %s", err[0] ? err : strerror(-rc));
-		return rc;
+	if (t != NULL)
+		rc_store = store_txn_commit_finish(t);
+	if (rc_store < 0) {
+		/* not durable: the store took the record back */
+		compile_snapshot_free(a->c.cs, snap);
+		apply_group_fail(a, -EIO, false, "cannot write to %s: %s", store_dir(a->c.store),
+				 strerror(-rc_store));
+		return -EIO;
 	}
-	if (a->c.store != NULL) {
-		rc = store_txn_begin(a->c.store, &t);
-		for (unsigned i = 0; rc == 0 && i < a->n_staged; i++) {
-			const struct apply_change *c = &a->staged[i].c;
-			rc = c->now != NULL ? store_txn_put(t, c->k, c->now)
-					    : store_txn_delete(t, c->k, c->ns, c->name);
-		}
-		if (rc < 0) {
-			store_txn_abort(t);
-		} else {
-			rc = store_txn_commit(t);
-			if (rc < 0) {
-				compile_snapshot_free(a->c.cs, snap);
-				apply_group_fail(a, -EIO, true, "cannot write to %s: %s",
-						 store_dir(a->c.store), strerror(-rc));
-				return -EIO;
-			}
-		}
-		if (rc < 0) {
-			compile_snapshot_free(a->c.cs, snap);
-			apply_group_fail(a, -EIO, false, "cannot write to %s: %s",
-					 store_dir(a->c.store), strerror(-rc));
-			return -EIO;
-		}
+	if (rc < 0) {
+		/* logged but refused: the objects go back to their old versions */
+		apply_group_fail(a, rc, a->c.store != NULL, "compile: %s",
+				 err[0] ? err : strerror(-rc));
+		return rc;
 	}
 	/* on disk: from here on the changes stand */
 	(void)a->c.publish(a->c.publish_ctx, snap);
@@ -809,8 +901,12 @@ apply_put_locked(struct apply *a, enum el_kind k, const char *ns, const char *na
 	if (k == EL_KIND_SERVICE) {
 		struct el_service *s = obj;
 
-		apply_service_update(model_find_service(a->c.model, ns, name), s);
-		rc = model_validate_service(s, err, sizeof(err));
+		const struct el_service *old = model_find_service(a->c.model, ns, name);
+
+		apply_service_update(old, s);
+		rc = apply_service_families_update(old, s, err, sizeof(err));
+		if (rc == 0)
+			rc = model_validate_service(s, err, sizeof(err));
 		if (rc < 0) {
 			model_service_free(s);
 			return apply_field_error(res, rc, 422, "Invalid", k, name, err);
@@ -906,15 +1002,29 @@ int
 apply_start(struct apply *a, bool persist_all)
 {
 	const struct el_model *m = a->c.model;
+	struct store_txn *t = NULL;
+	const char *const *warn;
+	unsigned n_warn = compile_warnings(a->c.cs, &warn);
 	int rc = compile_writeback(a->c.cs, a->c.model);
+
+	/* what the first compile left out (frontends taken, a family without
+	 * a SNAT address or pool) goes to the log once */
+	for (unsigned i = 0; i < n_warn; i++)
+		fprintf(stderr, "edgelb: warning: %s\n", warn[i]);
 
 	if (rc < 0 || !persist_all || a->c.store == NULL)
 		return rc;
+	/* one transaction: one journal record, one flush */
+	rc = store_txn_begin(a->c.store, &t);
 	for (unsigned i = 0; rc == 0 && i < m->n_svcs; i++)
-		rc = store_put(a->c.store, EL_KIND_SERVICE, m->svcs[i]);
+		rc = store_txn_put(t, EL_KIND_SERVICE, m->svcs[i]);
 	for (unsigned i = 0; rc == 0 && i < m->n_eps; i++)
-		rc = store_put(a->c.store, EL_KIND_ENDPOINTS, m->eps[i]);
+		rc = store_txn_put(t, EL_KIND_ENDPOINTS, m->eps[i]);
 	for (unsigned i = 0; rc == 0 && i < m->n_slices; i++)
-		rc = store_put(a->c.store, EL_KIND_SLICE, m->slices[i]);
-	return rc;
+		rc = store_txn_put(t, EL_KIND_SLICE, m->slices[i]);
+	if (rc < 0) {
+		store_txn_abort(t);
+		return rc;
+	}
+	return store_txn_commit(t);
 }

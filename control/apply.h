@@ -9,8 +9,9 @@
  *      nodePorts and LoadBalancer address (compile_assign())
  *   -> the object replaces its predecessor in the live model (kept aside)
  *   -> compile the Services the change touches (compile_update(); the
- *      others keep their objects)
- *   -> persist the object (store.h; durable before this returns)
+ *      others keep their objects) and persist the object (store.h; its
+ *      journal record is flushed while the compile runs; durable before
+ *      this returns)
  *   -> publish the snapshot.
  *
  * A refusal at any step leaves the live model, the compile state's

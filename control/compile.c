@@ -32,6 +32,15 @@
  * did not change (same backends, affinity, source ranges, name) keeps its
  * object, Maglev table included. An object lives while a unit uses it, then
  * until every snapshot that may list it is freed.
+ *
+ * IP families: a Service's families are resolved as the API server
+ * defaults them (model_service_families()), and each of its ports is built
+ * once per family, as kube-proxy programs each family apart: that family's
+ * clusterIP, externalIPs, LoadBalancer address and interface addresses
+ * (nodePorts), and the endpoints of that family. The two objects of a port
+ * ("twins") have their own ids and share their name; a change to the
+ * endpoints of one family leaves the other twin's object as it was. A unit
+ * holds one LoadBalancer address per family.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -311,6 +320,83 @@ svc_wants_lb(const struct el_service *s)
 	return s->type == EL_SVC_LOAD_BALANCER && model_service_programmable(s);
 }
 
+/* Index of a family in per-family arrays. */
+static unsigned
+fam_idx(uint8_t family)
+{
+	return family == EL_AF_INET6 ? 1 : 0;
+}
+
+unsigned
+compile_families_available(const struct el_config *cfg)
+{
+	unsigned bits = 0;
+
+	for (unsigned i = 0; i < cfg->n_ifaces; i++)
+		for (unsigned j = 0; j < cfg->ifaces[i].n_addrs; j++)
+			bits |= EL_FAMILY_BIT(cfg->ifaces[i].addrs[j].addr.family);
+	for (unsigned i = 0; i < cfg->n_pools; i++)
+		bits |= EL_FAMILY_BIT(cfg->pools[i].first.family);
+	return bits;
+}
+
+/*
+ * The IP families @p s is served in, primary first. A Service that
+ * compile_snapshot() or compile_assign() accepted always resolves; should
+ * one not (the config changed under a unit being rebuilt), it keeps the
+ * families it names, else IPv4.
+ */
+static unsigned
+svc_families(const struct el_config *cfg, const struct el_service *s, uint8_t fam[2])
+{
+	unsigned n = 0;
+
+	if (model_service_families(s, compile_families_available(cfg), NULL, fam, &n, NULL, 0) == 0)
+		return n;
+	n = 0;
+	for (unsigned i = 0; i < s->n_ip_families && i < 2; i++)
+		fam[n++] = s->ip_families[i];
+	if (n == 0)
+		fam[n++] = EL_AF_INET;
+	return n;
+}
+
+static bool
+has_pool_of(const struct el_config *cfg, uint8_t family)
+{
+	for (unsigned i = 0; i < cfg->n_pools; i++)
+		if (cfg->pools[i].first.family == family)
+			return true;
+	return false;
+}
+
+/*
+ * A family of a LoadBalancer Service that gets no ingress address: no pool
+ * of that family is configured while another family of the Service has
+ * one (a dual-stack Service on an edgelb with pools of one family). With
+ * no pool for any of its families, the Service's primary family is still
+ * allocated (and refused as exhausted), as a single-stack one is.
+ */
+static bool
+lb_family_skipped(const struct el_config *cfg, const uint8_t *fam, unsigned n, uint8_t family)
+{
+	if (has_pool_of(cfg, family))
+		return false;
+	for (unsigned i = 0; i < n; i++)
+		if (fam[i] != family && has_pool_of(cfg, fam[i]))
+			return true;
+	return false;
+}
+
+static bool
+fam_has(const uint8_t *fam, unsigned n, uint8_t family)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (fam[i] == family)
+			return true;
+	return false;
+}
+
 /* "PROTO/portname", or "PROTO/#port" for an unnamed port. */
 static void
 port_key(char buf[PORT_KEY_MAX], const struct el_svc_port *p)
@@ -382,9 +468,11 @@ struct np_rec {
 #define LB_EXPLICIT 1 /* spec.loadBalancerIP: may be shared with other requests */
 #define LB_HELD	    2 /* chosen by edgelb: this unit's alone */
 
-/* A service port as last built. */
+/* A service port of one IP family as last built (a dual-stack Service port
+ * is two of them, "twins", each with its own id and object). */
 struct bport {
 	char pkey[PORT_KEY_MAX];
+	uint8_t family; /* EL_AF_INET / EL_AF_INET6 */
 	uint32_t id;
 	struct svc_obj *obj; /* NULL: not programmed (SCTP) */
 	uint32_t slot;	     /* index in world.slots when obj */
@@ -406,8 +494,8 @@ struct unit {
 	/* allocations */
 	struct np_rec *np;
 	unsigned n_np;
-	struct el_ip lb;
-	uint8_t lb_mode;
+	struct el_ip lb[2]; /* LoadBalancer address per family (fam_idx()) */
+	uint8_t lb_mode[2];
 	/* the last build */
 	struct bport *bp;
 	unsigned n_bp;
@@ -505,9 +593,10 @@ struct compile_state {
 		struct svc_obj **gone, **added;
 		unsigned n_gone, cap_gone, n_added, cap_added;
 	} delta;
-	/* scratch for one service port's backends */
+	/* scratch for one service port's backends, of one family */
 	struct el_snap_backend *cand;
 	unsigned n_cand, cap_cand;
+	uint8_t cand_family;
 };
 
 /* ---- warnings ---- */
@@ -615,10 +704,10 @@ unit_np(const struct unit *u, const char *pkey)
 }
 
 static const struct bport *
-unit_bport(const struct unit *u, const char *pkey)
+unit_bport(const struct unit *u, const char *pkey, uint8_t family)
 {
 	for (unsigned i = 0; u != NULL && i < u->n_bp; i++)
-		if (strcmp(u->bp[i].pkey, pkey) == 0)
+		if (u->bp[i].family == family && strcmp(u->bp[i].pkey, pkey) == 0)
 			return &u->bp[i];
 	return NULL;
 }
@@ -1269,20 +1358,21 @@ lb_claim(struct world *w, const struct el_ip *ip, uint8_t mode, struct unit *u)
 		return -ENOMEM;
 	}
 	l->u[l->n++] = u;
-	u->lb = ip_clean(ip);
-	u->lb_mode = mode;
+	u->lb[fam_idx(ip->family)] = ip_clean(ip);
+	u->lb_mode[fam_idx(ip->family)] = mode;
 	return 0;
 }
 
+/* Release the LoadBalancer address of family index @p fi that @p u holds. */
 static void
-unit_release_lb(struct world *w, struct unit *u)
+unit_release_lb_fam(struct world *w, struct unit *u, unsigned fi)
 {
 	uint8_t k[IP_KEY_LEN];
 	struct hent *e;
 
-	if (u->lb_mode == LB_NONE)
+	if (u->lb_mode[fi] == LB_NONE)
 		return;
-	ip_key(&u->lb, k);
+	ip_key(&u->lb[fi], k);
 	e = hmap_get(&w->lbs, k, IP_KEY_LEN);
 	if (e != NULL) {
 		struct lb_holders *l = e->v.ptr;
@@ -1297,19 +1387,21 @@ unit_release_lb(struct world *w, struct unit *u)
 			hmap_del(&w->lbs, e);
 		}
 	}
-	memset(&u->lb, 0, sizeof(u->lb));
-	u->lb_mode = LB_NONE;
+	memset(&u->lb[fi], 0, sizeof(u->lb[fi]));
+	u->lb_mode[fi] = LB_NONE;
 }
 
-/* The family a service prefers for its LoadBalancer address; 0 = any. */
-static uint8_t
-svc_family(const struct el_service *s)
+static void
+unit_release_lb(struct world *w, struct unit *u)
 {
-	if (s->n_ip_families > 0)
-		return s->ip_families[0];
-	if (s->n_cluster_ips > 0)
-		return s->cluster_ips[0].family;
-	return EL_AF_NONE;
+	unit_release_lb_fam(w, u, 0);
+	unit_release_lb_fam(w, u, 1);
+}
+
+static bool
+unit_has_lb(const struct unit *u)
+{
+	return u->lb_mode[0] != LB_NONE || u->lb_mode[1] != LB_NONE;
 }
 
 /* First free address of the pools of @p family (any pool when
@@ -1502,11 +1594,13 @@ allocate_all(const struct el_config *cfg, struct world *nw, const struct world *
 		}
 	}
 
-	/* LoadBalancer addresses asked for or held, in revision order */
+	/* LoadBalancer addresses asked for or held, in revision order, one per
+	 * family of the service */
 	for (unsigned k = 0; rc == 0 && k < m->n_svcs; k++) {
 		const struct el_service *s = m->svcs[order[k]];
-		struct el_ip want = s->lb_ip;
-		const struct lb_holders *h;
+		const struct unit *ou;
+		uint8_t fam[2];
+		unsigned nf;
 		struct unit *u;
 		if (!svc_wants_lb(s))
 			continue;
@@ -1515,60 +1609,123 @@ allocate_all(const struct el_config *cfg, struct world *nw, const struct world *
 			rc = fail(err, errlen, -ENOMEM, "out of memory");
 			break;
 		}
-		if (want.family != EL_AF_NONE) {
-			if (!in_any_pool(cfg, &want)) {
-				rc = fail(err, errlen, -EINVAL,
-					  "%s/%s: spec.loadBalancerIP: %s is not inside any "
-					  "loadbalancer pool",
-					  s->ns, s->name, el_ip_fmt(&want, ipb, sizeof(ipb)));
-				break;
+		nf = svc_families(cfg, s, fam);
+		ou = ow ? unit_find(ow, s->ns, s->name) : NULL;
+		for (unsigned i = 0; rc == 0 && i < nf; i++) {
+			unsigned fi = fam_idx(fam[i]);
+			struct el_ip want = s->lb_ip;
+			const struct lb_holders *h;
+			if (want.family == fam[i]) {
+				if (!in_any_pool(cfg, &want)) {
+					rc = fail(
+					    err, errlen, -EINVAL,
+					    "%s/%s: spec.loadBalancerIP: %s is not inside any "
+					    "loadbalancer pool",
+					    s->ns, s->name, el_ip_fmt(&want, ipb, sizeof(ipb)));
+					break;
+				}
+				h = lb_get(nw, &want);
+				if (h != NULL && h->mode == LB_HELD) {
+					rc =
+					    fail(err, errlen, -EEXIST,
+						 "%s/%s: spec.loadBalancerIP: %s is already "
+						 "allocated to %s/%s",
+						 s->ns, s->name, el_ip_fmt(&want, ipb, sizeof(ipb)),
+						 h->u[0]->ns, h->u[0]->name);
+					break;
+				}
+				if (lb_claim(nw, &want, LB_EXPLICIT, u) < 0)
+					rc = fail(err, errlen, -ENOMEM, "out of memory");
+				continue;
 			}
-			h = lb_get(nw, &want);
-			if (h != NULL && h->mode == LB_HELD) {
-				rc = fail(err, errlen, -EEXIST,
-					  "%s/%s: spec.loadBalancerIP: %s is already allocated to "
-					  "%s/%s",
-					  s->ns, s->name, el_ip_fmt(&want, ipb, sizeof(ipb)),
-					  h->u[0]->ns, h->u[0]->name);
-				break;
-			}
-			if (lb_claim(nw, &want, LB_EXPLICIT, u) < 0)
+			memset(&want, 0, sizeof(want));
+			if (ou != NULL && ou->lb_mode[fi] == LB_HELD)
+				want = ou->lb[fi];
+			for (unsigned j = 0; want.family == EL_AF_NONE && j < s->n_lb_ingress; j++)
+				if (s->lb_ingress[j].family == fam[i])
+					want = s->lb_ingress[j];
+			if (want.family == EL_AF_NONE || !in_any_pool(cfg, &want) ||
+			    lb_get(nw, &want) != NULL)
+				continue;
+			if (lb_claim(nw, &want, LB_HELD, u) < 0)
 				rc = fail(err, errlen, -ENOMEM, "out of memory");
-			continue;
 		}
-		const struct unit *ou = ow ? unit_find(ow, s->ns, s->name) : NULL;
-		if (ou != NULL && ou->lb_mode == LB_HELD)
-			want = ou->lb;
-		else if (s->n_lb_ingress > 0)
-			want = s->lb_ingress[0];
-		if (want.family == EL_AF_NONE || !in_any_pool(cfg, &want) ||
-		    lb_get(nw, &want) != NULL)
-			continue;
-		if (lb_claim(nw, &want, LB_HELD, u) < 0)
-			rc = fail(err, errlen, -ENOMEM, "out of memory");
+		if (rc == 0 && s->lb_ip.family != EL_AF_NONE && !fam_has(fam, nf, s->lb_ip.family))
+			rc = fail(err, errlen, -EINVAL,
+				  "%s/%s: spec.loadBalancerIP: %s is an %s address; the service's "
+				  "ipFamilies do not include %s",
+				  s->ns, s->name, el_ip_fmt(&s->lb_ip, ipb, sizeof(ipb)),
+				  model_family_name(s->lb_ip.family),
+				  model_family_name(s->lb_ip.family));
 	}
 	for (unsigned i = 0; rc == 0 && i < m->n_svcs; i++) {
 		const struct el_service *s = m->svcs[i];
+		uint8_t fam[2];
+		unsigned nf;
 		struct unit *u;
 		struct el_ip ip;
 		if (!svc_wants_lb(s))
 			continue;
 		u = unit_find(nw, s->ns, s->name);
-		if (u->lb_mode != LB_NONE)
-			continue;
-		if (!lb_first_free(cfg, nw, svc_family(s), &ip)) {
-			rc = fail(
-			    err, errlen, -ENOSPC,
-			    "%s/%s: status.loadBalancer.ingress: failed to allocate a "
-			    "loadBalancer IP: no free %saddress left in the loadbalancer pools",
-			    s->ns, s->name, family_word(svc_family(s)));
-			break;
+		nf = svc_families(cfg, s, fam);
+		for (unsigned j = 0; rc == 0 && j < nf; j++) {
+			if (u->lb_mode[fam_idx(fam[j])] != LB_NONE ||
+			    lb_family_skipped(cfg, fam, nf, fam[j]))
+				continue;
+			if (!lb_first_free(cfg, nw, fam[j], &ip)) {
+				rc = fail(err, errlen, -ENOSPC,
+					  "%s/%s: status.loadBalancer.ingress: failed to allocate "
+					  "a loadBalancer IP: no free %saddress left in the "
+					  "loadbalancer pools",
+					  s->ns, s->name, family_word(fam[j]));
+				break;
+			}
+			if (lb_claim(nw, &ip, LB_HELD, u) < 0)
+				rc = fail(err, errlen, -ENOMEM, "out of memory");
 		}
-		if (lb_claim(nw, &ip, LB_HELD, u) < 0)
-			rc = fail(err, errlen, -ENOMEM, "out of memory");
 	}
 	free(order);
 	return rc;
+}
+
+/*
+ * Make status.loadBalancer.ingress of @p s the addresses unit @p u holds,
+ * in the order of the service's families (lb_ingress_auto set), or empty
+ * when it holds none.
+ * @return 0, or -ENOMEM (@p s unchanged)
+ */
+static int
+svc_set_ingress(struct el_service *s, const struct unit *u)
+{
+	struct el_ip ing[2];
+	unsigned n = 0;
+
+	for (unsigned i = 0; u != NULL && i < s->n_ip_families && i < 2; i++) {
+		unsigned fi = fam_idx(s->ip_families[i]);
+		if (u->lb_mode[fi] != LB_NONE)
+			ing[n++] = u->lb[fi];
+	}
+	/* a service whose families are not written in: IPv4 first */
+	for (unsigned fi = 0; u != NULL && s->n_ip_families == 0 && fi < 2; fi++)
+		if (u->lb_mode[fi] != LB_NONE)
+			ing[n++] = u->lb[fi];
+	if (n == 0) {
+		free(s->lb_ingress);
+		s->lb_ingress = NULL;
+		s->n_lb_ingress = 0;
+		s->lb_ingress_auto = false;
+		return 0;
+	}
+	if (s->n_lb_ingress != n || memcmp(s->lb_ingress, ing, n * sizeof(*ing)) != 0) {
+		struct el_ip *p = realloc(s->lb_ingress, n * sizeof(*p));
+		if (p == NULL)
+			return -ENOMEM;
+		memcpy(p, ing, n * sizeof(*p));
+		s->lb_ingress = p;
+		s->n_lb_ingress = n;
+	}
+	s->lb_ingress_auto = true;
+	return 0;
 }
 
 /* ---- incremental allocation (compile_assign) ---- */
@@ -1596,16 +1753,22 @@ compile_assign(struct compile_state *cs, const struct el_model *m, struct el_ser
 	struct world *w = cs->w;
 	struct unit *u;
 	struct np_rec *want = NULL;
-	unsigned n_want = 0;
-	struct el_ip lb;
-	uint8_t lb_mode = LB_NONE;
+	unsigned n_want = 0, nf;
+	struct el_ip lb[2];
+	uint8_t lb_mode[2] = {LB_NONE, LB_NONE}, fam[2];
 	char ipb[EL_IP_STRLEN];
 	int rc = 0;
 
+	/* spec.ipFamilyPolicy and spec.ipFamilies, defaulted as the API
+	 * server does; the rest depends on them */
+	rc = model_service_default_families(s, compile_families_available(cfg), err, errlen);
+	if (rc < 0)
+		return rc;
 	if (w == NULL)
 		return 0; /* the next compile allocates, from the model */
 	u = unit_find(w, s->ns, s->name);
-	memset(&lb, 0, sizeof(lb));
+	memset(lb, 0, sizeof(lb));
+	nf = svc_families(cfg, s, fam);
 
 	/* nodePorts: what the service asks for or keeps, then the lowest free */
 	if (svc_has_node_ports(s)) {
@@ -1660,9 +1823,18 @@ compile_assign(struct compile_state *cs, const struct el_model *m, struct el_ser
 		}
 	}
 
-	/* the LoadBalancer address */
-	if (rc == 0 && svc_wants_lb(s)) {
-		if (s->lb_ip.family != EL_AF_NONE) {
+	/* the LoadBalancer addresses, one per family of the service */
+	if (rc == 0 && svc_wants_lb(s) && s->lb_ip.family != EL_AF_NONE &&
+	    !fam_has(fam, nf, s->lb_ip.family))
+		rc = fail(err, errlen, -EINVAL,
+			  "spec.loadBalancerIP: Invalid value: %s: an %s address, and the "
+			  "service's ipFamilies do not include %s",
+			  el_ip_fmt(&s->lb_ip, ipb, sizeof(ipb)),
+			  model_family_name(s->lb_ip.family), model_family_name(s->lb_ip.family));
+	for (unsigned i = 0; rc == 0 && svc_wants_lb(s) && i < nf; i++) {
+		unsigned fi = fam_idx(fam[i]);
+
+		if (s->lb_ip.family == fam[i]) {
 			const struct lb_holders *h = lb_get(w, &s->lb_ip);
 
 			el_ip_fmt(&s->lb_ip, ipb, sizeof(ipb));
@@ -1679,9 +1851,9 @@ compile_assign(struct compile_state *cs, const struct el_model *m, struct el_ser
 				    ipb, h->u[0]->ns, h->u[0]->name);
 			/* sharing is for services that all asked for the address
 			 * and use different ports */
-			for (unsigned i = 0;
-			     rc == 0 && h != NULL && h->mode == LB_EXPLICIT && i < h->n; i++) {
-				const struct unit *o = h->u[i];
+			for (unsigned j = 0;
+			     rc == 0 && h != NULL && h->mode == LB_EXPLICIT && j < h->n; j++) {
+				const struct unit *o = h->u[j];
 				const struct el_service *os =
 				    o != u && m != NULL ? model_find_service(m, o->ns, o->name)
 							: NULL;
@@ -1692,32 +1864,33 @@ compile_assign(struct compile_state *cs, const struct el_model *m, struct el_ser
 					    "use by %s/%s on the same port",
 					    ipb, o->ns, o->name);
 			}
-			lb = ip_clean(&s->lb_ip);
-			lb_mode = LB_EXPLICIT;
-		} else {
-			uint8_t fam = svc_family(s);
-			bool ok = false;
-
-			/* the address held, or the one the object reads back with */
-			if (u != NULL && u->lb_mode == LB_HELD &&
-			    (fam == EL_AF_NONE || u->lb.family == fam)) {
-				lb = u->lb;
-				ok = true;
-			}
-			if (!ok && s->n_lb_ingress > 0 && in_any_pool(cfg, &s->lb_ingress[0]) &&
-			    lb_get(w, &s->lb_ingress[0]) == NULL &&
-			    (fam == EL_AF_NONE || s->lb_ingress[0].family == fam)) {
-				lb = ip_clean(&s->lb_ingress[0]);
-				ok = true;
-			}
-			if (!ok && !lb_first_free(cfg, w, fam, &lb))
-				rc = fail(err, errlen, -ENOSPC,
-					  "status.loadBalancer.ingress: failed to allocate a "
-					  "loadBalancer IP: no free %saddress left in the "
-					  "loadbalancer pools",
-					  family_word(fam));
-			lb_mode = LB_HELD;
+			lb[fi] = ip_clean(&s->lb_ip);
+			lb_mode[fi] = LB_EXPLICIT;
+			continue;
 		}
+		/* the address held, or the one the object reads back with */
+		if (u != NULL && u->lb_mode[fi] == LB_HELD) {
+			lb[fi] = u->lb[fi];
+			lb_mode[fi] = LB_HELD;
+			continue;
+		}
+		for (unsigned j = 0; j < s->n_lb_ingress; j++) {
+			const struct el_ip *ing = &s->lb_ingress[j];
+			if (ing->family == fam[i] && in_any_pool(cfg, ing) &&
+			    lb_get(w, ing) == NULL) {
+				lb[fi] = ip_clean(ing);
+				lb_mode[fi] = LB_HELD;
+				break;
+			}
+		}
+		if (lb_mode[fi] != LB_NONE || lb_family_skipped(cfg, fam, nf, fam[i]))
+			continue;
+		if (!lb_first_free(cfg, w, fam[i], &lb[fi]))
+			rc = fail(err, errlen, -ENOSPC,
+				  "status.loadBalancer.ingress: failed to allocate a loadBalancer "
+				  "IP: no free %saddress left in the loadbalancer pools",
+				  family_word(fam[i]));
+		lb_mode[fi] = LB_HELD;
 	}
 	if (rc < 0) {
 		free(want);
@@ -1725,7 +1898,7 @@ compile_assign(struct compile_state *cs, const struct el_model *m, struct el_ser
 	}
 
 	/* commit */
-	if (u == NULL && (n_want > 0 || lb_mode != LB_NONE)) {
+	if (u == NULL && (n_want > 0 || lb_mode[0] != LB_NONE || lb_mode[1] != LB_NONE)) {
 		u = unit_get(w, s->ns, s->name);
 		if (u == NULL) {
 			free(want);
@@ -1733,19 +1906,25 @@ compile_assign(struct compile_state *cs, const struct el_model *m, struct el_ser
 		}
 	}
 	if (u != NULL) {
-		if (lb_mode == LB_NONE) {
-			unit_release_lb(w, u);
-		} else if (u->lb_mode != lb_mode || !el_ip_eq(&u->lb, &lb)) {
-			struct el_ip old_lb = u->lb;
-			uint8_t old_mode = u->lb_mode;
+		struct el_ip old_lb[2] = {u->lb[0], u->lb[1]};
+		uint8_t old_mode[2] = {u->lb_mode[0], u->lb_mode[1]};
 
+		for (unsigned fi = 0; fi < 2; fi++) {
+			if (lb_mode[fi] == u->lb_mode[fi] &&
+			    (lb_mode[fi] == LB_NONE || el_ip_eq(&u->lb[fi], &lb[fi])))
+				continue;
+			unit_release_lb_fam(w, u, fi);
+			if (lb_mode[fi] != LB_NONE && lb_claim(w, &lb[fi], lb_mode[fi], u) < 0)
+				rc = -ENOMEM;
+		}
+		if (rc < 0) {
+			/* back to what it held (releasing never allocates) */
 			unit_release_lb(w, u);
-			if (lb_claim(w, &lb, lb_mode, u) < 0) {
-				if (old_mode != LB_NONE)
-					(void)lb_claim(w, &old_lb, old_mode, u);
-				free(want);
-				return fail(err, errlen, -ENOMEM, "out of memory");
-			}
+			for (unsigned fi = 0; fi < 2; fi++)
+				if (old_mode[fi] != LB_NONE)
+					(void)lb_claim(w, &old_lb[fi], old_mode[fi], u);
+			free(want);
+			return fail(err, errlen, -ENOMEM, "out of memory");
 		}
 		unit_release_np(w, u);
 		u->np = want;
@@ -1761,20 +1940,8 @@ compile_assign(struct compile_state *cs, const struct el_model *m, struct el_ser
 		s->ports[j].node_port = u->np[j].port;
 		s->ports[j].node_port_auto = u->np[j].is_auto;
 	}
-	if (lb_mode != LB_NONE) {
-		struct el_ip *ing = s->n_lb_ingress >= 1 ? s->lb_ingress : malloc(sizeof(*ing));
-		if (ing == NULL)
-			return fail(err, errlen, -ENOMEM, "out of memory");
-		ing[0] = lb;
-		s->lb_ingress = ing;
-		s->n_lb_ingress = 1;
-		s->lb_ingress_auto = true;
-	} else {
-		free(s->lb_ingress);
-		s->lb_ingress = NULL;
-		s->n_lb_ingress = 0;
-		s->lb_ingress_auto = false;
-	}
+	if (svc_set_ingress(s, u) < 0)
+		return fail(err, errlen, -ENOMEM, "out of memory");
 	return 0;
 }
 
@@ -1826,6 +1993,8 @@ group_target(const struct el_svc_port *sp, const struct gport *gp, unsigned n)
 static int
 cand_add(struct compile_state *cs, const struct el_ip *ip, uint16_t port, uint8_t cond)
 {
+	if (ip->family != cs->cand_family)
+		return 0; /* the other family's twin takes it */
 	if (grow(&cs->cand, &cs->cap_cand, cs->n_cand + 1, sizeof(*cs->cand)) < 0)
 		return -ENOMEM;
 	struct el_snap_backend *be = &cs->cand[cs->n_cand++];
@@ -1891,7 +2060,7 @@ collect_slices(struct compile_state *cs, const struct el_model *m, const struct 
 	for (unsigned i = 0; i < n; i++) {
 		const struct el_slice *sl = sls[i];
 		uint16_t port;
-		if (sl->addr_type == EL_ADDR_FQDN)
+		if (sl->addr_type == EL_ADDR_FQDN || (uint8_t)sl->addr_type != cs->cand_family)
 			continue;
 		for (unsigned j = 0; j < sl->n_ports && j < 100; j++)
 			gp[j] = (struct gport){sl->ports[j].name, sl->ports[j].port,
@@ -1919,19 +2088,21 @@ collect_slices(struct compile_state *cs, const struct el_model *m, const struct 
 }
 
 /*
- * Backends of one service port into cs->cand: merged, deduplicated by
+ * Backends of family @p family of one service port into cs->cand (Endpoints
+ * addresses and EndpointSlices, IPv4 and IPv6 ones, of that family): merged, deduplicated by
  * (ip, port) with their conditions or'ed, sorted, cut to the ones that may
  * take new flows (ready; else serving and terminating; else none), with
  * the ids they had in @p prev (the object this service port had) or new ones.
  */
 static int
 backends_for(struct compile_state *cs, const struct el_model *m, const struct el_service *s,
-	     const struct el_svc_port *sp, const struct svc_obj *prev)
+	     const struct el_svc_port *sp, uint8_t family, const struct svc_obj *prev)
 {
 	unsigned n = 0, w = 0;
 	bool any_ready = false;
 
 	cs->n_cand = 0;
+	cs->cand_family = family;
 	if (collect_endpoints(cs, m, s, sp) < 0 || collect_slices(cs, m, s, sp) < 0)
 		return -ENOMEM;
 	if (cs->n_cand > 1)
@@ -1981,10 +2152,10 @@ svc_obj_same(const struct svc_obj *o, const struct el_snap_svc *want,
 {
 	const struct el_snap_svc *s = &o->svc;
 
-	return s->id == want->id && s->proto == want->proto && s->affinity == want->affinity &&
-	       s->affinity_timeout == want->affinity_timeout && strcmp(s->name, want->name) == 0 &&
-	       s->n_backends == want->n_backends && s->maglev_size == want->maglev_size &&
-	       s->n_src_ranges == want->n_src_ranges &&
+	return s->id == want->id && s->proto == want->proto && s->family == want->family &&
+	       s->affinity == want->affinity && s->affinity_timeout == want->affinity_timeout &&
+	       strcmp(s->name, want->name) == 0 && s->n_backends == want->n_backends &&
+	       s->maglev_size == want->maglev_size && s->n_src_ranges == want->n_src_ranges &&
 	       (want->n_backends == 0 ||
 		memcmp(s->backends, bes, want->n_backends * sizeof(*bes)) == 0) &&
 	       (want->n_src_ranges == 0 ||
@@ -2109,62 +2280,105 @@ ubuild_warn(struct ubuild *b, const char *fmt, ...)
 	return 0;
 }
 
-static bool
-svc_serves_family(const struct el_service *s, uint8_t family)
-{
-	if (s->n_ip_families > 0)
-		return s->ip_families[0] == family ||
-		       (s->n_ip_families > 1 && s->ip_families[1] == family);
-	if (s->n_cluster_ips > 0) {
-		for (unsigned i = 0; i < s->n_cluster_ips; i++)
-			if (s->cluster_ips[i].family == family)
-				return true;
-		return false;
-	}
-	return true;
-}
-
-/* The frontends and VIPs of built port @p k of service @p s. */
+/*
+ * The frontends and VIPs of built port @p k of service @p s, which serves
+ * family b->bp[k].family: the addresses of that family only (kube-proxy
+ * programs each family of a Service separately; a Service without a
+ * family gets nothing of it, not even nodePorts on its interface
+ * addresses).
+ */
 static int
 ubuild_frontends(const struct el_config *cfg, struct ubuild *b, const struct unit *u,
 		 const struct el_service *s, const struct el_svc_port *sp, uint16_t k)
 {
 	uint16_t port = htons((uint16_t)sp->port);
 	int32_t np = b->bp[k].node_port;
+	uint8_t family = b->bp[k].family;
+	unsigned fi = fam_idx(family);
 	int rc = 0;
 
 	for (unsigned i = 0; rc == 0 && i < s->n_cluster_ips; i++) {
+		if (s->cluster_ips[i].family != family)
+			continue;
 		rc = ubuild_claim(b, &s->cluster_ips[i], port, sp->proto, EL_FE_CLUSTER_IP, k);
 		if (rc == 0)
 			rc = ubuild_vip(b, &s->cluster_ips[i]);
 	}
 	for (unsigned i = 0; rc == 0 && i < s->n_external_ips; i++) {
+		if (s->external_ips[i].family != family)
+			continue;
 		rc = ubuild_claim(b, &s->external_ips[i], port, sp->proto, EL_FE_EXTERNAL_IP, k);
 		if (rc == 0)
 			rc = ubuild_vip(b, &s->external_ips[i]);
 	}
-	if (rc == 0 && u != NULL && u->lb_mode != LB_NONE && svc_wants_lb(s)) {
-		rc = ubuild_claim(b, &u->lb, port, sp->proto, EL_FE_LB_INGRESS, k);
+	if (rc == 0 && u != NULL && u->lb_mode[fi] != LB_NONE && svc_wants_lb(s)) {
+		rc = ubuild_claim(b, &u->lb[fi], port, sp->proto, EL_FE_LB_INGRESS, k);
 		if (rc == 0)
-			rc = ubuild_vip(b, &u->lb);
+			rc = ubuild_vip(b, &u->lb[fi]);
 	}
 	if (np == 0)
 		return rc;
 	for (unsigned i = 0; rc == 0 && i < cfg->n_ifaces; i++) {
 		const struct el_cfg_iface *ifc = &cfg->ifaces[i];
 		for (unsigned j = 0; rc == 0 && j < ifc->n_addrs; j++)
-			if (svc_serves_family(s, ifc->addrs[j].addr.family))
+			if (ifc->addrs[j].addr.family == family)
 				rc = ubuild_claim(b, &ifc->addrs[j].addr, htons((uint16_t)np),
 						  sp->proto, EL_FE_NODE_PORT, k);
 	}
 	return rc;
 }
 
+static bool
+has_snat_of(const struct el_config *cfg, uint8_t family)
+{
+	for (unsigned i = 0; i < cfg->n_snat; i++)
+		if (cfg->snat[i].family == family)
+			return true;
+	return false;
+}
+
+/* What a Service's families leave unserved, as warnings of its build. */
+static int
+ubuild_family_warnings(const struct el_config *cfg, struct ubuild *b, const struct unit *u,
+		       const struct el_service *s, const uint8_t *fam, unsigned nf)
+{
+	char ipb[EL_IP_STRLEN];
+	int rc = 0;
+
+	for (unsigned i = 0; rc == 0 && i < nf; i++) {
+		if (!has_snat_of(cfg, fam[i]))
+			rc = ubuild_warn(b,
+					 "%s/%s: no %s SNAT address (snat.addresses): new %s "
+					 "connections to it are dropped",
+					 s->ns, s->name, model_family_name(fam[i]),
+					 model_family_name(fam[i]));
+		if (rc == 0 && svc_wants_lb(s) && u != NULL &&
+		    u->lb_mode[fam_idx(fam[i])] == LB_NONE &&
+		    lb_family_skipped(cfg, fam, nf, fam[i]))
+			rc = ubuild_warn(b,
+					 "%s/%s: no %s loadbalancer pool: no %s address in "
+					 "status.loadBalancer.ingress",
+					 s->ns, s->name, model_family_name(fam[i]),
+					 model_family_name(fam[i]));
+	}
+	for (unsigned i = 0; rc == 0 && i < s->n_external_ips; i++)
+		if (!fam_has(fam, nf, s->external_ips[i].family))
+			rc = ubuild_warn(b,
+					 "%s/%s: spec.externalIPs[%u]: %s is not served: %s is not "
+					 "one of the service's ipFamilies",
+					 s->ns, s->name, i,
+					 el_ip_fmt(&s->external_ips[i], ipb, sizeof(ipb)),
+					 model_family_name(s->external_ips[i].family));
+	return rc;
+}
+
 /*
  * Build what service @p s (with the holdings of unit @p u, which may be
- * NULL) needs in a snapshot; @p prev is the unit whose ids and objects
- * carry over (the same unit, or its counterpart in the world being
- * replaced). Touches nothing shared: on failure @p b is freed.
+ * NULL) needs in a snapshot: per port, one service object per IP family
+ * of the service, each with the backends of its family only. @p prev is the
+ * unit whose ids and objects carry over (the same unit, or its counterpart
+ * in the world being replaced); a port keeps the id of each family it had.
+ * Touches nothing shared: on failure @p b is freed.
  */
 static int
 ubuild_make(struct compile_state *cs, const struct el_model *m, const struct el_service *s,
@@ -2173,16 +2387,20 @@ ubuild_make(struct compile_state *cs, const struct el_model *m, const struct el_
 	const struct el_config *cfg = cs->cfg;
 	uint32_t min_size = cfg->maglev_table_size ? cfg->maglev_table_size : MAGLEV_DEFAULT_SIZE;
 	char name[3 * EL_LABEL_MAX + 16];
+	uint8_t fam[2];
+	unsigned nf;
 	int rc = 0;
 
 	memset(b, 0, sizeof(*b));
 	if (s == NULL || !model_service_programmable(s) || s->n_ports == 0)
 		return 0;
-	b->bp = calloc(s->n_ports, sizeof(*b->bp));
+	nf = svc_families(cfg, s, fam);
+	b->bp = calloc((size_t)s->n_ports * nf, sizeof(*b->bp));
 	if (b->bp == NULL)
 		return -ENOMEM;
-	for (unsigned j = 0; rc == 0 && j < s->n_ports; j++) {
-		const struct el_svc_port *sp = &s->ports[j];
+	for (unsigned j = 0; rc == 0 && j < s->n_ports * nf; j++) {
+		const struct el_svc_port *sp = &s->ports[j / nf];
+		uint8_t family = fam[j % nf];
 		struct bport *bp = &b->bp[b->n_bp];
 		const struct bport *pb;
 		const struct np_rec *np;
@@ -2193,7 +2411,8 @@ ubuild_make(struct compile_state *cs, const struct el_model *m, const struct el_
 		if (sp->proto != EL_PROTO_TCP && sp->proto != EL_PROTO_UDP)
 			continue;
 		port_key(bp->pkey, sp);
-		pb = unit_bport(prev, bp->pkey);
+		bp->family = family;
+		pb = unit_bport(prev, bp->pkey, family);
 		np = svc_has_node_ports(s) ? unit_np(u, bp->pkey) : NULL;
 		bp->node_port = np != NULL ? np->port : 0;
 		bp->id = pb != NULL ? pb->id : ++cs->next_svc_id;
@@ -2201,26 +2420,32 @@ ubuild_make(struct compile_state *cs, const struct el_model *m, const struct el_
 		memset(&want, 0, sizeof(want));
 		want.id = bp->id;
 		want.proto = sp->proto;
+		want.family = family;
 		want.affinity = s->affinity_client_ip;
 		want.affinity_timeout = s->affinity_client_ip ? (uint32_t)s->affinity_timeout : 0;
+		/* both families share the name: metrics sum them per service */
 		if (sp->name[0] != '\0')
 			snprintf(name, sizeof(name), "%s/%s:%s", s->ns, s->name, sp->name);
 		else
 			snprintf(name, sizeof(name), "%s/%s:%d", s->ns, s->name, sp->port);
 		/* the longest names do not fit: cut (the id is what identifies) */
 		memcpy(want.name, name, sizeof(want.name) - 1);
-		rc = backends_for(cs, m, s, sp, pb != NULL ? pb->obj : NULL);
+		rc = backends_for(cs, m, s, sp, family, pb != NULL ? pb->obj : NULL);
 		if (rc < 0)
 			break;
 		if (cs->n_cand > MAGLEV_MAX_BACKENDS) {
-			rc = ubuild_warn(b, "%s: %u backends, only the first %u take new flows",
-					 want.name, cs->n_cand, MAGLEV_MAX_BACKENDS);
+			rc = ubuild_warn(b, "%s: %u %s backends, only the first %u take new flows",
+					 want.name, cs->n_cand, model_family_name(family),
+					 MAGLEV_MAX_BACKENDS);
 			cs->n_cand = MAGLEV_MAX_BACKENDS;
 			if (rc < 0)
 				break;
 		}
 		want.n_backends = cs->n_cand;
 		want.maglev_size = cs->n_cand ? maglev_table_size(cs->n_cand, min_size) : 0;
+		/* every range in both families' objects: the dataplane checks a
+		 * client against the ranges of its own family only, so ranges
+		 * of one family alone shut the other family's clients out */
 		want.n_src_ranges = s->type == EL_SVC_LOAD_BALANCER ? s->n_src_ranges : 0;
 		if (want.n_src_ranges > 0) {
 			ranges = calloc(want.n_src_ranges, sizeof(*ranges));
@@ -2243,6 +2468,8 @@ ubuild_make(struct compile_state *cs, const struct el_model *m, const struct el_
 		b->n_bp++;
 		rc = ubuild_frontends(cfg, b, u, s, sp, (uint16_t)(b->n_bp - 1));
 	}
+	if (rc == 0)
+		rc = ubuild_family_warnings(cfg, b, u, s, fam, nf);
 	if (rc < 0)
 		ubuild_free(cs, b);
 	return rc;
@@ -2484,6 +2711,23 @@ compile_touch(struct compile_state *cs, const char *ns, const char *name)
 
 /* ---- compile_snapshot: a whole new world ---- */
 
+/* The IP families of every programmed service resolve (model.h). */
+static int
+check_families(const struct el_config *cfg, const struct el_model *m, char *err, size_t errlen)
+{
+	unsigned avail = compile_families_available(cfg);
+	char msg[400];
+
+	for (unsigned i = 0; i < m->n_svcs; i++) {
+		const struct el_service *s = m->svcs[i];
+		if (!model_service_programmable(s))
+			continue;
+		if (model_service_families(s, avail, NULL, NULL, NULL, msg, sizeof(msg)) < 0)
+			return fail(err, errlen, -EINVAL, "%s/%s: %s", s->ns, s->name, msg);
+	}
+	return 0;
+}
+
 int
 compile_snapshot(struct compile_state *cs, const struct el_model *m, struct el_snapshot **out,
 		 char *err, size_t errlen)
@@ -2496,7 +2740,9 @@ compile_snapshot(struct compile_state *cs, const struct el_model *m, struct el_s
 	*out = NULL;
 	if (nw == NULL)
 		return fail(err, errlen, -ENOMEM, "out of memory");
-	rc = allocate_all(cs->cfg, nw, ow, m, err, errlen);
+	rc = check_families(cs->cfg, m, err, errlen);
+	if (rc == 0)
+		rc = allocate_all(cs->cfg, nw, ow, m, err, errlen);
 	for (unsigned i = 0; rc == 0 && i < m->n_svcs; i++) {
 		const struct el_service *s = m->svcs[i];
 		struct ubuild b;
@@ -2660,7 +2906,7 @@ compile_update(struct compile_state *cs, const struct el_model *m, struct el_sna
 		warn_unit(cs, u);
 		/* a unit that serves nothing and holds nothing is forgotten */
 		if (u->n_bp == 0 && u->n_cl == 0 && u->n_vips == 0 && u->n_np == 0 &&
-		    u->lb_mode == LB_NONE)
+		    !unit_has_lb(u))
 			unit_drop(cs, w, u);
 	}
 	if (rc < 0) {
@@ -2701,6 +2947,8 @@ compile_snapshot_free(struct compile_state *cs, struct el_snapshot *s)
 int
 compile_writeback(const struct compile_state *cs, struct el_model *m)
 {
+	unsigned avail = compile_families_available(cs->cfg);
+
 	for (unsigned i = 0; i < m->n_svcs; i++) {
 		struct el_service *s = m->svcs[i];
 		const struct unit *u = cs->w != NULL ? unit_find(cs->w, s->ns, s->name) : NULL;
@@ -2720,23 +2968,14 @@ compile_writeback(const struct compile_state *cs, struct el_model *m)
 				p->node_port_auto = false;
 			}
 		}
-		if (u != NULL && u->lb_mode != LB_NONE) {
-			if (s->n_lb_ingress != 1 || !el_ip_eq(&s->lb_ingress[0], &u->lb)) {
-				struct el_ip *ing = realloc(s->lb_ingress, sizeof(*ing));
-				if (ing == NULL)
-					return -ENOMEM;
-				ing[0] = u->lb;
-				s->lb_ingress = ing;
-				s->n_lb_ingress = 1;
-			}
-			s->lb_ingress_auto = true;
-		} else if (s->n_lb_ingress > 0) {
-			/* status is edgelb's to fill: no address, no ingress */
-			free(s->lb_ingress);
-			s->lb_ingress = NULL;
-			s->n_lb_ingress = 0;
+		/* spec.ipFamilyPolicy and spec.ipFamilies as served (a Service
+		 * that does not resolve any more keeps what it says) */
+		if (s->type != EL_SVC_EXTERNAL_NAME)
+			(void)model_service_default_families(s, avail, NULL, 0);
+		if (svc_set_ingress(s, u) < 0)
+			return -ENOMEM;
+		if (u == NULL || !unit_has_lb(u))
 			s->lb_ingress_auto = false;
-		}
 	}
 	return 0;
 }

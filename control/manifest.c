@@ -585,6 +585,22 @@ parse_svc_spec(const struct mctx *c, const struct mnode *spec, struct el_service
 		s->n_ip_families++;
 	}
 
+	rc = get_str(c, spec, "spec", "ipFamilyPolicy", &str);
+	if (rc < 0)
+		return rc;
+	if (str != NULL && !is_null(map_get(spec, "ipFamilyPolicy"))) {
+		static const char *const pol[] = {"SingleStack", "PreferDualStack",
+						  "RequireDualStack"};
+		for (unsigned i = 0; i < 3; i++)
+			if (strcmp(str, pol[i]) == 0)
+				s->ip_family_policy = (uint8_t)(EL_IPFP_SINGLE_STACK + i);
+		if (s->ip_family_policy == EL_IPFP_UNSET)
+			return ctx_err(c, map_get(spec, "ipFamilyPolicy")->line,
+				       "spec.ipFamilyPolicy: must be one of SingleStack, "
+				       "PreferDualStack, RequireDualStack, not \"%s\"",
+				       str);
+	}
+
 	rc = get_str(c, spec, "spec", "loadBalancerIP", &str);
 	if (rc < 0)
 		return rc;

@@ -566,6 +566,26 @@ model_validate_service(const struct el_service *s, char *err, size_t errlen)
 			      "clusterIPs[0]");
 	if (s->n_ip_families == 2 && s->ip_families[0] == s->ip_families[1])
 		return seterr(err, errlen, "spec.ipFamilies[1]: duplicate value");
+	if (s->ip_family_policy > EL_IPFP_REQUIRE_DUAL_STACK)
+		return seterr(err, errlen,
+			      "spec.ipFamilyPolicy: must be one of SingleStack, PreferDualStack, "
+			      "RequireDualStack");
+	if (s->type == EL_SVC_EXTERNAL_NAME && s->ip_family_policy != EL_IPFP_UNSET)
+		return seterr(err, errlen,
+			      "spec.ipFamilyPolicy: may not be set when type is 'ExternalName'");
+	if (s->type == EL_SVC_EXTERNAL_NAME && s->n_ip_families > 0)
+		return seterr(err, errlen,
+			      "spec.ipFamilies: may not be set when type is 'ExternalName'");
+	if (s->ip_family_policy == EL_IPFP_SINGLE_STACK && s->n_cluster_ips == 2)
+		return seterr(
+		    err, errlen,
+		    "spec.ipFamilyPolicy: must be 'RequireDualStack' or 'PreferDualStack' "
+		    "when multiple cluster IPs are specified");
+	if (s->ip_family_policy == EL_IPFP_SINGLE_STACK && s->n_ip_families == 2)
+		return seterr(
+		    err, errlen,
+		    "spec.ipFamilyPolicy: must be 'RequireDualStack' or 'PreferDualStack' "
+		    "when multiple IP families are specified");
 	for (unsigned i = 0; i < s->n_cluster_ips && i < s->n_ip_families; i++)
 		if (s->cluster_ips[i].family != s->ip_families[i])
 			return seterr(
@@ -590,6 +610,129 @@ model_validate_service(const struct el_service *s, char *err, size_t errlen)
 			      "spec.sessionAffinityConfig.clientIP.timeoutSeconds: must be between "
 			      "1 and %d",
 			      EL_AFFINITY_TIMEOUT_MAX);
+	return 0;
+}
+
+/* ---- IP families ---- */
+
+const char *
+model_ip_family_policy_name(uint8_t policy)
+{
+	switch (policy) {
+	case EL_IPFP_SINGLE_STACK:
+		return "SingleStack";
+	case EL_IPFP_PREFER_DUAL_STACK:
+		return "PreferDualStack";
+	case EL_IPFP_REQUIRE_DUAL_STACK:
+		return "RequireDualStack";
+	}
+	return "";
+}
+
+const char *
+model_family_name(uint8_t family)
+{
+	return family == EL_AF_INET ? "IPv4" : family == EL_AF_INET6 ? "IPv6" : "?";
+}
+
+static uint8_t
+other_family(uint8_t family)
+{
+	return family == EL_AF_INET6 ? EL_AF_INET : EL_AF_INET6;
+}
+
+int
+model_service_families(const struct el_service *s, unsigned avail, uint8_t *policy_out,
+		       uint8_t fam_out[2], unsigned *n_out, char *err, size_t errlen)
+{
+	uint8_t policy = s->ip_family_policy, fam[2] = {0, 0};
+	unsigned n = 0;
+
+	if (avail == 0)
+		avail = EL_FAMILY_BIT(EL_AF_INET);
+	if (s->type == EL_SVC_EXTERNAL_NAME) {
+		if (policy != EL_IPFP_UNSET || s->n_ip_families > 0)
+			return seterr(err, errlen,
+				      "spec.ipFamilyPolicy: may not be set when type is "
+				      "'ExternalName'");
+		goto out;
+	}
+	if (policy == EL_IPFP_UNSET)
+		policy = s->n_ip_families == 2 || s->n_cluster_ips == 2 ? EL_IPFP_REQUIRE_DUAL_STACK
+									: EL_IPFP_SINGLE_STACK;
+	if (policy == EL_IPFP_SINGLE_STACK && s->n_cluster_ips == 2)
+		return seterr(
+		    err, errlen,
+		    "spec.ipFamilyPolicy: must be 'RequireDualStack' or 'PreferDualStack' "
+		    "when multiple cluster IPs are specified");
+	if (policy == EL_IPFP_SINGLE_STACK && s->n_ip_families == 2)
+		return seterr(
+		    err, errlen,
+		    "spec.ipFamilyPolicy: must be 'RequireDualStack' or 'PreferDualStack' "
+		    "when multiple IP families are specified");
+	for (unsigned i = 0; i < s->n_ip_families && i < 2; i++)
+		fam[n++] = s->ip_families[i];
+	/* families behind the given clusterIPs */
+	for (unsigned i = n; i < s->n_cluster_ips && i < 2; i++) {
+		uint8_t f = s->cluster_ips[i].family;
+		if ((avail & EL_FAMILY_BIT(f)) == 0)
+			return seterr(
+			    err, errlen,
+			    "spec.clusterIPs[%u]: %s is not configured on this edgelb (no "
+			    "interface address or loadbalancer pool of that family)",
+			    i, model_family_name(f));
+		fam[n++] = f;
+	}
+	if (s->headless && s->n_selector == 0) {
+		/* headless without selector: allowed whatever edgelb serves */
+		if (n == 0)
+			fam[n++] = (avail & EL_FAMILY_BIT(EL_AF_INET)) ? EL_AF_INET : EL_AF_INET6;
+		if (n == 1 && policy != EL_IPFP_SINGLE_STACK)
+			fam[n++] = other_family(fam[0]);
+		goto out;
+	}
+	if (policy == EL_IPFP_REQUIRE_DUAL_STACK && avail != EL_FAMILIES_BOTH)
+		return seterr(
+		    err, errlen,
+		    "spec.ipFamilyPolicy: RequireDualStack: this edgelb is not configured "
+		    "for dual-stack services (it needs an interface address or a "
+		    "loadbalancer pool of each family)");
+	for (unsigned i = 0; i < n; i++)
+		if ((avail & EL_FAMILY_BIT(fam[i])) == 0)
+			return seterr(
+			    err, errlen,
+			    "spec.ipFamilies[%u]: %s is not configured on this edgelb (no "
+			    "interface address or loadbalancer pool of that family)",
+			    i, model_family_name(fam[i]));
+	if (n == 0)
+		fam[n++] = (avail & EL_FAMILY_BIT(EL_AF_INET)) ? EL_AF_INET : EL_AF_INET6;
+	if (n == 1 && policy != EL_IPFP_SINGLE_STACK && avail == EL_FAMILIES_BOTH)
+		fam[n++] = other_family(fam[0]);
+out:
+	if (policy_out != NULL)
+		*policy_out = s->type == EL_SVC_EXTERNAL_NAME ? EL_IPFP_UNSET : policy;
+	if (fam_out != NULL) {
+		fam_out[0] = fam[0];
+		fam_out[1] = fam[1];
+	}
+	if (n_out != NULL)
+		*n_out = n;
+	return 0;
+}
+
+int
+model_service_default_families(struct el_service *s, unsigned avail, char *err, size_t errlen)
+{
+	uint8_t policy, fam[2];
+	unsigned n;
+	int rc = model_service_families(s, avail, &policy, fam, &n, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	s->ip_family_policy = policy;
+	s->ip_families[0] = fam[0];
+	s->ip_families[1] = fam[1];
+	s->n_ip_families = n;
 	return 0;
 }
 
@@ -1313,6 +1456,10 @@ model_service_to_json(const struct el_service *s)
 		jb_ip(&b, &s->cluster_ips[0]);
 		jb_raw(&b, ",\"clusterIPs\":");
 		jb_ip_list(&b, s->cluster_ips, s->n_cluster_ips);
+	}
+	if (s->ip_family_policy != EL_IPFP_UNSET) {
+		jb_raw(&b, ",\"ipFamilyPolicy\":");
+		jb_str(&b, model_ip_family_policy_name(s->ip_family_policy));
 	}
 	if (s->n_ip_families > 0) {
 		jb_raw(&b, ",\"ipFamilies\":[");

@@ -4,6 +4,10 @@
  * renderer follows the text exposition format 0.0.4: "# HELP" and "# TYPE"
  * once per metric family, then one "name{label="value"} number" line per
  * series, label values escaped (backslash, double quote, newline).
+ *
+ * The two IP families of a dual-stack Service port are two service objects
+ * with one name; per-service series are summed over them, so no series
+ * appears twice (backend series differ by the backend address anyway).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -58,6 +62,53 @@ stats_svc_sum(struct el_worker *const *workers, unsigned n, uint32_t svc_id, uin
 	}
 }
 
+static int
+stats_svc_name_cmp(const void *a, const void *b)
+{
+	const struct el_snap_svc *x = *(const struct el_snap_svc *const *)a;
+	const struct el_snap_svc *y = *(const struct el_snap_svc *const *)b;
+	int c = strcmp(x->name, y->name);
+
+	return c != 0 ? c : (x->id > y->id) - (x->id < y->id);
+}
+
+/* The service objects of @p snap sorted by name (the families of a port
+ * next to each other); NULL when there are none or memory ran out. */
+static const struct el_snap_svc **
+stats_svcs_by_name(const struct el_snapshot *snap)
+{
+	const struct el_snap_svc **v;
+
+	if (snap == NULL || snap->n_svcs == 0)
+		return NULL;
+	v = malloc(snap->n_svcs * sizeof(*v));
+	if (v == NULL)
+		return NULL;
+	memcpy(v, snap->svcs, snap->n_svcs * sizeof(*v));
+	qsort(v, snap->n_svcs, sizeof(*v), stats_svc_name_cmp);
+	return v;
+}
+
+/* Flows of the service objects v[*i..] that share v[*i]'s name, summed;
+ * *i moves past them. */
+static void
+stats_svc_group(const struct stats_src *src, const struct el_snap_svc **v, uint32_t n, uint32_t *i,
+		uint64_t *created, uint64_t *active)
+{
+	uint32_t j = *i;
+
+	*created = *active = 0;
+	do {
+		uint64_t c, a;
+
+		stats_svc_sum(src->workers, src->n_workers, v[j]->id, &c, &a);
+		*created += c;
+		*active += a;
+		j++;
+	} while (j < n && strcmp(v[j]->name, v[*i]->name) == 0);
+	*i = j;
+}
+
 static unsigned
 stats_n_ifaces(const struct stats_src *src)
 {
@@ -102,14 +153,17 @@ stats_print(FILE *f, const struct stats_src *src)
 	fprintf(f, "%s\n", any ? "" : " none");
 
 	if (snap != NULL && snap->n_svcs > 0) {
+		const struct el_snap_svc **v = stats_svcs_by_name(snap);
+
 		fprintf(f, "  %-40s %14s %14s\n", "service port", "flows_created", "flows_active");
-		for (uint32_t i = 0; i < snap->n_svcs; i++) {
-			const struct el_snap_svc *svc = snap->svcs[i];
+		for (uint32_t i = 0; v != NULL && i < snap->n_svcs;) {
+			const char *name = v[i]->name;
 			uint64_t c, a;
 
-			stats_svc_sum(src->workers, src->n_workers, svc->id, &c, &a);
-			fprintf(f, "  %-40s %14" PRIu64 " %14" PRIu64 "\n", svc->name, c, a);
+			stats_svc_group(src, v, snap->n_svcs, &i, &c, &a);
+			fprintf(f, "  %-40s %14" PRIu64 " %14" PRIu64 "\n", name, c, a);
 		}
+		free(v);
 	}
 	fflush(f);
 	return ferror(f) ? -EIO : 0;
@@ -325,15 +379,22 @@ stats_render_prometheus(char *buf, size_t len, const struct stats_src *src)
 	stats_put(&b, "edgelb_flows_active %" PRIu64 "\n", s.flows_active);
 
 	stats_put_family(&b, "edgelb_flows_created_total", "counter",
-			 "Connections created, per service port.");
-	for (uint32_t i = 0; snap != NULL && i < snap->n_svcs; i++) {
-		const struct el_snap_svc *svc = snap->svcs[i];
-		uint64_t c, a;
+			 "Connections created, per service port (both IP families).");
+	{
+		const struct el_snap_svc **v = stats_svcs_by_name(snap);
 
-		stats_svc_sum(src->workers, src->n_workers, svc->id, &c, &a);
-		stats_put(&b, "edgelb_flows_created_total{service=\"");
-		stats_put_label(&b, svc->name);
-		stats_put(&b, "\"} %" PRIu64 "\n", c);
+		for (uint32_t i = 0; v != NULL && i < snap->n_svcs;) {
+			const char *name = v[i]->name;
+			uint64_t c, a;
+
+			stats_svc_group(src, v, snap->n_svcs, &i, &c, &a);
+			stats_put(&b, "edgelb_flows_created_total{service=\"");
+			stats_put_label(&b, name);
+			stats_put(&b, "\"} %" PRIu64 "\n", c);
+		}
+		if (v == NULL && snap != NULL && snap->n_svcs > 0)
+			stats_put(&b, "# edgelb_flows_created_total: out of memory\n");
+		free(v);
 	}
 
 	stats_backend_flows(&b, src);

@@ -206,6 +206,19 @@ ctl_table_svc_external_ip(const struct ctl_node *svc)
 }
 
 char *
+ctl_table_svc_cluster_ips(const struct ctl_node *svc)
+{
+	const struct ctl_node *ips = ctl_doc_seq(svc, "spec", "clusterIPs", NULL);
+	const char *cip = ctl_doc_str(svc, "spec", "clusterIP", NULL);
+	struct ctl_table_list l = {0};
+
+	ctl_table_list_strs(&l, ips);
+	if (l.count == 0 && cip != NULL && *cip != '\0')
+		ctl_table_list_add(&l, cip, SIZE_MAX);
+	return ctl_table_list_done(&l, SIZE_MAX, "<none>");
+}
+
+char *
 ctl_table_svc_selector(const struct ctl_node *svc)
 {
 	const struct ctl_node *sel = ctl_doc_at(svc, "spec", "selector", NULL);

@@ -68,6 +68,14 @@ char *ctl_table_svc_ports(const struct ctl_node *svc);
  */
 char *ctl_table_svc_external_ip(const struct ctl_node *svc);
 
+/**
+ * CLUSTER-IP of a Service: every address of spec.clusterIPs joined by ","
+ * (a dual-stack Service shows both families, primary first), else
+ * spec.clusterIP; "None" for a headless one, "<none>" when neither is set.
+ * @return a malloc'd string, or NULL (out of memory)
+ */
+char *ctl_table_svc_cluster_ips(const struct ctl_node *svc);
+
 /** SELECTOR of a Service: "k=v,k2=v2" or "<none>". Malloc'd; NULL: no memory. */
 char *ctl_table_svc_selector(const struct ctl_node *svc);
 

@@ -665,12 +665,11 @@ edgelbctl_table_row(struct ctl_table *t, enum ctl_kind k, const struct ctl_node 
 	switch (k) {
 	case CTL_KIND_SERVICE: {
 		const char *type = ctl_doc_str(obj, "spec", "type", NULL);
-		const char *cip = ctl_doc_str(obj, "spec", "clusterIP", NULL);
 
 		if (rc == 0)
 			rc = ctl_table_add(t, type != NULL ? type : "ClusterIP");
 		if (rc == 0)
-			rc = ctl_table_add(t, cip != NULL && *cip != '\0' ? cip : "<none>");
+			rc = ctl_table_take(t, ctl_table_svc_cluster_ips(obj));
 		if (rc == 0)
 			rc = ctl_table_take(t, ctl_table_svc_external_ip(obj));
 		if (rc == 0)
@@ -1435,7 +1434,13 @@ edgelbctl_describe(struct edgelbctl *c)
 	edgelbctl_field_map("Selector", ctl_doc_at(svc, "spec", "selector", NULL));
 	v = ctl_doc_str(svc, "spec", "type", NULL);
 	edgelbctl_field("Type", v != NULL ? v : "ClusterIP");
+	if ((v = ctl_doc_str(svc, "spec", "ipFamilyPolicy", NULL)) != NULL)
+		edgelbctl_field("IP Family Policy", v);
+	if (ctl_doc_seq(svc, "spec", "ipFamilies", NULL) != NULL)
+		edgelbctl_field_list("IP Families", ctl_doc_seq(svc, "spec", "ipFamilies", NULL));
 	edgelbctl_field("IP", ctl_doc_str(svc, "spec", "clusterIP", NULL));
+	if (ctl_doc_seq(svc, "spec", "clusterIPs", NULL) != NULL)
+		edgelbctl_field_list("IPs", ctl_doc_seq(svc, "spec", "clusterIPs", NULL));
 	if (ctl_doc_seq(svc, "spec", "externalIPs", NULL) != NULL)
 		edgelbctl_field_list("External IPs", ctl_doc_seq(svc, "spec", "externalIPs", NULL));
 	if ((v = ctl_doc_str(svc, "spec", "loadBalancerIP", NULL)) != NULL)
@@ -1565,15 +1570,17 @@ static const struct edgelbctl_cmd edgelbctl_cmds[] = {
      "                     [-n NS | -A] [-o json|yaml|wide|name]\n"
      "       edgelbctl get conns [--limit N] [-o json|yaml|wide]\n\n"
      "Tables like kubectl's. Services: NAME TYPE CLUSTER-IP EXTERNAL-IP PORT(S)\n"
-     "(-o wide adds SELECTOR); endpoints: NAME ENDPOINTS; endpointslices: NAME\n"
+     "(both families of a dual-stack Service, comma-separated; -o wide adds\n"
+     "SELECTOR); endpoints: NAME ENDPOINTS; endpointslices: NAME\n"
      "ADDRESSTYPE PORTS ENDPOINTS; AGE when the server reports creation times.\n"
      "-A lists every namespace, -n NS one (default \"default\"). conns: live\n"
      "flows, at most N (default 500).\n"},
     {"describe", OPT_NS, edgelbctl_describe,
      "Usage: edgelbctl describe service NS/NAME\n"
      "       edgelbctl describe service NAME [-n NS]\n\n"
-     "Ports with target and node ports, allocated addresses (cluster IP,\n"
-     "LoadBalancer ingress), endpoints from the Endpoints and EndpointSlices of\n"
+     "IP family policy and families, ports with target and node ports,\n"
+     "addresses of both families (cluster IPs, LoadBalancer ingress),\n"
+     "endpoints (IPv4 and IPv6) from the Endpoints and EndpointSlices of\n"
      "the service with their conditions, and flows per backend and service port\n"
      "when /metrics reports them.\n"},
     {"stats", 0, edgelbctl_stats,

@@ -33,6 +33,15 @@ struct el_model;   /* edgelb/model.h */
 struct el_service; /* edgelb/model.h */
 struct compile_state;
 
+/**
+ * The IP families edgelb can serve with @p cfg: EL_FAMILY_BIT() (model.h)
+ * of every family that has an interface address or a LoadBalancer pool.
+ * The "families configured on the cluster" of model_service_families().
+ *
+ * Thread safety: pure; any thread.
+ */
+unsigned compile_families_available(const struct el_config *cfg);
+
 /** New compile state for @p cfg (kept by pointer: must outlive the state).
  *  NULL on ENOMEM. */
 struct compile_state *compile_state_new(const struct el_config *cfg);
@@ -49,6 +58,15 @@ void compile_set_iface(struct compile_state *cs, unsigned iface, uint16_t port_i
  * the model leaves open (stable for the life of @p cs) and resolves named
  * target ports per endpoint.
  *
+ * Each port of a Service becomes one el_snap_svc per IP family of the
+ * Service (model_service_families() with compile_families_available()):
+ * frontends, backends and a Maglev table of that family, its own stable id,
+ * one name for both. A LoadBalancer Service gets one address per family,
+ * from a pool of that family; a family with no pool at all gets none (a
+ * warning) when another family of the Service has one. A family without a
+ * SNAT address of its family, and an externalIP of a family the Service
+ * lacks (not served), are warnings.
+ *
  * The allocations are kept in @p cs (compile_writeback() copies them into
  * the model). On failure @p cs keeps the allocations of the last success.
  *
@@ -61,7 +79,9 @@ void compile_set_iface(struct compile_state *cs, unsigned iface, uint16_t port_i
  * @param err  receives "ns/name: FIELD: what is wrong" on failure
  * @return 0, -ENOMEM, -EEXIST (an explicit nodePort, or a loadBalancerIP,
  *         that an older service holds), -EINVAL (nodePort outside the
- *         configured range, loadBalancerIP outside every pool),
+ *         configured range, loadBalancerIP outside every pool or of a
+ *         family the service lacks, IP families that do not resolve, such
+ *         as RequireDualStack with one family available),
  *         or -ENOSPC (a pool or the NodePort range is exhausted; @p err
  *         says which service)
  */
@@ -71,7 +91,9 @@ int compile_snapshot(struct compile_state *cs, const struct el_model *m, struct 
 /**
  * Write the allocations the compile state holds into @p m, so stored Services
  * read back with them: ports[].nodePort (node_port_auto set when edgelb chose
- * it) and status.loadBalancer.ingress (lb_ingress_auto). What edgelb filled
+ * it), status.loadBalancer.ingress (lb_ingress_auto; one address per family,
+ * in the order of spec.ipFamilies), and spec.ipFamilyPolicy and
+ * spec.ipFamilies as defaulted (model_service_default_families()). What edgelb filled
  * in before and no longer holds is cleared: a nodePort it chose (explicit
  * ones stay as written) and status.loadBalancer.ingress (status is edgelb's
  * to fill: a Service without an address has none).
@@ -82,30 +104,38 @@ int compile_writeback(const struct compile_state *cs, struct el_model *m);
 /**
  * Allocate for Service @p s, about to be stored in place of the Service of
  * the same namespace and name (if any): nodePorts when its type has them,
- * the LoadBalancer address when it is a LoadBalancer (programmed Services
- * only, as compile_snapshot()).
+ * the LoadBalancer addresses when it is a LoadBalancer (programmed Services
+ * only, as compile_snapshot()). First its IP families are defaulted and
+ * checked against what the config can serve
+ * (model_service_default_families(), compile_families_available()).
  *
  * A nodePort @p s gives (ports[].nodePort != 0) is taken as asked: kept when
  * this Service holds it already, refused when another holds it, else it must
  * lie in the range. A port without one gets the lowest free port of the
  * range. spec.loadBalancerIP must lie in a pool and may be shared only with
  * Services that asked for it too on other ports (their ports are read from
- * @p m); without it the Service keeps the address it holds, else takes the
- * one of its status.loadBalancer.ingress when free, else the first free
- * address of its family. What the old version held and @p s does not keep
- * is released.
+ * @p m), and serves its own family, which must be one of the Service's;
+ * every other family of the Service keeps the address of that family it
+ * holds, else takes the one of its status.loadBalancer.ingress when free,
+ * else the first free address of the pools of that family. What the old
+ * version held and @p s does not keep is released (a family dropped gives
+ * its address back).
  *
- * On success @p s carries the result: ports[].nodePort (node_port_auto for
- * the ports edgelb chose) and status.loadBalancer.ingress (cleared when it
- * gets no address). Before the first compile (no state yet) nothing is done:
- * the next compile allocates from the model.
+ * On success @p s carries the result: spec.ipFamilyPolicy and
+ * spec.ipFamilies, ports[].nodePort (node_port_auto for the ports edgelb
+ * chose) and status.loadBalancer.ingress, one address per family in the
+ * order of spec.ipFamilies (cleared when it gets none). Before the first
+ * compile (no state yet) only the families are filled in: the next compile
+ * allocates from the model.
  *
  * @param m    the live model (@p s need not be in it)
  * @param err  receives "FIELD: what is wrong" on failure
  * @return 0; -EEXIST (a nodePort or address another Service holds),
- *         -EINVAL (a nodePort outside the range, an address outside every
- *         pool), -ENOSPC (the range or the pools are full), -ENOMEM; on
- *         failure nothing changed
+ *         -EINVAL (IP families that do not resolve, a nodePort outside the
+ *         range, an address outside every pool or of a family the Service
+ *         lacks), -ENOSPC (the range or the pools of a family are full),
+ *         -ENOMEM; on failure the compile state is unchanged (@p s may have
+ *         its families filled in)
  */
 int compile_assign(struct compile_state *cs, const struct el_model *m, struct el_service *s,
 		   char *err, size_t errlen);

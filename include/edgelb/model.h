@@ -48,6 +48,19 @@ enum el_svc_type {
 	EL_SVC_EXTERNAL_NAME,
 };
 
+/** spec.ipFamilyPolicy. EL_IPFP_UNSET until defaulted (model_service_families()). */
+enum el_ip_family_policy {
+	EL_IPFP_UNSET = 0,
+	EL_IPFP_SINGLE_STACK,
+	EL_IPFP_PREFER_DUAL_STACK,
+	EL_IPFP_REQUIRE_DUAL_STACK,
+};
+
+/** Bit of an IP family (EL_AF_INET, EL_AF_INET6) in a family set: the
+ *  "families edgelb can serve" argument of model_service_families(). */
+#define EL_FAMILY_BIT(af) ((af) == EL_AF_INET ? 1u : (af) == EL_AF_INET6 ? 2u : 0u)
+#define EL_FAMILIES_BOTH  (EL_FAMILY_BIT(EL_AF_INET) | EL_FAMILY_BIT(EL_AF_INET6))
+
 /** A string map entry (labels, selector). Both strings are owned. */
 struct el_kv {
 	char *key;
@@ -80,6 +93,7 @@ struct el_service {
 	unsigned n_cluster_ips;
 	uint8_t ip_families[2]; /**< spec.ipFamilies as EL_AF_*; n 0 = not given */
 	unsigned n_ip_families;
+	uint8_t ip_family_policy; /**< enum el_ip_family_policy; EL_IPFP_UNSET = not given */
 	struct el_ip *external_ips;
 	unsigned n_external_ips;
 	struct el_ip lb_ip;	    /**< spec.loadBalancerIP; family EL_AF_NONE = not given */
@@ -92,7 +106,8 @@ struct el_service {
 	struct el_svc_port *ports;
 	unsigned n_ports;
 
-	/** status.loadBalancer.ingress[].ip (hostnames are not kept). */
+	/** status.loadBalancer.ingress[].ip (hostnames are not kept); edgelb
+	 *  fills in one per IP family, in the order of ip_families. */
 	struct el_ip *lb_ingress;
 	unsigned n_lb_ingress;
 	bool lb_ingress_auto; /**< lb_ingress was filled by edgelb */
@@ -300,6 +315,50 @@ const char *model_label(const struct el_kv *labels, unsigned n, const char *key)
  * not labelled service.kubernetes.io/service-proxy-name.
  */
 bool model_service_programmable(const struct el_service *s);
+
+/**
+ * The IP families of Service @p s, defaulted and checked as the API server
+ * does (pkg/registry/core/service/ipallocator's initIPFamilyFields, with
+ * "configured on this cluster" read as "edgelb can serve it": an interface
+ * address or a LoadBalancer pool of that family, see
+ * compile_families_available()):
+ *  - ExternalName: no policy, no family (both must be unset);
+ *  - an unset policy is RequireDualStack when two ipFamilies or two
+ *    clusterIPs are given, else SingleStack;
+ *  - SingleStack with two clusterIPs or two ipFamilies is refused;
+ *  - ipFamilies missing behind clusterIPs are inferred from them;
+ *  - headless without selector: the families given, else the default one,
+ *    plus the other one unless SingleStack (availability is not checked);
+ *  - otherwise RequireDualStack needs both families available, every
+ *    family given must be available, none given means the default family
+ *    (IPv4 when available, else IPv6), and PreferDualStack or
+ *    RequireDualStack adds the other family when both are available.
+ *
+ * @param avail   EL_FAMILY_BIT() set of the families edgelb can serve;
+ *                0 counts as IPv4 only
+ * @param policy  receives the policy (enum el_ip_family_policy); may be NULL
+ * @param fam     receives the families, primary first; may be NULL
+ * @param n_fam   receives how many (0 for ExternalName); may be NULL
+ * @param err     receives "FIELD: what is wrong" on failure
+ * @return 0, or -EINVAL
+ *
+ * Thread safety: pure; any thread.
+ */
+int model_service_families(const struct el_service *s, unsigned avail, uint8_t *policy,
+			   uint8_t fam[2], unsigned *n_fam, char *err, size_t errlen);
+
+/**
+ * model_service_families() written into @p s (spec.ipFamilyPolicy and
+ * spec.ipFamilies), so a stored Service reads back with them.
+ * @return 0, or -EINVAL (@p s unchanged)
+ */
+int model_service_default_families(struct el_service *s, unsigned avail, char *err, size_t errlen);
+
+/** "SingleStack", "PreferDualStack", "RequireDualStack" ("" when unset). */
+const char *model_ip_family_policy_name(uint8_t policy);
+
+/** "IPv4", "IPv6" (or "?") for EL_AF_INET / EL_AF_INET6. */
+const char *model_family_name(uint8_t family);
 
 /** "TCP", "UDP", "SCTP" (or "?") for an EL_PROTO_* value. */
 const char *model_proto_name(uint8_t proto);

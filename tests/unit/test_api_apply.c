@@ -3,7 +3,8 @@
  * Specification of the change transaction behind the REST API: what each
  * accepted change stores, allocates, persists and publishes, and that each
  * refusal (with its HTTP code and the field it names) leaves the model, the
- * allocations, the store and the published snapshot as they were.
+ * allocations, the store and the published snapshot as they were; for
+ * dual-stack Services too (IP family policies, an address per family).
  */
 #include <errno.h>
 #include <ftw.h>
@@ -51,8 +52,9 @@ stub_publish(void *ctx, struct el_snapshot *snap)
 	return 0;
 }
 
+/* @p dual: IPv6 too (an interface address and a two-address pool). */
 static int
-setup(void **state)
+setup_with(void **state, bool dual)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	char err[256];
@@ -67,6 +69,13 @@ setup(void **state)
 	snprintf(f->cfg.ifaces[0].name, sizeof(f->cfg.ifaces[0].name), "ext");
 	el_cidr_parse("198.18.0.1/24", &f->cfg.ifaces[0].addrs[0]);
 	f->cfg.ifaces[0].n_addrs = 1;
+	if (dual) {
+		el_cidr_parse("2001:db8::1/64", &f->cfg.ifaces[0].addrs[1]);
+		f->cfg.ifaces[0].n_addrs = 2;
+		el_ip_parse("2001:db8:1::10", &f->cfg.pools[1].first);
+		el_ip_parse("2001:db8:1::11", &f->cfg.pools[1].last);
+		f->cfg.n_pools = 2;
+	}
 	el_model_init(&f->model);
 	f->cs = compile_state_new(&f->cfg);
 	snprintf(f->dir, sizeof(f->dir), "/tmp/edgelb-apply-XXXXXX");
@@ -84,6 +93,18 @@ setup(void **state)
 						.publish_ctx = f});
 	*state = f;
 	return 0;
+}
+
+static int
+setup(void **state)
+{
+	return setup_with(state, false);
+}
+
+static int
+setup_dual(void **state)
+{
+	return setup_with(state, true);
 }
 
 static int
@@ -948,6 +969,197 @@ start_persists_manifests_with_their_allocations(void **state)
 	el_model_free(&back);
 }
 
+/* ---- dual-stack Services ---- */
+
+/* A Service "name" of @p type with @p fams (YAML lines under spec). */
+static void
+dual_body(char *buf, size_t len, const char *name, const char *type, const char *fams)
+{
+	snprintf(buf, len,
+		 "apiVersion: v1\nkind: Service\nmetadata: {name: %s, namespace: default}\n"
+		 "spec:\n  type: %s\n%s  ports: [{port: 80, targetPort: 8080}]\n",
+		 name, type, fams);
+}
+
+static void
+put_dual(struct fixture *f, const char *name, const char *type, const char *fams)
+{
+	char body[512];
+
+	dual_body(body, sizeof(body), name, type, fams);
+	put_ok(f, EL_KIND_SERVICE, "default", name, body);
+}
+
+static void
+expect_dual_refused(struct fixture *f, const char *name, const char *type, const char *fams,
+		    int code, const char *field)
+{
+	char body[512];
+
+	dual_body(body, sizeof(body), name, type, fams);
+	expect_refused(f, EL_KIND_SERVICE, name, body, code, field);
+}
+
+static void
+dual_stack_service_is_stored_with_its_families_and_an_address_per_family(void **state)
+{
+	struct fixture *f = *state;
+
+	put_dual(f, "web", "LoadBalancer", "  ipFamilyPolicy: PreferDualStack\n");
+	assert_non_null(strstr(f->res.object, "\"ipFamilyPolicy\":\"PreferDualStack\""));
+	assert_non_null(strstr(f->res.object, "\"ipFamilies\":[\"IPv4\",\"IPv6\"]"));
+	assert_non_null(strstr(f->res.object, "\"ingress\":[{\"ip\":\"198.18.0.100\"},"
+					      "{\"ip\":\"2001:db8:1::10\"}]"));
+	assert_int_equal(f->current->n_svcs, 2);
+	put_ok(f, EL_KIND_SLICE, "default", "web-6",
+	       "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+	       "metadata: {name: web-6, labels: {kubernetes.io/service-name: web}}\n"
+	       "addressType: IPv6\nports: [{port: 8080}]\n"
+	       "endpoints: [{addresses: [\"2001:db8:2::11\"]}]\n");
+	for (uint32_t i = 0; i < f->current->n_svcs; i++)
+		assert_int_equal(f->current->svcs[i]->n_backends,
+				 f->current->svcs[i]->family == EL_AF_INET6 ? 1 : 0);
+}
+
+static void
+service_without_a_policy_is_stored_single_stack(void **state)
+{
+	struct fixture *f = *state;
+
+	put_dual(f, "web", "ClusterIP", "");
+	assert_non_null(strstr(f->res.object, "\"ipFamilyPolicy\":\"SingleStack\""));
+	assert_non_null(strstr(f->res.object, "\"ipFamilies\":[\"IPv4\"]"));
+	assert_int_equal(f->current->n_svcs, 1);
+}
+
+static void
+single_stack_with_two_families_is_invalid(void **state)
+{
+	expect_dual_refused(*state, "web", "ClusterIP",
+			    "  ipFamilyPolicy: SingleStack\n  ipFamilies: [IPv4, IPv6]\n", 422,
+			    "spec.ipFamilyPolicy");
+}
+
+static void
+require_dual_stack_without_ipv6_is_invalid(void **state)
+{
+	expect_dual_refused(*state, "web", "LoadBalancer", "  ipFamilyPolicy: RequireDualStack\n",
+			    422, "spec.ipFamilyPolicy");
+}
+
+static void
+ipv6_family_on_an_ipv4_edgelb_is_invalid(void **state)
+{
+	expect_dual_refused(*state, "web", "ClusterIP", "  ipFamilies: [IPv6]\n", 422,
+			    "spec.ipFamilies[0]");
+}
+
+static void
+cluster_ips_of_one_family_twice_are_invalid(void **state)
+{
+	expect_dual_refused(*state, "web", "ClusterIP",
+			    "  ipFamilyPolicy: PreferDualStack\n  clusterIP: 198.18.1.5\n"
+			    "  clusterIPs: [198.18.1.5, 198.18.1.6]\n",
+			    422, "spec.clusterIPs[1]");
+}
+
+static void
+update_without_a_policy_keeps_the_policy_and_families(void **state)
+{
+	struct fixture *f = *state;
+	char ip[EL_IP_STRLEN];
+
+	put_dual(f, "web", "LoadBalancer",
+		 "  ipFamilyPolicy: PreferDualStack\n  ipFamilies: [IPv6]\n");
+	put_dual(f, "web", "LoadBalancer", "");
+	const struct el_service *s = model_find_service(&f->model, "default", "web");
+	assert_int_equal(s->ip_family_policy, EL_IPFP_PREFER_DUAL_STACK);
+	assert_int_equal(s->n_ip_families, 2);
+	assert_int_equal(s->ip_families[0], EL_AF_INET6);
+	assert_int_equal(s->n_lb_ingress, 2);
+	assert_string_equal(ingress_of(f, "web", ip), "2001:db8:1::10");
+}
+
+static void
+single_stack_update_releases_the_second_family(void **state)
+{
+	struct fixture *f = *state;
+	char ip[EL_IP_STRLEN];
+
+	put_dual(f, "web", "LoadBalancer", "  ipFamilyPolicy: PreferDualStack\n");
+	put_dual(f, "web", "LoadBalancer", "  ipFamilyPolicy: SingleStack\n");
+	const struct el_service *s = model_find_service(&f->model, "default", "web");
+	assert_int_equal(s->n_ip_families, 1);
+	assert_int_equal(s->ip_families[0], EL_AF_INET);
+	assert_int_equal(s->n_lb_ingress, 1);
+	assert_int_equal(f->current->n_svcs, 1);
+	/* the IPv6 address is free again */
+	put_dual(f, "six", "LoadBalancer", "  ipFamilies: [IPv6]\n");
+	assert_string_equal(ingress_of(f, "six", ip), "2001:db8:1::10");
+}
+
+static void
+dropping_the_second_family_without_single_stack_is_invalid(void **state)
+{
+	struct fixture *f = *state;
+
+	put_dual(f, "web", "ClusterIP", "  ipFamilyPolicy: PreferDualStack\n");
+	expect_dual_refused(f, "web", "ClusterIP", "  ipFamilies: [IPv4]\n", 422,
+			    "spec.ipFamilyPolicy");
+	assert_non_null(strstr(f->res.message, "must be 'SingleStack'"));
+}
+
+static void
+exhausted_ipv6_pool_is_an_internal_error(void **state)
+{
+	struct fixture *f = *state;
+
+	put_dual(f, "a", "LoadBalancer", "  ipFamilies: [IPv6]\n");
+	put_dual(f, "b", "LoadBalancer", "  ipFamilies: [IPv6]\n");
+	expect_dual_refused(f, "c", "LoadBalancer", "  ipFamilyPolicy: RequireDualStack\n", 500,
+			    NULL);
+	assert_string_equal(f->res.reason, "InternalError");
+	assert_non_null(strstr(f->res.message, "no free IPv6 address"));
+}
+
+static void
+delete_releases_the_addresses_of_both_families(void **state)
+{
+	struct fixture *f = *state;
+	struct apply_result res = {0};
+	char ip[EL_IP_STRLEN];
+
+	put_dual(f, "a", "LoadBalancer", "  ipFamilyPolicy: RequireDualStack\n");
+	assert_int_equal(apply_delete(&f->ap, EL_KIND_SERVICE, "default", "a", &res), 0);
+	apply_result_clear(&res);
+	assert_int_equal(f->current->n_svcs, 0);
+	put_dual(f, "b", "LoadBalancer",
+		 "  ipFamilyPolicy: RequireDualStack\n  ipFamilies: [IPv6, IPv4]\n");
+	const struct el_service *b = model_find_service(&f->model, "default", "b");
+	assert_int_equal(b->n_lb_ingress, 2);
+	assert_string_equal(el_ip_fmt(&b->lb_ingress[0], ip, sizeof(ip)), "2001:db8:1::10");
+	assert_string_equal(el_ip_fmt(&b->lb_ingress[1], ip, sizeof(ip)), "198.18.0.100");
+}
+
+static void
+dual_stack_state_reloads_with_its_families_and_addresses(void **state)
+{
+	struct fixture *f = *state;
+	struct el_model back;
+
+	put_dual(f, "web", "LoadBalancer", "  ipFamilyPolicy: PreferDualStack\n");
+	el_model_init(&back);
+	assert_int_equal(store_load(f->st, &back, NULL, NULL), 0);
+	const struct el_service *s = model_find_service(&back, "default", "web");
+	const struct el_service *o = model_find_service(&f->model, "default", "web");
+	assert_int_equal(s->ip_family_policy, EL_IPFP_PREFER_DUAL_STACK);
+	assert_int_equal(s->n_ip_families, 2);
+	assert_int_equal(s->n_lb_ingress, 2);
+	assert_true(el_ip_eq(&s->lb_ingress[1], &o->lb_ingress[1]));
+	assert_true(s->lb_ingress_auto);
+	el_model_free(&back);
+}
+
 /* ---- the body's top level ---- */
 
 static void
@@ -988,6 +1200,7 @@ body_scan_counts_documents_and_reports_syntax_errors(void **state)
 }
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define D(name) cmocka_unit_test_setup_teardown(name, setup_dual, teardown)
 
 int
 main(void)
@@ -1037,6 +1250,18 @@ main(void)
 	    T(store_failure_changes_nothing),
 	    T(stored_state_reloads_with_its_allocations),
 	    T(start_persists_manifests_with_their_allocations),
+	    D(dual_stack_service_is_stored_with_its_families_and_an_address_per_family),
+	    D(service_without_a_policy_is_stored_single_stack),
+	    D(single_stack_with_two_families_is_invalid),
+	    T(require_dual_stack_without_ipv6_is_invalid),
+	    T(ipv6_family_on_an_ipv4_edgelb_is_invalid),
+	    D(cluster_ips_of_one_family_twice_are_invalid),
+	    D(update_without_a_policy_keeps_the_policy_and_families),
+	    D(single_stack_update_releases_the_second_family),
+	    D(dropping_the_second_family_without_single_stack_is_invalid),
+	    D(exhausted_ipv6_pool_is_an_internal_error),
+	    D(delete_releases_the_addresses_of_both_families),
+	    D(dual_stack_state_reloads_with_its_families_and_addresses),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,7 +6,9 @@
  * unchanged services between snapshots, removed backends, routes; and of
  * the incremental path (compile_assign, compile_touch, compile_update): a
  * change rebuilds only what it touches and gives the snapshot a whole
- * compile would give.
+ * compile would give; and of dual-stack Services: one service object per
+ * port and IP family, frontends, backends and LoadBalancer addresses per
+ * family.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -1312,9 +1314,9 @@ describe(const struct el_snapshot *s)
 		if (x->proto == 0)
 			continue;
 		assert_ptr_equal(snapshot_fe_lookup(s, &x->ip, x->port, x->proto), x);
-		assert_true(asprintf(&lines[n++], "fe %s:%u/%u %u %s",
+		assert_true(asprintf(&lines[n++], "fe %s:%u/%u %u %s %u",
 				     el_ip_fmt(&x->ip, ipb, sizeof(ipb)), ntohs(x->port), x->proto,
-				     x->kind, s->svcs[x->svc]->name) > 0);
+				     x->kind, s->svcs[x->svc]->name, s->svcs[x->svc]->family) > 0);
 	}
 	for (uint32_t i = 0; i <= s->own_mask; i++) {
 		const struct el_snap_owned *o = &s->own[i];
@@ -1332,8 +1334,8 @@ describe(const struct el_snapshot *s)
 			bl += (size_t)snprintf(be + bl, sizeof(be) - bl, " %s:%u/%u",
 					       el_ip_fmt(&v->backends[j].ip, ipb, sizeof(ipb)),
 					       ntohs(v->backends[j].port), v->backends[j].cond);
-		assert_true(asprintf(&lines[n++], "svc %s %u %u %u%s", v->name, v->proto,
-				     v->affinity, v->maglev_size, be) > 0);
+		assert_true(asprintf(&lines[n++], "svc %s %u %u %u %u%s", v->name, v->family,
+				     v->proto, v->affinity, v->maglev_size, be) > 0);
 	}
 	qsort(lines, n, sizeof(*lines), (int (*)(const void *, const void *))strcmp_ptr);
 	for (unsigned i = 0; i < n; i++) {
@@ -1358,13 +1360,25 @@ rnd(uint64_t *x)
 	return *x;
 }
 
+static void load_slice6(struct fx *f, const char *name, const char *svc, int port, const char *eps);
+
+/*
+ * Random puts, deletes, Endpoints and EndpointSlice changes, compiled
+ * incrementally; after each update, a fresh compile state compiling the
+ * whole model must give the same snapshot. @p dual: on an edgelb with
+ * both families, services of random IP family policies, IPv6 endpoints and
+ * external IPs too.
+ */
 static void
-update_gives_what_a_whole_compile_gives(void **state)
+random_updates_match_whole_compiles(struct fx *f, bool dual, uint64_t x)
 {
 	static const char *const types[] = {"ClusterIP", "NodePort", "LoadBalancer"};
 	static const char *const addrs[] = {"198.18.1.1", "198.18.1.2", "198.18.0.1", "198.18.3.3"};
-	struct fx *f = *state;
-	uint64_t x = 0x9e3779b97f4a7c15ull;
+	static const char *const addrs6[] = {"\"2001:db8:4::1\"", "\"2001:db8:4::2\""};
+	static const char *const fams[] = {
+	    "", "  ipFamilyPolicy: PreferDualStack\n",
+	    "  ipFamilyPolicy: RequireDualStack\n  ipFamilies: [IPv6, IPv4]\n",
+	    "  ipFamilies: [IPv6]\n"};
 	char spec[1024], doc[2048], name[16], pods[512];
 
 	f->cfg.pools[0].last = ip("198.18.0.105"); /* runs out now and then */
@@ -1380,13 +1394,24 @@ update_gives_what_a_whole_compile_gives(void **state)
 			char npb[32] = "";
 			if (np)
 				snprintf(npb, sizeof(npb), ", nodePort: %d", np);
-			snprintf(
-			    spec, sizeof(spec),
-			    "  type: %s\n  clusterIP: %s\n  externalIPs: [%s]\n"
-			    "  sessionAffinity: %s\n  ports:\n"
-			    "  - {name: a, port: %u%s}\n  - {name: b, port: 53, protocol: UDP}\n",
-			    type, addrs[rnd(&x) % 2], addrs[2 + rnd(&x) % 2],
-			    rnd(&x) % 2 ? "ClientIP" : "None", 80 + (unsigned)(rnd(&x) % 2), npb);
+			if (dual)
+				snprintf(spec, sizeof(spec),
+					 "  type: %s\n%s  externalIPs: [%s, %s]\n"
+					 "  sessionAffinity: %s\n  ports:\n"
+					 "  - {name: a, port: %u%s}\n"
+					 "  - {name: b, port: 53, protocol: UDP}\n",
+					 type, fams[rnd(&x) % 4], addrs[2 + rnd(&x) % 2],
+					 addrs6[rnd(&x) % 2], rnd(&x) % 2 ? "ClientIP" : "None",
+					 80 + (unsigned)(rnd(&x) % 2), npb);
+			else
+				snprintf(spec, sizeof(spec),
+					 "  type: %s\n  clusterIP: %s\n  externalIPs: [%s]\n"
+					 "  sessionAffinity: %s\n  ports:\n"
+					 "  - {name: a, port: %u%s}\n"
+					 "  - {name: b, port: 53, protocol: UDP}\n",
+					 type, addrs[rnd(&x) % 2], addrs[2 + rnd(&x) % 2],
+					 rnd(&x) % 2 ? "ClientIP" : "None",
+					 80 + (unsigned)(rnd(&x) % 2), npb);
 			if (put_svc(f, name, spec) != 0)
 				continue; /* refused (taken nodePort, full pool): as the API */
 		} else if (what == 5) {
@@ -1395,10 +1420,17 @@ update_gives_what_a_whole_compile_gives(void **state)
 			assert_int_equal(compile_touch(f->cs, "default", name), 0);
 		} else if (what < 8) {
 			unsigned n = (unsigned)(rnd(&x) % 4), l = 0;
-			for (unsigned i = 0; i < n; i++)
-				l += (unsigned)snprintf(pods + l, sizeof(pods) - l,
-							"%s{ip: 198.18.2.%u}", i ? ", " : "",
-							10 + (unsigned)(rnd(&x) % 8));
+			for (unsigned i = 0; i < n; i++) {
+				unsigned pod = 10 + (unsigned)(rnd(&x) % 8);
+				if (dual && rnd(&x) % 2)
+					l += (unsigned)snprintf(pods + l, sizeof(pods) - l,
+								"%s{ip: \"2001:db8:2::%u\"}",
+								i ? ", " : "", pod);
+				else
+					l += (unsigned)snprintf(pods + l, sizeof(pods) - l,
+								"%s{ip: 198.18.2.%u}",
+								i ? ", " : "", pod);
+			}
 			snprintf(doc, sizeof(doc),
 				 "apiVersion: v1\nkind: Endpoints\nmetadata: {name: %s}\n"
 				 "subsets: [{addresses: [%s], ports: [{name: a, port: 8080}, "
@@ -1417,6 +1449,12 @@ update_gives_what_a_whole_compile_gives(void **state)
 						 0);
 			if (what == 9 && old != NULL) {
 				assert_int_equal(model_delete_slice(&f->m, "default", sl), 0);
+			} else if (dual && rnd(&x) % 2) {
+				load_slice6(f, sl, name, 8080,
+					    "- {addresses: [\"2001:db8:2::40\"]}\n"
+					    "- {addresses: [\"2001:db8:2::41\"], conditions: "
+					    "{ready: false}}\n");
+				assert_int_equal(compile_touch(f->cs, "default", name), 0);
 			} else {
 				snprintf(
 				    doc, sizeof(doc), one_slice_fmt, sl, name, 8080,
@@ -1444,6 +1482,569 @@ update_gives_what_a_whole_compile_gives(void **state)
 		compile_snapshot_free(fresh, full);
 		compile_state_free(fresh);
 	}
+}
+
+static void
+update_gives_what_a_whole_compile_gives(void **state)
+{
+	random_updates_match_whole_compiles(*state, false, 0x9e3779b97f4a7c15ull);
+}
+
+/* ---- dual-stack Services ---- */
+
+/* The lab with IPv6 too: ext 2001:db8::1/64, int 2001:db8:2::1/64 (also
+ * the IPv6 SNAT address), IPv6 pool 2001:db8:1::10-2001:db8:1::11. */
+static void
+dual_config(struct fx *f)
+{
+	f->cfg.ifaces[0].addrs[1] = cidr("2001:db8::1/64");
+	f->cfg.ifaces[0].n_addrs = 2;
+	f->cfg.ifaces[1].addrs[1] = cidr("2001:db8:2::1/64");
+	f->cfg.ifaces[1].n_addrs = 2;
+	f->cfg.snat[1] = ip("2001:db8:2::1");
+	f->cfg.n_snat = 2;
+	f->cfg.pools[1].first = ip("2001:db8:1::10");
+	f->cfg.pools[1].last = ip("2001:db8:1::11");
+	f->cfg.n_pools = 2;
+}
+
+/* The service object of @p name and @p family; fails when there is none. */
+static const struct el_snap_svc *
+twin(const struct el_snapshot *s, const char *name, uint8_t family)
+{
+	for (uint32_t i = 0; i < s->n_svcs; i++)
+		if (strcmp(s->svcs[i]->name, name) == 0 && s->svcs[i]->family == family)
+			return s->svcs[i];
+	fail_msg("no %s service port %s", family == EL_AF_INET6 ? "IPv6" : "IPv4", name);
+	return NULL;
+}
+
+static unsigned
+count_named(const struct el_snapshot *s, const char *name)
+{
+	unsigned n = 0;
+	for (uint32_t i = 0; i < s->n_svcs; i++)
+		n += strcmp(s->svcs[i]->name, name) == 0;
+	return n;
+}
+
+/* The IPv6 endpoints of "web" as an EndpointSlice of addressType IPv6. */
+static void
+load_slice6(struct fx *f, const char *name, const char *svc, int port, const char *eps)
+{
+	char doc[2048];
+	snprintf(doc, sizeof(doc),
+		 "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+		 "metadata: {name: %s, labels: {kubernetes.io/service-name: %s}}\n"
+		 "addressType: IPv6\nports: [{name: \"\", port: %d}]\nendpoints:\n%s",
+		 name, svc, port, eps);
+	load(f, doc);
+}
+
+static bool
+warned(const struct fx *f, const char *a, const char *b)
+{
+	const char *const *w;
+	unsigned n = compile_warnings(f->cs, &w);
+	for (unsigned i = 0; i < n; i++)
+		if (strstr(w[i], a) != NULL && (b == NULL || strstr(w[i], b) != NULL))
+			return true;
+	return false;
+}
+
+static void
+dual_stack_port_compiles_into_two_twins_with_one_name(void **state)
+{
+	struct fx *f = *state;
+	dual_config(f);
+	load_svc(f, "web", "  ipFamilyPolicy: PreferDualStack\n  ports: [{port: 80}]\n");
+	const struct el_snapshot *s = compile_ok(f);
+	assert_int_equal(s->n_svcs, 2);
+	assert_int_equal(count_named(s, "default/web:80"), 2);
+	const struct el_snap_svc *v4 = twin(s, "default/web:80", EL_AF_INET);
+	const struct el_snap_svc *v6 = twin(s, "default/web:80", EL_AF_INET6);
+	assert_int_not_equal(v4->id, v6->id);
+	assert_int_equal(v4->proto, v6->proto);
+}
+
+static void
+single_stack_port_is_one_object_of_its_family(void **state)
+{
+	struct fx *f = *state;
+	dual_config(f);
+	load_svc(f, "v4", "  ports: [{port: 80}]\n");
+	load_svc(f, "v6", "  ipFamilies: [IPv6]\n  ports: [{port: 80}]\n");
+	const struct el_snapshot *s = compile_ok(f);
+	assert_int_equal(s->n_svcs, 2);
+	assert_int_equal(svc_must(s, "default/v4:80")->family, EL_AF_INET);
+	assert_int_equal(svc_must(s, "default/v6:80")->family, EL_AF_INET6);
+}
+
+static void
+twin_ids_are_stable_across_compiles_and_updates(void **state)
+{
+	struct fx *f = *state;
+	dual_config(f);
+	load_svc(f, "web", "  ipFamilyPolicy: RequireDualStack\n  ports: [{port: 80}]\n");
+	const struct el_snapshot *a = compile_ok(f);
+	uint32_t id4 = twin(a, "default/web:80", EL_AF_INET)->id;
+	uint32_t id6 = twin(a, "default/web:80", EL_AF_INET6)->id;
+	const struct el_snapshot *b = compile_ok(f);
+	assert_int_equal(twin(b, "default/web:80", EL_AF_INET)->id, id4);
+	assert_int_equal(twin(b, "default/web:80", EL_AF_INET6)->id, id6);
+	load_slice6(f, "web-6", "web", 80, "- {addresses: [\"2001:db8:2::11\"]}\n");
+	const struct el_snapshot *c = update_ok(f, "web", NULL);
+	assert_int_equal(twin(c, "default/web:80", EL_AF_INET)->id, id4);
+	assert_int_equal(twin(c, "default/web:80", EL_AF_INET6)->id, id6);
+}
+
+static void
+single_stack_service_turning_dual_keeps_its_ipv4_id(void **state)
+{
+	struct fx *f = *state;
+	dual_config(f);
+	compile_ok(f);
+	put_svc_ok(f, "web", "  ports: [{port: 80}]\n");
+	const struct el_snapshot *a = update_ok(f, NULL);
+	uint32_t id4 = twin(a, "default/web:80", EL_AF_INET)->id;
+	put_svc_ok(f, "web", "  ipFamilyPolicy: PreferDualStack\n  ports: [{port: 80}]\n");
+	const struct el_snapshot *b = update_ok(f, NULL);
+	assert_int_equal(twin(b, "default/web:80", EL_AF_INET)->id, id4);
+	assert_int_not_equal(twin(b, "default/web:80", EL_AF_INET6)->id, id4);
+}
+
+static void
+twins_take_the_backends_of_their_family_from_endpoint_slices(void **state)
+{
+	struct fx *f = *state;
+	dual_config(f);
+	load_svc(f, "web", "  ipFamilyPolicy: PreferDualStack\n  ports: [{port: 80}]\n");
+	load_slice(f, "web-4", "web", 8080, "- {addresses: [198.18.2.11]}\n");
+	load_slice6(f, "web-6", "web", 8080,
+		    "- {addresses: [\"2001:db8:2::11\"]}\n- {addresses: [\"2001:db8:2::12\"]}\n");
+	const struct el_snapshot *s = compile_ok(f);
+	const struct el_snap_svc *v4 = twin(s, "default/web:80", EL_AF_INET);
+	const struct el_snap_svc *v6 = twin(s, "default/web:80", EL_AF_INET6);
+	assert_int_equal(v4->n_backends, 1);
+	assert_true(has_backend(v4, "198.18.2.11", 8080));
+	assert_int_equal(v6->n_backends, 2);
+	assert_true(has_backend(v6, "2001:db8:2::11", 8080));
+	assert_true(has_backend(v6, "2001:db8:2::12", 8080));
+	/* each twin has its own Maglev table over its own backends */
+	assert_true(v4->maglev_size > 0 && v6->maglev_size > 0);
+	for (uint32_t i = 0; i < v6->maglev_size; i++)
+		assert_true(v6->maglev[i] < v6->n_backends);
+}
+
+static void
+twins_take_the_backends_of_their_family_from_endpoints(void **state)
+{
+	struct fx *f = *state;
+	dual_config(f);
+	load_svc(f, "web", "  ipFamilyPolicy: PreferDualStack\n  ports: [{port: 80}]\n");
+	load(f, "apiVersion: v1\nkind: Endpoints\nmetadata: {name: web}\n"
+		"subsets:\n- addresses: [{ip: 198.18.2.11}, {ip: \"2001:db8:2::11\"}]\n"
+		"  ports: [{port: 8080}]\n");
+	const struct el_snapshot *s = compile_ok(f);
+	const struct el_snap_svc *v4 = twin(s, "default/web:80", EL_AF_INET);
+	const struct el_snap_svc *v6 = twin(s, "default/web:80", EL_AF_INET6);
+	assert_int_equal(v4->n_backends, 1);
+	assert_true(has_backend(v4, "198.18.2.11", 8080));
+	assert_int_equal(v6->n_backends, 1);
+	assert_true(has_backend(v6, "2001:db8:2::11", 8080));
+}
+
+static void
+single_stack_service_ignores_endpoints_of_the_other_family(void **state)
+{
+	struct fx *f = *state;
+	dual_config(f);
+	load_svc(f, "web", "  ports: [{port: 80}]\n");
+	load_slice6(f, "web-6", "web", 8080, "- {addresses: [\"2001:db8:2::11\"]}\n");
+	const struct el_snapshot *s = compile_ok(f);
+	assert_int_equal(s->n_svcs, 1);
+	assert_int_equal(svc_must(s, "default/web:80")->n_backends, 0);
+}
+
+static void
+cluster_and_external_ips_lead_to_the_twin_of_their_family(void **state)
+{
+	struct fx *f = *state;
+	dual_config(f);
+	load_svc(f, "web",
+		 "  ipFamilyPolicy: RequireDualStack\n"
+		 "  clusterIPs: [198.18.1.40, \"2001:db8:3::40\"]\n  clusterIP: 198.18.1.40\n"
+		 "  externalIPs: [\"2001:db8:4::9\", 198.18.0.9]\n  ports: [{port: 80}]\n");
+	const struct el_snapshot *s = compile_ok(f);
+	const struct el_snap_svc *v4 = twin(s, "default/web:80", EL_AF_INET);
+	const struct el_snap_svc *v6 = twin(s, "default/web:80", EL_AF_INET6);
+	assert_ptr_equal(fe_svc(s, "198.18.1.40", 80, EL_FE_CLUSTER_IP), v4);
+	assert_ptr_equal(fe_svc(s, "2001:db8:3::40", 80, EL_FE_CLUSTER_IP), v6);
+	assert_ptr_equal(fe_svc(s, "198.18.0.9", 80, EL_FE_EXTERNAL_IP), v4);
+	assert_ptr_equal(fe_svc(s, "2001:db8:4::9", 80, EL_FE_EXTERNAL_IP), v6);
+}
+
+static void
+load_balancer_service_gets_an_ingress_address_per_family(void **state)
+{
+	struct fx *f = *state;
+	dual_config(f);
+	load_svc(f, "web",
+		 "  type: LoadBalancer\n  ipFamilyPolicy: PreferDualStack\n"
+		 "  ipFamilies: [IPv6, IPv4]\n  ports: [{port: 443}]\n");
+	const struct el_snapshot *s = compile_ok(f);
+	assert_ptr_equal(fe_svc(s, "198.18.0.100", 443, EL_FE_LB_INGRESS),
+			 twin(s, "default/web:443", EL_AF_INET));
+	assert_ptr_equal(fe_svc(s, "2001:db8:1::10", 443, EL_FE_LB_INGRESS),
+			 twin(s, "default/web:443", EL_AF_INET6));
+	/* status lists both, in the order of spec.ipFamilies */
+	assert_int_equal(compile_writeback(f->cs, &f->m), 0);
+	const struct el_service *w = model_find_service(&f->m, "default", "web");
+	char buf[EL_IP_STRLEN];
+	assert_int_equal(w->n_lb_ingress, 2);
+	assert_string_equal(el_ip_fmt(&w->lb_ingress[0], buf, sizeof(buf)), "2001:db8:1::10");
+	assert_string_equal(el_ip_fmt(&w->lb_ingress[1], buf, sizeof(buf)), "198.18.0.100");
+	assert_true(w->lb_ingress_auto);
+}
+
+static void
+node_ports_listen_on_the_addresses_of_the_service_families(void **state)
+{
+	struct fx *f = *state;
+	dual_config(f);
+	load_svc(f, "dual",
+		 "  type: NodePort\n  ipFamilyPolicy: PreferDualStack\n"
+		 "  ports: [{port: 80, nodePort: 30100}]\n");
+	load_svc(f, "four", "  type: NodePort\n  ports: [{port: 80, nodePort: 30101}]\n");
+	load_svc(
+	    f, "six",
+	    "  type: NodePort\n  ipFamilies: [IPv6]\n  ports: [{port: 80, nodePort: 30102}]\n");
+	const struct el_snapshot *s = compile_ok(f);
+	assert_ptr_equal(fe_svc(s, "198.18.0.1", 30100, EL_FE_NODE_PORT),
+			 twin(s, "default/dual:80", EL_AF_INET));
+	assert_ptr_equal(fe_svc(s, "2001:db8::1", 30100, EL_FE_NODE_PORT),
+			 twin(s, "default/dual:80", EL_AF_INET6));
+	assert_ptr_equal(fe_svc(s, "2001:db8:2::1", 30100, EL_FE_NODE_PORT),
+			 twin(s, "default/dual:80", EL_AF_INET6));
+	/* a single-stack IPv4 service gets no nodePort on IPv6 addresses */
+	assert_non_null(fe(s, "198.18.0.1", 30101, EL_PROTO_TCP));
+	assert_null(fe(s, "2001:db8::1", 30101, EL_PROTO_TCP));
+	assert_null(fe(s, "2001:db8:2::1", 30101, EL_PROTO_TCP));
+	/* and a single-stack IPv6 one none on IPv4 addresses */
+	assert_non_null(fe(s, "2001:db8::1", 30102, EL_PROTO_TCP));
+	assert_null(fe(s, "198.18.0.1", 30102, EL_PROTO_TCP));
+}
+
+static void
+ipv6_vips_are_owned(void **state)
+{
+	struct fx *f = *state;
+	dual_config(f);
+	load_svc(f, "web",
+		 "  type: LoadBalancer\n  ipFamilyPolicy: PreferDualStack\n"
+		 "  externalIPs: [\"2001:db8:4::9\"]\n  ports: [{port: 443}]\n");
+	const struct el_snapshot *s = compile_ok(f);
+	struct el_ip a = ip("2001:db8:1::10");
+	const struct el_snap_owned *o = snapshot_owned_lookup(s, &a);
+	assert_non_null(o);
+	assert_int_equal(o->kind, EL_OWN_VIP);
+	a = ip("2001:db8:4::9");
+	o = snapshot_owned_lookup(s, &a);
+	assert_non_null(o);
+	assert_int_equal(o->kind, EL_OWN_VIP);
+	a = ip("2001:db8:2::1"); /* interface and SNAT address */
+	o = snapshot_owned_lookup(s, &a);
+	assert_non_null(o);
+	assert_int_equal(o->kind, EL_OWN_SNAT);
+	assert_int_equal(o->iface, 1);
+}
+
+static void
+ipv6_pool_exhaustion_is_enospc(void **state)
+{
+	struct fx *f = *state;
+	dual_config(f);
+	load_svc(f, "a", "  type: LoadBalancer\n  ipFamilies: [IPv6]\n  ports: [{port: 80}]\n");
+	load_svc(f, "b", "  type: LoadBalancer\n  ipFamilies: [IPv6]\n  ports: [{port: 80}]\n");
+	compile_ok(f);
+	load_svc(f, "c",
+		 "  type: LoadBalancer\n  ipFamilyPolicy: PreferDualStack\n"
+		 "  ports: [{port: 80}]\n");
+	assert_int_equal(compile(f, NULL), -ENOSPC);
+	assert_non_null(strstr(f->err, "default/c"));
+	assert_non_null(strstr(f->err, "no free IPv6 address"));
+}
+
+static void
+assign_reports_an_exhausted_ipv6_pool_and_changes_nothing(void **state)
+{
+	struct fx *f = *state;
+	dual_config(f);
+	compile_ok(f);
+	put_svc_ok(f, "a",
+		   "  type: LoadBalancer\n  ipFamilyPolicy: RequireDualStack\n"
+		   "  ports: [{port: 80}]\n");
+	put_svc_ok(f, "b", "  type: LoadBalancer\n  ipFamilies: [IPv6]\n  ports: [{port: 80}]\n");
+	assert_int_equal(put_svc(f, "c",
+				 "  type: LoadBalancer\n  ipFamilyPolicy: RequireDualStack\n"
+				 "  ports: [{port: 80}]\n"),
+			 -ENOSPC);
+	assert_non_null(strstr(f->err, "no free IPv6 address"));
+	/* the IPv4 address c would have had is still free */
+	put_svc_ok(f, "d", "  type: LoadBalancer\n  ports: [{port: 80}]\n");
+	char buf[EL_IP_STRLEN];
+	const struct el_service *d = model_find_service(&f->m, "default", "d");
+	assert_string_equal(el_ip_fmt(&d->lb_ingress[0], buf, sizeof(buf)), "198.18.0.101");
+}
+
+static void
+requested_load_balancer_ip_serves_its_family_and_the_other_is_allocated(void **state)
+{
+	struct fx *f = *state;
+	dual_config(f);
+	load_svc(f, "web",
+		 "  type: LoadBalancer\n  ipFamilyPolicy: PreferDualStack\n"
+		 "  loadBalancerIP: \"2001:db8:1::11\"\n  ports: [{port: 80}]\n");
+	const struct el_snapshot *s = compile_ok(f);
+	assert_ptr_equal(fe_svc(s, "2001:db8:1::11", 80, EL_FE_LB_INGRESS),
+			 twin(s, "default/web:80", EL_AF_INET6));
+	assert_ptr_equal(fe_svc(s, "198.18.0.100", 80, EL_FE_LB_INGRESS),
+			 twin(s, "default/web:80", EL_AF_INET));
+	assert_null(fe(s, "2001:db8:1::10", 80, EL_PROTO_TCP));
+}
+
+static void
+load_balancer_ip_of_a_family_the_service_lacks_is_refused(void **state)
+{
+	struct fx *f = *state;
+	dual_config(f);
+	load_svc(f, "web",
+		 "  type: LoadBalancer\n  loadBalancerIP: \"2001:db8:1::11\"\n"
+		 "  ports: [{port: 80}]\n");
+	assert_int_equal(compile(f, NULL), -EINVAL);
+	assert_non_null(strstr(f->err, "spec.loadBalancerIP"));
+	assert_non_null(strstr(f->err, "ipFamilies"));
+}
+
+static void
+family_without_a_pool_gets_no_ingress_and_a_warning(void **state)
+{
+	struct fx *f = *state;
+	dual_config(f);
+	f->cfg.n_pools = 1; /* IPv4 only; IPv6 is served through the interfaces */
+	load_svc(f, "web",
+		 "  type: LoadBalancer\n  ipFamilyPolicy: PreferDualStack\n"
+		 "  ports: [{port: 80, nodePort: 30100}]\n");
+	const struct el_snapshot *s = compile_ok(f);
+	assert_non_null(fe(s, "198.18.0.100", 80, EL_PROTO_TCP));
+	assert_ptr_equal(fe_svc(s, "2001:db8::1", 30100, EL_FE_NODE_PORT),
+			 twin(s, "default/web:80", EL_AF_INET6));
+	assert_true(warned(f, "default/web: no IPv6 loadbalancer pool", NULL));
+	assert_int_equal(compile_writeback(f->cs, &f->m), 0);
+	assert_int_equal(model_find_service(&f->m, "default", "web")->n_lb_ingress, 1);
+}
+
+static void
+family_without_a_snat_address_is_warned(void **state)
+{
+	struct fx *f = *state;
+	dual_config(f);
+	f->cfg.n_snat = 1; /* IPv4 only */
+	load_svc(f, "web", "  ipFamilyPolicy: PreferDualStack\n  ports: [{port: 80}]\n");
+	load_svc(f, "four", "  ports: [{port: 81}]\n");
+	compile_ok(f);
+	assert_true(warned(f, "default/web: no IPv6 SNAT address", "dropped"));
+	assert_false(warned(f, "default/four", NULL));
+	assert_false(warned(f, "no IPv4 SNAT address", NULL));
+}
+
+static void
+external_ip_of_a_family_the_service_lacks_is_not_served(void **state)
+{
+	struct fx *f = *state;
+	dual_config(f);
+	load_svc(f, "web",
+		 "  externalIPs: [198.18.0.9, \"2001:db8:4::9\"]\n  ports: [{port: 80}]\n");
+	const struct el_snapshot *s = compile_ok(f);
+	assert_non_null(fe(s, "198.18.0.9", 80, EL_PROTO_TCP));
+	assert_null(fe(s, "2001:db8:4::9", 80, EL_PROTO_TCP));
+	struct el_ip a = ip("2001:db8:4::9");
+	assert_null(snapshot_owned_lookup(s, &a));
+	assert_true(warned(f, "spec.externalIPs[1]", "2001:db8:4::9"));
+}
+
+static void
+require_dual_stack_without_ipv6_is_refused(void **state)
+{
+	struct fx *f = *state;
+	load_svc(f, "web", "  ipFamilyPolicy: RequireDualStack\n  ports: [{port: 80}]\n");
+	assert_int_equal(compile(f, NULL), -EINVAL);
+	assert_non_null(strstr(f->err, "default/web: spec.ipFamilyPolicy"));
+	/* nor through compile_assign */
+	el_model_free(&f->m);
+	el_model_init(&f->m);
+	compile_ok(f);
+	assert_int_equal(
+	    put_svc(f, "web", "  ipFamilyPolicy: RequireDualStack\n  ports: [{port: 80}]\n"),
+	    -EINVAL);
+	assert_non_null(strstr(f->err, "not configured for dual-stack"));
+}
+
+static void
+prefer_dual_stack_without_ipv6_serves_ipv4_only(void **state)
+{
+	struct fx *f = *state;
+	load_svc(f, "web", "  ipFamilyPolicy: PreferDualStack\n  ports: [{port: 80}]\n");
+	const struct el_snapshot *s = compile_ok(f);
+	assert_int_equal(s->n_svcs, 1);
+	assert_int_equal(s->svcs[0]->family, EL_AF_INET);
+	assert_int_equal(compile_writeback(f->cs, &f->m), 0);
+	const struct el_service *w = model_find_service(&f->m, "default", "web");
+	assert_int_equal(w->ip_family_policy, EL_IPFP_PREFER_DUAL_STACK);
+	assert_int_equal(w->n_ip_families, 1);
+	assert_int_equal(w->ip_families[0], EL_AF_INET);
+}
+
+static void
+writeback_fills_the_families_as_served(void **state)
+{
+	struct fx *f = *state;
+	dual_config(f);
+	load_svc(f, "plain", "  ports: [{port: 80}]\n");
+	load_svc(f, "dual", "  ipFamilyPolicy: PreferDualStack\n  ports: [{port: 80}]\n");
+	compile_ok(f);
+	assert_int_equal(compile_writeback(f->cs, &f->m), 0);
+	const struct el_service *p = model_find_service(&f->m, "default", "plain");
+	assert_int_equal(p->ip_family_policy, EL_IPFP_SINGLE_STACK);
+	assert_int_equal(p->n_ip_families, 1);
+	assert_int_equal(p->ip_families[0], EL_AF_INET);
+	const struct el_service *d = model_find_service(&f->m, "default", "dual");
+	assert_int_equal(d->n_ip_families, 2);
+	assert_int_equal(d->ip_families[0], EL_AF_INET);
+	assert_int_equal(d->ip_families[1], EL_AF_INET6);
+}
+
+static void
+update_touching_one_family_keeps_the_other_twin(void **state)
+{
+	struct fx *f = *state;
+	dual_config(f);
+	load_svc(f, "web", "  ipFamilyPolicy: PreferDualStack\n  ports: [{port: 80}]\n");
+	load_svc(f, "other", "  ipFamilyPolicy: PreferDualStack\n  ports: [{port: 81}]\n");
+	load_slice(f, "web-4", "web", 8080, "- {addresses: [198.18.2.11]}\n");
+	load_slice6(f, "web-6", "web", 8080, "- {addresses: [\"2001:db8:2::11\"]}\n");
+	const struct el_snapshot *a = compile_ok(f);
+	load_slice6(f, "web-6", "web", 8080,
+		    "- {addresses: [\"2001:db8:2::11\"]}\n- {addresses: [\"2001:db8:2::12\"]}\n");
+	const struct el_snapshot *b = update_ok(f, "web", NULL);
+	assert_ptr_equal(twin(a, "default/web:80", EL_AF_INET),
+			 twin(b, "default/web:80", EL_AF_INET));
+	assert_ptr_not_equal(twin(a, "default/web:80", EL_AF_INET6),
+			     twin(b, "default/web:80", EL_AF_INET6));
+	assert_int_equal(twin(b, "default/web:80", EL_AF_INET6)->n_backends, 2);
+	/* the service not touched keeps both objects */
+	assert_ptr_equal(twin(a, "default/other:81", EL_AF_INET),
+			 twin(b, "default/other:81", EL_AF_INET));
+	assert_ptr_equal(twin(a, "default/other:81", EL_AF_INET6),
+			 twin(b, "default/other:81", EL_AF_INET6));
+}
+
+static void
+removed_ipv6_udp_backend_is_reported(void **state)
+{
+	struct fx *f = *state;
+	dual_config(f);
+	load_svc(f, "dns",
+		 "  ipFamilyPolicy: PreferDualStack\n"
+		 "  ports: [{port: 53, protocol: UDP, targetPort: 5353}]\n");
+	load(f, "apiVersion: v1\nkind: Endpoints\nmetadata: {name: dns}\n"
+		"subsets:\n- addresses: [{ip: 198.18.2.11}, {ip: \"2001:db8:2::11\"}, "
+		"{ip: \"2001:db8:2::12\"}]\n  ports: [{port: 5353, protocol: UDP}]\n");
+	const struct el_snapshot *a = compile_ok(f);
+	uint32_t gone = twin(a, "default/dns:53", EL_AF_INET6)->backends[1].id;
+	load(f, "apiVersion: v1\nkind: Endpoints\nmetadata: {name: dns}\n"
+		"subsets:\n- addresses: [{ip: 198.18.2.11}, {ip: \"2001:db8:2::11\"}]\n"
+		"  ports: [{port: 5353, protocol: UDP}]\n");
+	const struct el_snapshot *b = update_ok(f, "dns", NULL);
+	uint32_t *ids;
+	assert_int_equal(compile_removed_since(f->cs, a, b, &ids), 1);
+	assert_int_equal(ids[0], gone);
+	free(ids);
+}
+
+static void
+release_frees_the_addresses_of_both_families(void **state)
+{
+	struct fx *f = *state;
+	dual_config(f);
+	compile_ok(f);
+	put_svc_ok(f, "a",
+		   "  type: LoadBalancer\n  ipFamilyPolicy: RequireDualStack\n"
+		   "  ports: [{port: 80}]\n");
+	compile_release(f->cs, "default", "a");
+	assert_int_equal(model_delete_service(&f->m, "default", "a"), 0);
+	put_svc_ok(f, "b",
+		   "  type: LoadBalancer\n  ipFamilyPolicy: RequireDualStack\n"
+		   "  ipFamilies: [IPv6, IPv4]\n  ports: [{port: 80}]\n");
+	const struct el_service *b = model_find_service(&f->m, "default", "b");
+	char buf[EL_IP_STRLEN];
+	assert_int_equal(b->n_lb_ingress, 2);
+	assert_string_equal(el_ip_fmt(&b->lb_ingress[0], buf, sizeof(buf)), "2001:db8:1::10");
+	assert_string_equal(el_ip_fmt(&b->lb_ingress[1], buf, sizeof(buf)), "198.18.0.100");
+	/* a type change away from LoadBalancer gives both back too */
+	put_svc_ok(f, "b",
+		   "  type: ClusterIP\n  ipFamilyPolicy: RequireDualStack\n"
+		   "  ipFamilies: [IPv6, IPv4]\n  ports: [{port: 80}]\n");
+	assert_int_equal(model_find_service(&f->m, "default", "b")->n_lb_ingress, 0);
+	put_svc_ok(f, "c", "  type: LoadBalancer\n  ipFamilies: [IPv6]\n  ports: [{port: 80}]\n");
+	const struct el_service *c = model_find_service(&f->m, "default", "c");
+	assert_string_equal(el_ip_fmt(&c->lb_ingress[0], buf, sizeof(buf)), "2001:db8:1::10");
+}
+
+static void
+single_stack_release_of_the_second_family_frees_its_address(void **state)
+{
+	struct fx *f = *state;
+	dual_config(f);
+	compile_ok(f);
+	put_svc_ok(f, "a",
+		   "  type: LoadBalancer\n  ipFamilyPolicy: PreferDualStack\n"
+		   "  ports: [{port: 80}]\n");
+	put_svc_ok(f, "a",
+		   "  type: LoadBalancer\n  ipFamilyPolicy: SingleStack\n  ipFamilies: [IPv4]\n"
+		   "  ports: [{port: 80}]\n");
+	const struct el_service *a = model_find_service(&f->m, "default", "a");
+	assert_int_equal(a->n_lb_ingress, 1);
+	assert_int_equal(a->lb_ingress[0].family, EL_AF_INET);
+	const struct el_snapshot *s = update_ok(f, NULL);
+	assert_int_equal(s->n_svcs, 1);
+	assert_null(fe(s, "2001:db8:1::10", 80, EL_PROTO_TCP));
+	struct el_ip v6 = ip("2001:db8:1::10");
+	assert_null(snapshot_owned_lookup(s, &v6));
+}
+
+static void
+families_available_come_from_interfaces_and_pools(void **state)
+{
+	struct fx *f = *state;
+	assert_int_equal(compile_families_available(&f->cfg), EL_FAMILY_BIT(EL_AF_INET));
+	f->cfg.pools[1].first = ip("2001:db8:1::10");
+	f->cfg.pools[1].last = ip("2001:db8:1::11");
+	f->cfg.n_pools = 2;
+	assert_int_equal(compile_families_available(&f->cfg), EL_FAMILIES_BOTH);
+	f->cfg.n_pools = 0;
+	f->cfg.ifaces[1].addrs[0] = cidr("2001:db8:2::1/64");
+	assert_int_equal(compile_families_available(&f->cfg), EL_FAMILIES_BOTH);
+	f->cfg.n_ifaces = 1;
+	assert_int_equal(compile_families_available(&f->cfg), EL_FAMILY_BIT(EL_AF_INET));
+}
+
+static void
+dual_stack_update_gives_what_a_whole_compile_gives(void **state)
+{
+	struct fx *f = *state;
+	dual_config(f);
+	random_updates_match_whole_compiles(f, true, 0x2545f4914f6cdd1dull);
 }
 
 /* ---- interfaces, routes, neighbours ---- */
@@ -1558,6 +2159,33 @@ main(void)
 	    T(writeback_clears_what_edgelb_no_longer_holds),
 	    T(removed_since_matches_the_full_comparison),
 	    T(update_gives_what_a_whole_compile_gives),
+	    T(dual_stack_port_compiles_into_two_twins_with_one_name),
+	    T(single_stack_port_is_one_object_of_its_family),
+	    T(twin_ids_are_stable_across_compiles_and_updates),
+	    T(single_stack_service_turning_dual_keeps_its_ipv4_id),
+	    T(twins_take_the_backends_of_their_family_from_endpoint_slices),
+	    T(twins_take_the_backends_of_their_family_from_endpoints),
+	    T(single_stack_service_ignores_endpoints_of_the_other_family),
+	    T(cluster_and_external_ips_lead_to_the_twin_of_their_family),
+	    T(load_balancer_service_gets_an_ingress_address_per_family),
+	    T(node_ports_listen_on_the_addresses_of_the_service_families),
+	    T(ipv6_vips_are_owned),
+	    T(ipv6_pool_exhaustion_is_enospc),
+	    T(assign_reports_an_exhausted_ipv6_pool_and_changes_nothing),
+	    T(requested_load_balancer_ip_serves_its_family_and_the_other_is_allocated),
+	    T(load_balancer_ip_of_a_family_the_service_lacks_is_refused),
+	    T(family_without_a_pool_gets_no_ingress_and_a_warning),
+	    T(family_without_a_snat_address_is_warned),
+	    T(external_ip_of_a_family_the_service_lacks_is_not_served),
+	    T(require_dual_stack_without_ipv6_is_refused),
+	    T(prefer_dual_stack_without_ipv6_serves_ipv4_only),
+	    T(writeback_fills_the_families_as_served),
+	    T(update_touching_one_family_keeps_the_other_twin),
+	    T(removed_ipv6_udp_backend_is_reported),
+	    T(release_frees_the_addresses_of_both_families),
+	    T(single_stack_release_of_the_second_family_frees_its_address),
+	    T(families_available_come_from_interfaces_and_pools),
+	    T(dual_stack_update_gives_what_a_whole_compile_gives),
 	    T(routes_are_sorted_longest_prefix_first),
 	    T(interfaces_neighbours_snat_and_timeouts_are_copied),
 	};

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * edgelbctl tables: column alignment and the cells kubectl derives from
- * objects (PORT(S), EXTERNAL-IP, ENDPOINTS, AGE), so edgelb's tables read
- * like kubectl's.
+ * objects (PORT(S), CLUSTER-IP, EXTERNAL-IP, ENDPOINTS, AGE), so edgelb's
+ * tables read like kubectl's; a dual-stack Service shows the addresses of
+ * both families, comma-separated.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -101,6 +102,42 @@ test_external_name_service_shows_its_name(void **state)
 	(void)state;
 	expect_cell(ctl_table_svc_external_ip,
 		    "spec: {type: ExternalName, externalName: db.example}", "db.example");
+}
+
+static void
+test_cluster_ips_of_both_families_are_comma_separated(void **state)
+{
+	(void)state;
+	expect_cell(ctl_table_svc_cluster_ips,
+		    "spec: {clusterIP: 198.18.1.5, clusterIPs: [198.18.1.5, \"2001:db8:3::5\"]}",
+		    "198.18.1.5,2001:db8:3::5");
+}
+
+static void
+test_cluster_ip_alone_is_shown(void **state)
+{
+	(void)state;
+	expect_cell(ctl_table_svc_cluster_ips, "spec: {clusterIP: 198.18.1.5}", "198.18.1.5");
+}
+
+static void
+test_headless_and_ipless_services_show_none(void **state)
+{
+	(void)state;
+	expect_cell(ctl_table_svc_cluster_ips, "spec: {clusterIP: None, clusterIPs: [None]}",
+		    "None");
+	expect_cell(ctl_table_svc_cluster_ips, "spec: {type: ClusterIP}", "<none>");
+}
+
+static void
+test_load_balancer_of_both_families_shows_both_ingress_addresses(void **state)
+{
+	(void)state;
+	expect_cell(
+	    ctl_table_svc_external_ip,
+	    "spec: {type: LoadBalancer}\n"
+	    "status: {loadBalancer: {ingress: [{ip: 198.18.0.100}, {ip: \"2001:db8:1::10\"}]}}",
+	    "198.18.0.100,2001:db8:1::10");
 }
 
 static void
@@ -332,6 +369,10 @@ main(void)
 	    cmocka_unit_test(test_load_balancer_without_ingress_is_pending),
 	    cmocka_unit_test(test_load_balancer_shows_ingress_then_external_ips),
 	    cmocka_unit_test(test_external_name_service_shows_its_name),
+	    cmocka_unit_test(test_cluster_ips_of_both_families_are_comma_separated),
+	    cmocka_unit_test(test_cluster_ip_alone_is_shown),
+	    cmocka_unit_test(test_headless_and_ipless_services_show_none),
+	    cmocka_unit_test(test_load_balancer_of_both_families_shows_both_ingress_addresses),
 	    cmocka_unit_test(test_selector_is_key_value_pairs),
 	    cmocka_unit_test(test_endpoints_join_address_and_port),
 	    cmocka_unit_test(test_endpoints_beyond_three_are_counted),

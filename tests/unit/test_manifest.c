@@ -3,7 +3,9 @@
  * Specification of the service model and the manifest parser: what each
  * example manifest becomes, each validation rule (with the field its message
  * names), all-or-nothing loading, YAML aliases and depth, EndpointSlice nil
- * conditions, Lists, JSON input and JSON output.
+ * conditions, Lists, JSON input and JSON output; and the IP families of a
+ * Service (spec.ipFamilyPolicy, spec.ipFamilies) validated and defaulted
+ * as the API server does, for every policy.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -243,9 +245,9 @@ examples_directory_loads_every_file(void **state)
 	int rc = manifest_load_path(&m, EXAMPLES, err, sizeof(err));
 	if (rc != 0)
 		fail_msg("%s", err);
-	assert_int_equal(m.n_svcs, 7);
+	assert_int_equal(m.n_svcs, 8);
 	assert_int_equal(m.n_eps, 2);
-	assert_int_equal(m.n_slices, 6);
+	assert_int_equal(m.n_slices, 8);
 	el_model_free(&m);
 }
 
@@ -1120,6 +1122,364 @@ proxy_name_label_makes_a_service_not_programmable(void **state)
 	el_model_free(&m);
 }
 
+/* ---- IP families (spec.ipFamilyPolicy, spec.ipFamilies) ---- */
+
+#define AV4   EL_FAMILY_BIT(EL_AF_INET)
+#define AV6   EL_FAMILY_BIT(EL_AF_INET6)
+#define AVALL EL_FAMILIES_BOTH
+
+/* One defaulting case: a spec, the families edgelb serves, and either the
+ * policy and families it resolves to or the message of the refusal. */
+struct fam_case {
+	const char *spec;
+	unsigned avail;
+	uint8_t policy;
+	uint8_t fam[2]; /* {0, 0}: refused */
+	const char *refusal;
+};
+
+static void
+expect_families(const struct fam_case *c)
+{
+	struct el_model m;
+	uint8_t policy = 0xff, fam[2] = {0xff, 0xff};
+	unsigned n = 99;
+	int rc;
+
+	el_model_init(&m);
+	load_ok(&m, svc_doc("%s", c->spec));
+	const struct el_service *s = model_find_service(&m, "shop", "web");
+	err[0] = '\0';
+	rc = model_service_families(s, c->avail, &policy, fam, &n, err, sizeof(err));
+	if (c->refusal != NULL) {
+		if (rc != -EINVAL)
+			fail_msg("%s: expected a refusal, got %d", c->spec, rc);
+		if (strstr(err, c->refusal) == NULL)
+			fail_msg("%s: message \"%s\" lacks \"%s\"", c->spec, err, c->refusal);
+	} else {
+		if (rc != 0)
+			fail_msg("%s: refused: %s", c->spec, err);
+		assert_int_equal(policy, c->policy);
+		assert_int_equal(n, c->fam[1] != 0 ? 2 : c->fam[0] != 0 ? 1 : 0);
+		for (unsigned i = 0; i < n; i++)
+			assert_int_equal(fam[i], c->fam[i]);
+	}
+	el_model_free(&m);
+}
+
+#define P80 "  ports: [{port: 80}]\n"
+
+static void
+policy_defaults_to_single_stack_of_the_default_family(void **state)
+{
+	(void)state;
+	static const struct fam_case cases[] = {
+	    {"spec:\n" P80, AV4, EL_IPFP_SINGLE_STACK, {EL_AF_INET, 0}, NULL},
+	    {"spec:\n" P80, AVALL, EL_IPFP_SINGLE_STACK, {EL_AF_INET, 0}, NULL},
+	    /* IPv4 is the default when edgelb has it, else IPv6 */
+	    {"spec:\n" P80, AV6, EL_IPFP_SINGLE_STACK, {EL_AF_INET6, 0}, NULL},
+	    /* nothing configured counts as IPv4 */
+	    {"spec:\n" P80, 0, EL_IPFP_SINGLE_STACK, {EL_AF_INET, 0}, NULL},
+	};
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		expect_families(&cases[i]);
+}
+
+static void
+two_families_or_two_cluster_ips_default_to_require_dual_stack(void **state)
+{
+	(void)state;
+	static const struct fam_case cases[] = {
+	    {"spec:\n  ipFamilies: [IPv6, IPv4]\n" P80,
+	     AVALL,
+	     EL_IPFP_REQUIRE_DUAL_STACK,
+	     {EL_AF_INET6, EL_AF_INET},
+	     NULL},
+	    {"spec:\n  clusterIP: 198.18.1.5\n  clusterIPs: [198.18.1.5, \"2001:db8:3::5\"]\n" P80,
+	     AVALL,
+	     EL_IPFP_REQUIRE_DUAL_STACK,
+	     {EL_AF_INET, EL_AF_INET6},
+	     NULL},
+	};
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		expect_families(&cases[i]);
+}
+
+static void
+prefer_dual_stack_gets_both_families_when_both_are_available(void **state)
+{
+	(void)state;
+	static const struct fam_case cases[] = {
+	    {"spec:\n  ipFamilyPolicy: PreferDualStack\n" P80,
+	     AVALL,
+	     EL_IPFP_PREFER_DUAL_STACK,
+	     {EL_AF_INET, EL_AF_INET6},
+	     NULL},
+	    {"spec:\n  ipFamilyPolicy: PreferDualStack\n  ipFamilies: [IPv6]\n" P80,
+	     AVALL,
+	     EL_IPFP_PREFER_DUAL_STACK,
+	     {EL_AF_INET6, EL_AF_INET},
+	     NULL},
+	    {"spec:\n  ipFamilyPolicy: PreferDualStack\n  clusterIP: \"2001:db8:3::5\"\n" P80,
+	     AVALL,
+	     EL_IPFP_PREFER_DUAL_STACK,
+	     {EL_AF_INET6, EL_AF_INET},
+	     NULL},
+	};
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		expect_families(&cases[i]);
+}
+
+static void
+prefer_dual_stack_gets_one_family_when_one_is_available(void **state)
+{
+	(void)state;
+	static const struct fam_case cases[] = {
+	    {"spec:\n  ipFamilyPolicy: PreferDualStack\n" P80,
+	     AV4,
+	     EL_IPFP_PREFER_DUAL_STACK,
+	     {EL_AF_INET, 0},
+	     NULL},
+	    {"spec:\n  ipFamilyPolicy: PreferDualStack\n" P80,
+	     AV6,
+	     EL_IPFP_PREFER_DUAL_STACK,
+	     {EL_AF_INET6, 0},
+	     NULL},
+	};
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		expect_families(&cases[i]);
+}
+
+static void
+require_dual_stack_gets_both_families(void **state)
+{
+	(void)state;
+	static const struct fam_case c = {"spec:\n  ipFamilyPolicy: RequireDualStack\n" P80,
+					  AVALL,
+					  EL_IPFP_REQUIRE_DUAL_STACK,
+					  {EL_AF_INET, EL_AF_INET6},
+					  NULL};
+	expect_families(&c);
+}
+
+static void
+require_dual_stack_needs_both_families_available(void **state)
+{
+	(void)state;
+	static const struct fam_case cases[] = {
+	    {"spec:\n  ipFamilyPolicy: RequireDualStack\n" P80,
+	     AV4,
+	     0,
+	     {0, 0},
+	     "spec.ipFamilyPolicy: RequireDualStack: this edgelb is not configured for "
+	     "dual-stack"},
+	    {"spec:\n  ipFamilies: [IPv4, IPv6]\n" P80, AV6, 0, {0, 0}, "spec.ipFamilyPolicy"},
+	};
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		expect_families(&cases[i]);
+}
+
+static void
+a_family_edgelb_cannot_serve_is_refused(void **state)
+{
+	(void)state;
+	static const struct fam_case cases[] = {
+	    {"spec:\n  ipFamilies: [IPv6]\n" P80,
+	     AV4,
+	     0,
+	     {0, 0},
+	     "spec.ipFamilies[0]: IPv6 is not configured on this edgelb"},
+	    {"spec:\n  clusterIP: \"2001:db8:3::5\"\n" P80,
+	     AV4,
+	     0,
+	     {0, 0},
+	     "spec.clusterIPs[0]: IPv6 is not configured on this edgelb"},
+	    {"spec:\n  ipFamilyPolicy: PreferDualStack\n  ipFamilies: [IPv4]\n" P80,
+	     AV6,
+	     0,
+	     {0, 0},
+	     "spec.ipFamilies[0]: IPv4 is not configured"},
+	};
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		expect_families(&cases[i]);
+}
+
+static void
+families_are_inferred_from_cluster_ips(void **state)
+{
+	(void)state;
+	static const struct fam_case cases[] = {
+	    {"spec:\n  clusterIP: \"2001:db8:3::5\"\n" P80,
+	     AVALL,
+	     EL_IPFP_SINGLE_STACK,
+	     {EL_AF_INET6, 0},
+	     NULL},
+	    /* the second clusterIP's family follows the one given first */
+	    {"spec:\n  ipFamilyPolicy: PreferDualStack\n  ipFamilies: [IPv4]\n"
+	     "  clusterIP: 198.18.1.5\n  clusterIPs: [198.18.1.5, \"2001:db8:3::5\"]\n" P80,
+	     AVALL,
+	     EL_IPFP_PREFER_DUAL_STACK,
+	     {EL_AF_INET, EL_AF_INET6},
+	     NULL},
+	};
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		expect_families(&cases[i]);
+}
+
+static void
+headless_without_selector_gets_its_families_whatever_is_available(void **state)
+{
+	(void)state;
+	static const struct fam_case cases[] = {
+	    {"spec:\n  clusterIP: None\n  ipFamilyPolicy: PreferDualStack\n" P80,
+	     AV4,
+	     EL_IPFP_PREFER_DUAL_STACK,
+	     {EL_AF_INET, EL_AF_INET6},
+	     NULL},
+	    {"spec:\n  clusterIP: None\n  ipFamilyPolicy: RequireDualStack\n" P80,
+	     AV4,
+	     EL_IPFP_REQUIRE_DUAL_STACK,
+	     {EL_AF_INET, EL_AF_INET6},
+	     NULL},
+	    {"spec:\n  clusterIP: None\n" P80, AV4, EL_IPFP_SINGLE_STACK, {EL_AF_INET, 0}, NULL},
+	    /* with a selector it is a Service like the others */
+	    {"spec:\n  clusterIP: None\n  selector: {app: web}\n"
+	     "  ipFamilyPolicy: RequireDualStack\n" P80,
+	     AV4,
+	     0,
+	     {0, 0},
+	     "not configured for dual-stack"},
+	};
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		expect_families(&cases[i]);
+}
+
+static void
+external_name_has_no_families(void **state)
+{
+	(void)state;
+	static const struct fam_case c = {
+	    "spec:\n  type: ExternalName\n  externalName: db.example.org\n",
+	    AVALL,
+	    EL_IPFP_UNSET,
+	    {0, 0},
+	    NULL};
+	expect_families(&c);
+	expect_refused(svc_doc("spec:\n  type: ExternalName\n  externalName: db.example.org\n"
+			       "  ipFamilyPolicy: SingleStack\n"),
+		       "spec.ipFamilyPolicy: may not be set when type is 'ExternalName'");
+	expect_refused(svc_doc("spec:\n  type: ExternalName\n  externalName: db.example.org\n"
+			       "  ipFamilies: [IPv4]\n"),
+		       "spec.ipFamilies: may not be set when type is 'ExternalName'");
+}
+
+static void
+single_stack_with_two_families_is_refused(void **state)
+{
+	(void)state;
+	expect_refused(
+	    svc_doc("spec:\n  ipFamilyPolicy: SingleStack\n  ipFamilies: [IPv4, IPv6]\n" P80),
+	    "spec.ipFamilyPolicy: must be 'RequireDualStack' or 'PreferDualStack' when "
+	    "multiple IP families are specified");
+}
+
+static void
+single_stack_with_two_cluster_ips_is_refused(void **state)
+{
+	(void)state;
+	expect_refused(svc_doc("spec:\n  ipFamilyPolicy: SingleStack\n  clusterIP: 198.18.1.5\n"
+			       "  clusterIPs: [198.18.1.5, \"2001:db8:3::5\"]\n" P80),
+		       "when multiple cluster IPs are specified");
+}
+
+static void
+cluster_ips_of_one_family_twice_are_refused(void **state)
+{
+	(void)state;
+	expect_refused(svc_doc("spec:\n  ipFamilyPolicy: PreferDualStack\n  clusterIP: 198.18.1.5\n"
+			       "  clusterIPs: [198.18.1.5, 198.18.1.6]\n" P80),
+		       "spec.clusterIPs[1]: must be of a different IP family");
+}
+
+static void
+duplicate_ip_family_is_refused(void **state)
+{
+	(void)state;
+	expect_refused(svc_doc("spec:\n  ipFamilies: [IPv6, IPv6]\n" P80),
+		       "spec.ipFamilies[1]: duplicate value");
+}
+
+static void
+unknown_ip_family_policy_is_refused(void **state)
+{
+	(void)state;
+	expect_refused(svc_doc("spec:\n  ipFamilyPolicy: DualStack\n" P80),
+		       "spec.ipFamilyPolicy: must be one of SingleStack, PreferDualStack, "
+		       "RequireDualStack");
+}
+
+static void
+defaulted_families_are_written_and_read_back_in_json(void **state)
+{
+	(void)state;
+	struct el_model m, back;
+
+	el_model_init(&m);
+	el_model_init(&back);
+	load_ok(&m, svc_doc("spec:\n  ipFamilyPolicy: PreferDualStack\n" P80));
+	struct el_service *s = model_find_service(&m, "shop", "web");
+	assert_int_equal(model_service_default_families(s, AVALL, err, sizeof(err)), 0);
+	char *j = model_service_to_json(s);
+	assert_non_null(strstr(j, "\"ipFamilyPolicy\":\"PreferDualStack\""));
+	assert_non_null(strstr(j, "\"ipFamilies\":[\"IPv4\",\"IPv6\"]"));
+	load_ok(&back, j);
+	const struct el_service *b = model_find_service(&back, "shop", "web");
+	assert_int_equal(b->ip_family_policy, EL_IPFP_PREFER_DUAL_STACK);
+	assert_int_equal(b->n_ip_families, 2);
+	assert_int_equal(b->ip_families[1], EL_AF_INET6);
+	free(j);
+	el_model_free(&m);
+	el_model_free(&back);
+}
+
+static void
+refused_defaulting_leaves_the_service_unchanged(void **state)
+{
+	(void)state;
+	struct el_model m;
+
+	el_model_init(&m);
+	load_ok(&m, svc_doc("spec:\n  ipFamilyPolicy: RequireDualStack\n" P80));
+	struct el_service *s = model_find_service(&m, "shop", "web");
+	assert_int_equal(model_service_default_families(s, AV4, err, sizeof(err)), -EINVAL);
+	assert_int_equal(s->n_ip_families, 0);
+	assert_int_equal(s->ip_family_policy, EL_IPFP_REQUIRE_DUAL_STACK);
+	el_model_free(&m);
+}
+
+static void
+ipv6_endpoints_and_slices_are_kept(void **state)
+{
+	(void)state;
+	struct el_model m;
+
+	el_model_init(&m);
+	load_ok(&m, "apiVersion: v1\nkind: Endpoints\nmetadata: {name: web}\n"
+		    "subsets: [{addresses: [{ip: \"2001:db8:2::11\"}], "
+		    "notReadyAddresses: [{ip: \"2001:db8:2::12\"}], ports: [{port: 8080}]}]\n"
+		    "---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+		    "metadata: {name: web-6, labels: {kubernetes.io/service-name: web}}\n"
+		    "addressType: IPv6\nports: [{port: 8080}]\n"
+		    "endpoints: [{addresses: [\"2001:db8:2::13\"]}]\n");
+	const struct el_endpoints *e = model_find_endpoints(&m, "default", "web");
+	assert_ip(&e->subsets[0].addrs[0], "2001:db8:2::11");
+	assert_ip(&e->subsets[0].not_ready[0], "2001:db8:2::12");
+	const struct el_slice *sl = model_find_slice(&m, "default", "web-6");
+	assert_int_equal(sl->addr_type, EL_ADDR_IPV6);
+	assert_ip(&sl->eps[0].addrs[0], "2001:db8:2::13");
+	el_model_free(&m);
+}
+
 int
 main(void)
 {
@@ -1202,6 +1562,24 @@ main(void)
 	    cmocka_unit_test(services_are_not_validated_when_the_caller_says_so),
 	    cmocka_unit_test(objects_are_kept_sorted_by_namespace_and_name),
 	    cmocka_unit_test(proxy_name_label_makes_a_service_not_programmable),
+	    cmocka_unit_test(policy_defaults_to_single_stack_of_the_default_family),
+	    cmocka_unit_test(two_families_or_two_cluster_ips_default_to_require_dual_stack),
+	    cmocka_unit_test(prefer_dual_stack_gets_both_families_when_both_are_available),
+	    cmocka_unit_test(prefer_dual_stack_gets_one_family_when_one_is_available),
+	    cmocka_unit_test(require_dual_stack_gets_both_families),
+	    cmocka_unit_test(require_dual_stack_needs_both_families_available),
+	    cmocka_unit_test(a_family_edgelb_cannot_serve_is_refused),
+	    cmocka_unit_test(families_are_inferred_from_cluster_ips),
+	    cmocka_unit_test(headless_without_selector_gets_its_families_whatever_is_available),
+	    cmocka_unit_test(external_name_has_no_families),
+	    cmocka_unit_test(single_stack_with_two_families_is_refused),
+	    cmocka_unit_test(single_stack_with_two_cluster_ips_is_refused),
+	    cmocka_unit_test(cluster_ips_of_one_family_twice_are_refused),
+	    cmocka_unit_test(duplicate_ip_family_is_refused),
+	    cmocka_unit_test(unknown_ip_family_policy_is_refused),
+	    cmocka_unit_test(defaulted_families_are_written_and_read_back_in_json),
+	    cmocka_unit_test(refused_defaulting_leaves_the_service_unchanged),
+	    cmocka_unit_test(ipv6_endpoints_and_slices_are_kept),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,8 +3,11 @@
  * Specification of the durable store: what is written reads back equal,
  * allocations with which of them edgelb chose, replaced and deleted objects
  * stay replaced and deleted, a transaction shows all of its writes or none,
- * and a damaged file (torn, flipped, unparsable, misnamed) is reported by
- * name and skipped while temp files are ignored without a word.
+ * what a commit acknowledged survives a crash (the journal's version wins
+ * over a file a crash left behind or tore, a record the crash cut short is
+ * dropped), a checkpoint leaves the files alone holding the state, and a
+ * damaged file (torn, flipped, unparsable, misnamed) or journal record is
+ * reported by name and skipped while temp files are ignored without a word.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -306,6 +310,7 @@ file_without_the_mark_loads_allocations_as_requested(void **state)
 	s = model_find_service(&m, "default", "frontend");
 	s->ports[0].node_port_auto = true;
 	assert_int_equal(store_put(f->st, EL_KIND_SERVICE, s), 0);
+	assert_int_equal(store_checkpoint(f->st), 0);
 	/* rewrite the file without the mark line, with a correct footer */
 	file_path(f, "services", "default_frontend.yaml", path, sizeof(path));
 	text = read_file(path, &len);
@@ -367,7 +372,8 @@ aborted_transaction_leaves_no_file(void **state)
 	assert_int_equal(store_txn_put(t, EL_KIND_SERVICE, m.svcs[1]), 0);
 	assert_int_equal(store_txn_delete(t, EL_KIND_SERVICE, m.svcs[0]->ns, m.svcs[0]->name), 0);
 	store_txn_abort(t);
-	snprintf(cmd, sizeof(cmd), "test $(find %s -type f | wc -l) -eq 1", f->dir);
+	snprintf(cmd, sizeof(cmd), "test $(find %s -type f ! -name journal | wc -l) -eq 1",
+		 f->dir);
 	assert_int_equal(system(cmd), 0);
 	el_model_free(&m);
 }
@@ -459,6 +465,8 @@ damaged_file_is_skipped(struct fixture *f, void (*damage)(const char *path), con
 
 	load_examples(&m);
 	put_all(f->st, &m);
+	/* the files alone hold the state: nothing to recover them from */
+	assert_int_equal(store_checkpoint(f->st), 0);
 	file_path(f, "services", "default_web-lb.yaml", path, sizeof(path));
 	damage(path);
 	el_model_init(&back);
@@ -638,6 +646,350 @@ stored_file_is_a_manifest(void **state)
 	el_model_free(&back);
 }
 
+/* ---- the journal ---- */
+
+static off_t
+file_size(const char *path)
+{
+	struct stat sb;
+
+	assert_int_equal(stat(path, &sb), 0);
+	return sb.st_size;
+}
+
+static void
+journal_path(const struct fixture *f, char *out, size_t len)
+{
+	snprintf(out, len, "%s/journal", f->dir);
+}
+
+static void
+append_bytes(const char *path, const char *text, size_t len)
+{
+	FILE *fp = fopen(path, "a");
+
+	assert_non_null(fp);
+	assert_int_equal(fwrite(text, 1, len, fp), len);
+	assert_int_equal(fclose(fp), 0);
+}
+
+/* Load the store's directory through a second store, as a restart does. */
+static void
+reload(struct fixture *f, struct el_model *back, unsigned *loaded, unsigned *skipped)
+{
+	struct store *st;
+	char err[256];
+
+	assert_int_equal(store_open(f->dir, &st, err, sizeof(err)), 0);
+	store_set_log(st, capture_log, f);
+	el_model_init(back);
+	assert_int_equal(store_load(st, back, loaded, skipped), 0);
+	store_close(st);
+}
+
+static void
+commit_appends_one_record_for_a_group(void **state)
+{
+	struct fixture *f = *state;
+	struct el_model m;
+	struct store_txn *t;
+	char path[256], *text;
+	size_t len;
+
+	load_examples(&m);
+	assert_int_equal(store_journal_bytes(f->st), 0);
+	assert_int_equal(store_txn_begin(f->st, &t), 0);
+	for (unsigned i = 0; i < m.n_svcs; i++)
+		assert_int_equal(store_txn_put(t, EL_KIND_SERVICE, m.svcs[i]), 0);
+	assert_int_equal(store_txn_commit(t), 0);
+	journal_path(f, path, sizeof(path));
+	text = read_file(path, &len);
+	assert_int_equal(len, store_journal_bytes(f->st));
+	assert_non_null(strstr(text, "# edgelb-journal v1 seq=1 "));
+	assert_null(strstr(text, "seq=2"));
+	free(text);
+	el_model_free(&m);
+}
+
+static void
+existing_file_is_rewritten_in_place(void **state)
+{
+	struct fixture *f = *state;
+	struct el_model m, back;
+	struct el_service *s;
+	struct stat before, after;
+	char path[256];
+
+	load_examples(&m);
+	s = model_find_service(&m, "default", "frontend");
+	assert_int_equal(store_put(f->st, EL_KIND_SERVICE, s), 0);
+	file_path(f, "services", "default_frontend.yaml", path, sizeof(path));
+	assert_int_equal(stat(path, &before), 0);
+	s->ports[0].port = 8123;
+	assert_int_equal(store_put(f->st, EL_KIND_SERVICE, s), 0);
+	assert_int_equal(stat(path, &after), 0);
+	assert_int_equal(before.st_ino, after.st_ino);
+	/* the file alone (after a checkpoint) says the new port */
+	assert_int_equal(store_checkpoint(f->st), 0);
+	reload(f, &back, NULL, NULL);
+	assert_int_equal(model_find_service(&back, "default", "frontend")->ports[0].port, 8123);
+	el_model_free(&m);
+	el_model_free(&back);
+}
+
+static void
+a_commit_leaves_no_temp_file(void **state)
+{
+	struct fixture *f = *state;
+	struct el_model m;
+	char cmd[200];
+
+	load_examples(&m);
+	put_all(f->st, &m);
+	snprintf(cmd, sizeof(cmd), "test -z \"$(find %s -name '*.tmp')\"", f->dir);
+	assert_int_equal(system(cmd), 0);
+	el_model_free(&m);
+}
+
+static void
+object_is_not_visible_before_the_commit_finishes(void **state)
+{
+	struct fixture *f = *state;
+	struct el_model m;
+	struct el_service *s;
+	struct store_txn *t;
+	char path[256];
+
+	load_examples(&m);
+	s = model_find_service(&m, "default", "frontend");
+	assert_int_equal(store_txn_begin(f->st, &t), 0);
+	assert_int_equal(store_txn_put(t, EL_KIND_SERVICE, s), 0);
+	assert_int_equal(store_txn_commit_start(t), 0);
+	file_path(f, "services", "default_frontend.yaml", path, sizeof(path));
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(store_txn_commit_finish(t), 0);
+	assert_int_equal(access(path, F_OK), 0);
+	el_model_free(&m);
+}
+
+static void
+checkpoint_leaves_the_files_alone_holding_the_state(void **state)
+{
+	struct fixture *f = *state;
+	struct el_model m, back;
+	char path[256];
+	unsigned loaded;
+
+	load_examples(&m);
+	put_all(f->st, &m);
+	assert_true(store_journal_bytes(f->st) > 0);
+	assert_int_equal(store_checkpoint(f->st), 0);
+	assert_int_equal(store_journal_bytes(f->st), 0);
+	journal_path(f, path, sizeof(path));
+	assert_int_equal(file_size(path), 0);
+	reload(f, &back, &loaded, NULL);
+	assert_int_equal(loaded, m.n_svcs + m.n_eps + m.n_slices);
+	assert_same_objects(&m, &back);
+	el_model_free(&m);
+	el_model_free(&back);
+}
+
+/* What a child that crashed after its commits acknowledged left on disk
+ * is loaded whole: it never closed its store (no checkpoint). */
+static void
+acknowledged_changes_survive_a_crash(void **state)
+{
+	struct fixture *f = *state;
+	struct el_model m, back;
+	unsigned loaded, skipped;
+	int status;
+	pid_t pid;
+
+	load_examples(&m);
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct store *st;
+		char err[256];
+		int bad = store_open(f->dir, &st, err, sizeof(err)) != 0;
+
+		for (unsigned i = 0; !bad && i < m.n_svcs; i++)
+			bad = store_put(st, EL_KIND_SERVICE, m.svcs[i]) != 0;
+		for (unsigned i = 0; !bad && i < m.n_slices; i++)
+			bad = store_put(st, EL_KIND_SLICE, m.slices[i]) != 0;
+		if (!bad)
+			bad = store_delete(st, EL_KIND_SERVICE, "default", "frontend") != 0;
+		_exit(bad ? 1 : 0); /* no store_close(): a crash */
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	reload(f, &back, &loaded, &skipped);
+	assert_int_equal(skipped, 0);
+	assert_int_equal(loaded, m.n_svcs - 1 + m.n_slices);
+	assert_null(model_find_service(&back, "default", "frontend"));
+	assert_non_null(model_find_service(&back, "default", "web-lb"));
+	el_model_free(&m);
+	el_model_free(&back);
+}
+
+/* A crash while a file was rewritten in place leaves it torn: the journal
+ * holds the version, loads it silently and writes the file again. */
+static void
+journal_version_wins_over_a_torn_file(void **state)
+{
+	struct fixture *f = *state;
+	struct el_model m, back;
+	unsigned loaded, skipped;
+	char path[256];
+
+	load_examples(&m);
+	put_all(f->st, &m);
+	file_path(f, "services", "default_web-lb.yaml", path, sizeof(path));
+	truncate_half(path);
+	el_model_init(&back);
+	assert_int_equal(store_load(f->st, &back, &loaded, &skipped), 0);
+	assert_int_equal(skipped, 0);
+	assert_int_equal(f->n_log, 0);
+	assert_int_equal(loaded, m.n_svcs + m.n_eps + m.n_slices);
+	assert_same_objects(&m, &back);
+	el_model_free(&back);
+	/* and the file is whole again: after a checkpoint it loads alone */
+	assert_int_equal(store_checkpoint(f->st), 0);
+	reload(f, &back, &loaded, &skipped);
+	assert_int_equal(skipped, 0);
+	assert_non_null(model_find_service(&back, "default", "web-lb"));
+	el_model_free(&m);
+	el_model_free(&back);
+}
+
+/* A removal the journal holds wins over a file a crash left behind. */
+static void
+journal_removal_wins_over_a_file_left_behind(void **state)
+{
+	struct fixture *f = *state;
+	struct el_model m, back;
+	char path[256], *text;
+	size_t len;
+
+	load_examples(&m);
+	put_all(f->st, &m);
+	assert_int_equal(store_checkpoint(f->st), 0);
+	file_path(f, "services", "default_web-lb.yaml", path, sizeof(path));
+	text = read_file(path, &len);
+	assert_int_equal(store_delete(f->st, EL_KIND_SERVICE, "default", "web-lb"), 0);
+	write_file(path, text, len); /* as if the crash came before the unlink */
+	free(text);
+	reload(f, &back, NULL, NULL);
+	assert_null(model_find_service(&back, "default", "web-lb"));
+	assert_int_equal(access(path, F_OK), -1);
+	el_model_free(&m);
+	el_model_free(&back);
+}
+
+/* An append a crash cut short was never acknowledged: dropped at open
+ * without a report of damage, and the next commit follows the last whole
+ * record. */
+static void
+record_cut_short_is_dropped_at_open(void **state)
+{
+	struct fixture *f = *state;
+	const char *cut = "# edgelb-journal v1 seq=2 entries=1 length=900 crc32=0badcafe\n"
+			  "put services default cut 870\n{\"apiVersion\":";
+	struct el_model m, back;
+	unsigned loaded, skipped;
+	struct store *st;
+	char path[256], err[256];
+	off_t good;
+
+	load_examples(&m);
+	assert_int_equal(store_put(f->st, EL_KIND_SERVICE, m.svcs[0]), 0);
+	journal_path(f, path, sizeof(path));
+	good = file_size(path);
+	append_bytes(path, cut, strlen(cut));
+	assert_int_equal(store_open(f->dir, &st, err, sizeof(err)), 0);
+	store_set_log(st, capture_log, f);
+	assert_int_equal(file_size(path), good);
+	assert_int_equal(store_journal_bytes(st), (uint64_t)good);
+	assert_int_equal(store_put(st, EL_KIND_SERVICE, m.svcs[1]), 0);
+	el_model_init(&back);
+	assert_int_equal(store_load(st, &back, &loaded, &skipped), 0);
+	assert_int_equal(loaded, 2);
+	assert_int_equal(skipped, 0);
+	assert_int_equal(f->n_log, 0);
+	el_model_free(&back);
+	store_close(st);
+	el_model_free(&m);
+}
+
+/* Damage inside the journal with whole records after it: the damaged
+ * record is reported by name and skipped, the others count. */
+static void
+damaged_record_between_good_ones_is_reported(void **state)
+{
+	struct fixture *f = *state;
+	struct el_model m, back;
+	unsigned loaded, skipped;
+	char path[256], *text, *second, *payload;
+	size_t len;
+
+	load_examples(&m);
+	assert_true(m.n_svcs >= 3);
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(store_put(f->st, EL_KIND_SERVICE, m.svcs[i]), 0);
+	journal_path(f, path, sizeof(path));
+	text = read_file(path, &len);
+	second = strstr(text, "# edgelb-journal v1 seq=2 ");
+	assert_non_null(second);
+	payload = strstr(second, "\"apiVersion\"");
+	assert_non_null(payload);
+	payload[1] = 'A';
+	write_file(path, text, len);
+	free(text);
+	/* the file of the second object was written: only the journal is hit */
+	reload(f, &back, &loaded, &skipped);
+	assert_int_equal(skipped, 1);
+	assert_true(f->n_log >= 1);
+	if (strstr(f->log[0], path) == NULL || strstr(f->log[0], "record 2") == NULL)
+		fail_msg("report \"%s\" does not name %s and its record", f->log[0], path);
+	assert_non_null(model_find_service(&back, m.svcs[0]->ns, m.svcs[0]->name));
+	assert_non_null(model_find_service(&back, m.svcs[2]->ns, m.svcs[2]->name));
+	el_model_free(&m);
+	el_model_free(&back);
+}
+
+/* A directory that takes no file refuses the group before it is logged. */
+static void
+refused_commit_changes_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct el_model m, back;
+	struct store_txn *t;
+	char path[128], cmd[600];
+	uint64_t journal;
+	unsigned loaded;
+
+	load_examples(&m);
+	assert_int_equal(store_put(f->st, EL_KIND_SERVICE, m.svcs[0]), 0);
+	journal = store_journal_bytes(f->st);
+	snprintf(path, sizeof(path), "%s/endpoints", f->dir);
+	snprintf(cmd, sizeof(cmd), "mv %s %s.away && touch %s", path, path, path);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(store_txn_begin(f->st, &t), 0);
+	assert_int_equal(store_txn_put(t, EL_KIND_SERVICE, m.svcs[1]), 0);
+	assert_int_equal(store_txn_put(t, EL_KIND_ENDPOINTS, m.eps[0]), 0);
+	assert_true(store_txn_commit(t) < 0);
+	assert_int_equal(store_journal_bytes(f->st), journal);
+	snprintf(cmd, sizeof(cmd), "rm %s && mv %s.away %s", path, path, path);
+	assert_int_equal(system(cmd), 0);
+	reload(f, &back, &loaded, NULL);
+	assert_int_equal(loaded, 1);
+	snprintf(cmd, sizeof(cmd), "test -z \"$(find %s -name '*.tmp')\"", f->dir);
+	assert_int_equal(system(cmd), 0);
+	el_model_free(&m);
+	el_model_free(&back);
+}
+
 int
 main(void)
 {
@@ -671,6 +1023,24 @@ main(void)
 	    cmocka_unit_test_setup_teardown(temp_files_are_ignored_silently, setup, teardown),
 	    cmocka_unit_test_setup_teardown(files_are_loaded_in_revision_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(stored_file_is_a_manifest, setup, teardown),
+	    cmocka_unit_test_setup_teardown(commit_appends_one_record_for_a_group, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(existing_file_is_rewritten_in_place, setup, teardown),
+	    cmocka_unit_test_setup_teardown(a_commit_leaves_no_temp_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(object_is_not_visible_before_the_commit_finishes,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(checkpoint_leaves_the_files_alone_holding_the_state,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(acknowledged_changes_survive_a_crash, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(journal_version_wins_over_a_torn_file, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(journal_removal_wins_over_a_file_left_behind, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(record_cut_short_is_dropped_at_open, setup, teardown),
+	    cmocka_unit_test_setup_teardown(damaged_record_between_good_ones_is_reported, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(refused_commit_changes_nothing, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
