@@ -10,7 +10,7 @@ FUZZ_TEST_SECONDS ?= 10
 HUGEPAGES  ?= 512
 PKGS = build-essential pkg-config meson ninja-build libdpdk-dev dpdk dpdk-dev libyaml-dev \
        libmicrohttpd-dev libjemalloc-dev libcmocka-dev libpcap-dev python3-scapy \
-       tcpdump iproute2 ethtool curl clang libclang-rt-14-dev valgrind openssl nginx-light nftables wrk
+       tcpdump iproute2 iputils-ping ethtool curl clang libclang-rt-14-dev valgrind openssl nginx-light nftables wrk
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps hugepages build build-asan test test-asan demo demo-down lab-up lab-down bench \

@@ -30,10 +30,15 @@
 # Environment: API_BENCH_SERVICES (10000), API_BENCH_ENDPOINTS (10),
 #   API_BENCH_CONNS (32), API_BENCH_RATE (1000), API_BENCH_SECONDS (10),
 #   API_BENCH_MAGLEV (maglev.table_size; default edgelb's, 65537),
-#   API_BENCH_STATE (parent directory of state_dir; default /var/tmp: a
-#   disk, as in production; a tmpfs shows what the control plane costs
-#   without the disk). Temporary files are removed at exit (kept when
-#   EDGELB_BENCH_KEEP=1); the edgelb started here is stopped.
+#   API_BENCH_STATE (parent directory of state_dir; default /var/lib, where
+#   production keeps it (/var/lib/edgelb); /dev/shm (tmpfs) shows what the
+#   control plane costs without the disk; /var/tmp is the same disk but the
+#   lab's busiest directory: every new file costs the file system far more
+#   there, see perf/README.md), API_BENCH_PROFILE (a file: perf record of edgelb
+#   during the apply phase, when perf is installed; API_BENCH_PERF_ARGS
+#   replaces its default "-g", e.g. "--call-graph dwarf -F 999"), API_BENCH_APPLY_ONLY
+#   (1: stop after the apply phase). Temporary files are removed at exit
+#   (kept when EDGELB_BENCH_KEEP=1); the edgelb started here is stopped.
 
 set -u
 
@@ -55,7 +60,7 @@ if [ ! -x "$EDGELB" ] || [ ! -x "$BENCH" ]; then
 	echo "api_bench: $EDGELB or $BENCH not built; skipped"
 	exit 0
 fi
-TMP=$(mktemp -d "${API_BENCH_STATE:-/var/tmp}/edgelb-api-bench.XXXXXX") || exit 1
+TMP=$(mktemp -d "${API_BENCH_STATE:-/var/lib}/edgelb-api-bench.XXXXXX") || exit 1
 EL_PID=""
 
 cleanup() {
@@ -158,6 +163,25 @@ worker_ns() {
 	echo 0
 }
 
+# CPU time and run-queue wait (ns, "RUN WAIT") of edgelb's threads other
+# than the workers: the control thread, the store's flush thread, EAL's
+# helpers (the first two fields of /proc/PID/task/TID/schedstat).
+control_ns() {
+	run=0
+	wait=0
+	for t in /proc/"$EL_PID"/task/*; do
+		case "$(cat "$t/comm" 2>/dev/null)" in
+		rte-worker-*) ;;
+		*)
+			set -- $(cat "$t/schedstat" 2>/dev/null || echo 0 0)
+			run=$((run + $1))
+			wait=$((wait + $2))
+			;;
+		esac
+	done
+	echo "$run $wait"
+}
+
 memory() { # VmRSS, VmHWM, HugetlbPages of edgelb, in MB
 	awk '/^(VmRSS|VmHWM|HugetlbPages):/ { printf "%s %.0f MB  ", $1, $2 / 1024 }' \
 		"/proc/$EL_PID/status"
@@ -196,8 +220,22 @@ awk -v a="$b0_tx" -v b="$b1_tx" -v s="$b0_t" -v e="$b1_t" -v c0="$b0_cpu" -v c1=
 
 # ---- 2. apply ----
 MEM0=$(memory)
+CTL0=$(control_ns)
+PERF_PID=""
+if [ -n "${API_BENCH_PROFILE:-}" ]; then
+	# shellcheck disable=SC2086
+	perf record -q ${API_BENCH_PERF_ARGS:--g} -o "$API_BENCH_PROFILE" -p "$EL_PID" \
+		>/dev/null 2>&1 &
+	PERF_PID=$!
+	sleep 0.5
+fi
 "$BENCH" --server "$SERVER" --conns "$CONNS" apply "$N" "$EPS" >"$TMP/apply.out" 2>&1
 RC=$?
+if [ -n "$PERF_PID" ]; then
+	kill -INT "$PERF_PID"
+	wait "$PERF_PID"
+	echo "  profile of the apply phase: perf report -i $API_BENCH_PROFILE"
+fi
 sed -n '/^RESULT/!s/^/  /p' "$TMP/apply.out"
 if [ $RC -ne 0 ]; then
 	echo "api_bench: apply failed; edgelb's output:"
@@ -206,9 +244,18 @@ if [ $RC -ne 0 ]; then
 fi
 eval "$(results <"$TMP/apply.out")"
 MEM1=$(memory)
+CTL1=$(control_ns)
 echo "  apply: $N Services + $N Endpoints in ${apply_total_seconds} s (target <= 5 s)"
+echo "$CTL0 $CTL1 $apply_total_seconds" | awk '{
+	cpu = ($3 - $1) / 1e9; rq = ($4 - $2) / 1e9
+	printf "  control threads during the apply: %.2f s on a CPU, %.2f s waiting for one (busy host), the rest of the %.2f s blocked (disk, clients)\n",
+		cpu, rq, $5
+}'
 echo "  memory before: $MEM0"
 echo "  memory after:  $MEM1"
+if [ -n "${API_BENCH_APPLY_ONLY:-}" ]; then
+	exit 0
+fi
 
 # ---- 3. churn while forwarding ----
 P=c0 counters

@@ -3,13 +3,16 @@
  * bench_worker: packets per second of worker_process_burst() on one lcore.
  *
  * Builds a snapshot the way the appliance does (config_load_buf,
- * manifest_load_buf, compile_snapshot): one LoadBalancer service (VIP
- * 198.18.0.100:80 -> 64 pods on 198.18.2.0/24, port 8080), four SNAT
- * addresses, static neighbours for every pod and for the upstream gateway,
- * so no ARP ever happens. One worker is created with a tx callback that
- * frees what it gets (rte_pktmbuf_free_bulk) and counts it.
+ * manifest_load_buf, compile_snapshot): one LoadBalancer service per IP
+ * family (IPv4: VIP 198.18.0.100:80 -> 64 pods on 198.18.2.0/24, port 8080;
+ * IPv6, a SingleStack IPv6 service: VIP [2001:db8:100::100]:80 -> the same
+ * 64 pods at 2001:db8:2::a-49), four SNAT addresses per family, static
+ * neighbours for every pod and for the upstream gateway, so no ARP or
+ * Neighbour Discovery ever happens. One worker is created with a tx callback
+ * that frees what it gets (rte_pktmbuf_free_bulk) and counts it.
  *
- * For every table size N (default 1K, 1M and 4M flows):
+ * For every family (--family; default IPv4, then IPv6) and every table size
+ * N (default 1K, 1M and 4M flows):
  *  - fill: N TCP flows are opened with SYNs (sequential, into an empty
  *    table) and completed with a client ACK; the SNAT address and port the
  *    worker chose for each flow is read from the SYN it sent to the pod;
@@ -27,16 +30,19 @@
  * for every burst of 32, as the appliance's poll loop calls them (the tx
  * callback, i.e. rte_pktmbuf_free_bulk, is inside). What is not timed but
  * measured and printed apart ("prep"): allocating 32 mbufs and writing their
- * 60-byte frames with valid checksums. The frames are written just before the
+ * frames with valid checksums (60 bytes for IPv4, 80 for IPv6: the same 6
+ * bytes of TCP payload). The frames are written just before the
  * burst, so they are in L1 when the worker reads them; a NIC would leave them
  * in memory or LLC (DDIO). Flow state is never pre-warmed.
  *
- * Memory: rte_malloc heap growth across worker_create() with max_flows = N,
- * divided by N (whole worker), and worker_bytes_per_flow() (connection table
- * only).
+ * Memory: rte_malloc heap growth across worker_create() with a table of N
+ * flows of the family measured (and BENCH_OTHER_FLOWS of the other one),
+ * divided by N (whole worker), and, for IPv4, worker_bytes_per_flow()
+ * (connection table only).
  *
  * Usage: bench_worker [EAL args] -- [--flows N,N,...] [--packets N]
- *                     [--new-flows N] [--runs R] [--tests abc] [--quick]
+ *                     [--new-flows N] [--runs R] [--tests abc] [--family 4|6|46]
+ *                     [--quick]
  * Prints numbers; asserts nothing about timing.
  */
 #include <errno.h>
@@ -59,6 +65,8 @@
 #include <rte_mempool.h>
 #include <rte_tcp.h>
 
+#include "edgelb/types.h"
+
 #include "edgelb/compile.h"
 #include "edgelb/config.h"
 #include "edgelb/manifest.h"
@@ -70,11 +78,17 @@
 #define BENCH_SNATS	  4
 #define BENCH_FRAME_LEN	  60 /* Ethernet 14 + IPv4 20 + TCP 20 + 6 bytes of data */
 #define BENCH_IP_LEN	  (BENCH_FRAME_LEN - RTE_ETHER_HDR_LEN)
+#define BENCH_FRAME_LEN6  80   /* Ethernet 14 + IPv6 40 + TCP 20 + 6 bytes of data */
+#define BENCH_TCP_LEN	  26   /* TCP header and data, both families */
+#define BENCH_OTHER_FLOWS 1024 /* table size of the family not measured */
 #define BENCH_IFACE_EXT	  0
 #define BENCH_IFACE_INT	  1
 #define BENCH_MAX_SIZES	  8
 #define BENCH_MAX_RUNS	  32
 #define BENCH_VIP	  0xc6120064u /* 198.18.0.100 */
+#define BENCH_FAM4	  0
+#define BENCH_FAM6	  1
+#define BENCH_NFAMS	  2
 #define BENCH_VPORT	  80
 #define BENCH_POD_PORT	  8080
 #define BENCH_SYN_TMO_S	  1    /* tcp_syn_sent timeout: new flows are expired between rounds */
@@ -86,6 +100,10 @@
 static const uint8_t bench_worker_ext_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
 static const uint8_t bench_worker_int_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x02, 0x01};
 static const uint8_t bench_worker_gw_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0xfe};
+/* 2001:db8:100::100, the IPv6 VIP */
+static const uint8_t bench_worker_vip6[16] = {0x20, 0x01, 0x0d, 0xb8, 0x01, 0x00, 0,	0,
+					      0,    0,	  0,	0,    0,    0,	  0x01, 0x00};
+static const char *const bench_worker_fam_name[BENCH_NFAMS] = {"IPv4", "IPv6"};
 
 enum bench_worker_test { BENCH_FILL, BENCH_CLIENT, BENCH_REPLY, BENCH_NEW, BENCH_NTESTS };
 
@@ -96,11 +114,12 @@ static const char *const bench_worker_test_name[BENCH_NTESTS] = {
     [BENCH_NEW] = "(c) new flows at N live",
 };
 
-/* What the worker chose for flow i, read from its SYN towards the pod. */
+/* What the worker chose for flow i, read from its SYN towards the pod.
+ * IPv4 addresses take the first 4 bytes. */
 struct bench_worker_rec {
-	uint32_t snat;	  /* network order */
-	uint32_t backend; /* network order */
-	uint16_t sport;	  /* network order */
+	uint8_t snat[16];    /* network order */
+	uint8_t backend[16]; /* network order */
+	uint16_t sport;	     /* network order */
 	uint16_t seen;
 };
 
@@ -138,6 +157,7 @@ struct bench_worker_size {
 };
 
 struct bench_worker_opts {
+	bool fam_on[BENCH_NFAMS]; /* --family */
 	uint32_t flows[BENCH_MAX_SIZES];
 	unsigned n_flows;
 	uint64_t packets;   /* per run of (a) and (b) */
@@ -160,13 +180,20 @@ struct bench_worker_env {
 	uint64_t rng;
 	uint8_t pod_mac[BENCH_PODS][6];
 	uint32_t syn_timeout_s;
+	bool have_model;
+	int fam; /* BENCH_FAM4 / BENCH_FAM6: the family being measured */
 };
 
 /* ---- snapshot ---- */
 
+/* The appliance config. The IPv4 one is single stack; the IPv6 one is dual
+ * stack (IPv4 addresses, pool and SNAT addresses as well), but its static
+ * neighbours are the IPv6 pods only: a config holds at most
+ * EL_CFG_MAX_NEIGHBORS per interface. */
 static int
-bench_worker_config_text(char *buf, size_t len)
+bench_worker_config_text(char *buf, size_t len, int fam)
 {
+	const bool six = fam == BENCH_FAM6;
 	size_t off = 0;
 	int n;
 
@@ -181,22 +208,35 @@ bench_worker_config_text(char *buf, size_t len)
 	BENCH_PUT("interfaces:\n"
 		  "  - name: ext\n"
 		  "    device: \"net_null0\"\n"
-		  "    addresses: [\"198.18.0.1/24\"]\n"
-		  "    routes: [{to: \"0.0.0.0/0\", via: \"198.18.0.254\"}]\n"
-		  "    neighbors: [{ip: \"198.18.0.254\", mac: \"02:00:00:00:00:fe\"}]\n"
+		  "    addresses: [\"198.18.0.1/24\"%s]\n"
+		  "    routes: [{to: \"0.0.0.0/0\", via: \"198.18.0.254\"}%s]\n"
+		  "    neighbors: [{ip: \"198.18.0.254\", mac: \"02:00:00:00:00:fe\"}%s]\n"
 		  "  - name: int\n"
 		  "    device: \"net_null1\"\n"
-		  "    addresses: [\"198.18.2.1/24\"]\n"
-		  "    neighbors:\n");
+		  "    addresses: [\"198.18.2.1/24\"%s]\n"
+		  "    neighbors:\n",
+		  six ? ", \"2001:db8::1/64\"" : "",
+		  six ? ", {to: \"::/0\", via: \"2001:db8::fe\"}" : "",
+		  six ? ", {ip: \"2001:db8::fe\", mac: \"02:00:00:00:00:fe\"}" : "",
+		  six ? ", \"2001:db8:2::1/64\"" : "");
+	/* pod i: 198.18.2.(10 + i) or 2001:db8:2::(10 + i), MAC ...:02:(10 + i) */
 	for (unsigned i = 0; i < BENCH_PODS; i++)
-		BENCH_PUT("      - {ip: \"198.18.2.%u\", mac: \"02:00:00:00:02:%02x\"}\n", 10 + i,
-			  10 + i);
+		if (six)
+			BENCH_PUT(
+			    "      - {ip: \"2001:db8:2::%x\", mac: \"02:00:00:00:02:%02x\"}\n",
+			    10 + i, 10 + i);
+		else
+			BENCH_PUT("      - {ip: \"198.18.2.%u\", mac: \"02:00:00:00:02:%02x\"}\n",
+				  10 + i, 10 + i);
 	BENCH_PUT("snat: {addresses: [");
 	for (unsigned i = 0; i < BENCH_SNATS; i++)
 		BENCH_PUT("%s\"198.18.2.%u\"", i ? ", " : "", 1 + i);
+	for (unsigned i = 0; six && i < BENCH_SNATS; i++)
+		BENCH_PUT(", \"2001:db8:2::%u\"", 1 + i);
 	BENCH_PUT("]}\n"
-		  "loadbalancer: {pools: [\"198.18.0.100-198.18.0.150\"]}\n"
-		  "conntrack:\n"
+		  "loadbalancer: {pools: [\"198.18.0.100-198.18.0.150\"%s]}\n",
+		  six ? ", \"2001:db8:100::100-2001:db8:100::150\"" : "");
+	BENCH_PUT("conntrack:\n"
 		  "  max_flows: 1048576\n"
 		  "  timeouts: {tcp_syn_sent: %u, tcp_established: 604800}\n",
 		  BENCH_SYN_TMO_S);
@@ -204,34 +244,66 @@ bench_worker_config_text(char *buf, size_t len)
 	return 0;
 }
 
+/* The service of the family: IPv4, an Endpoints object; IPv6, a SingleStack
+ * IPv6 service with an EndpointSlice of addressType IPv6. */
 static int
-bench_worker_manifest_text(char *buf, size_t len)
+bench_worker_manifest_text(char *buf, size_t len, int fam)
 {
 	size_t off = 0;
 	int n;
 
-	n = snprintf(buf, len,
-		     "apiVersion: v1\n"
-		     "kind: Service\n"
-		     "metadata: {name: bench, namespace: default}\n"
-		     "spec:\n"
-		     "  type: LoadBalancer\n"
-		     "  loadBalancerIP: 198.18.0.100\n"
-		     "  ports: [{name: http, protocol: TCP, port: %u, targetPort: %u, "
-		     "nodePort: 30080}]\n"
-		     "---\n"
-		     "apiVersion: v1\n"
-		     "kind: Endpoints\n"
-		     "metadata: {name: bench, namespace: default}\n"
-		     "subsets:\n"
-		     "  - ports: [{name: http, port: %u, protocol: TCP}]\n"
-		     "    addresses:\n",
-		     BENCH_VPORT, BENCH_POD_PORT, BENCH_POD_PORT);
+	if (fam == BENCH_FAM6)
+		n = snprintf(buf, len,
+			     "apiVersion: v1\n"
+			     "kind: Service\n"
+			     "metadata: {name: bench6, namespace: default}\n"
+			     "spec:\n"
+			     "  type: LoadBalancer\n"
+			     "  ipFamilyPolicy: SingleStack\n"
+			     "  ipFamilies: [IPv6]\n"
+			     "  loadBalancerIP: \"2001:db8:100::100\"\n"
+			     "  ports: [{name: http, protocol: TCP, port: %u, targetPort: %u, "
+			     "nodePort: 30080}]\n"
+			     "---\n"
+			     "apiVersion: discovery.k8s.io/v1\n"
+			     "kind: EndpointSlice\n"
+			     "metadata:\n"
+			     "  name: bench6-v6\n"
+			     "  namespace: default\n"
+			     "  labels: {kubernetes.io/service-name: bench6}\n"
+			     "addressType: IPv6\n"
+			     "ports: [{name: http, port: %u, protocol: TCP}]\n"
+			     "endpoints:\n",
+			     BENCH_VPORT, BENCH_POD_PORT, BENCH_POD_PORT);
+	else
+		n = snprintf(buf, len,
+			     "apiVersion: v1\n"
+			     "kind: Service\n"
+			     "metadata: {name: bench, namespace: default}\n"
+			     "spec:\n"
+			     "  type: LoadBalancer\n"
+			     "  loadBalancerIP: 198.18.0.100\n"
+			     "  ports: [{name: http, protocol: TCP, port: %u, targetPort: %u, "
+			     "nodePort: 30080}]\n"
+			     "---\n"
+			     "apiVersion: v1\n"
+			     "kind: Endpoints\n"
+			     "metadata: {name: bench, namespace: default}\n"
+			     "subsets:\n"
+			     "  - ports: [{name: http, port: %u, protocol: TCP}]\n"
+			     "    addresses:\n",
+			     BENCH_VPORT, BENCH_POD_PORT, BENCH_POD_PORT);
 	if (n < 0 || (size_t)n >= len)
 		return -ENOSPC;
 	off = (size_t)n;
 	for (unsigned i = 0; i < BENCH_PODS; i++) {
-		n = snprintf(buf + off, len - off, "      - {ip: 198.18.2.%u}\n", 10 + i);
+		if (fam == BENCH_FAM6)
+			n = snprintf(buf + off, len - off,
+				     "  - {addresses: [\"2001:db8:2::%x\"], conditions: {ready: "
+				     "true}}\n",
+				     10 + i);
+		else
+			n = snprintf(buf + off, len - off, "      - {ip: 198.18.2.%u}\n", 10 + i);
 		if (n < 0 || (size_t)n >= len - off)
 			return -ENOSPC;
 		off += (size_t)n;
@@ -239,6 +311,24 @@ bench_worker_manifest_text(char *buf, size_t len)
 	return 0;
 }
 
+/* Free what bench_worker_snapshot() built (safe on a partial build). */
+static void
+bench_worker_snapshot_free(struct bench_worker_env *e)
+{
+	if (e->snap != NULL)
+		compile_snapshot_free(e->cs, e->snap);
+	if (e->cs != NULL)
+		compile_state_free(e->cs);
+	if (e->have_model)
+		el_model_free(&e->model);
+	config_free(&e->cfg);
+	e->snap = NULL;
+	e->cs = NULL;
+	e->have_model = false;
+}
+
+/* Build the snapshot of family e->fam: one service port, BENCH_PODS
+ * backends of that family. */
 static int
 bench_worker_snapshot(struct bench_worker_env *e)
 {
@@ -246,7 +336,7 @@ bench_worker_snapshot(struct bench_worker_env *e)
 	char err[512] = "";
 	int rc;
 
-	rc = bench_worker_config_text(text, sizeof(text));
+	rc = bench_worker_config_text(text, sizeof(text), e->fam);
 	if (rc == 0)
 		rc = config_load_buf(text, strlen(text), "bench.yaml", &e->cfg, err, sizeof(err));
 	if (rc < 0) {
@@ -254,7 +344,8 @@ bench_worker_snapshot(struct bench_worker_env *e)
 		return rc;
 	}
 	el_model_init(&e->model);
-	rc = bench_worker_manifest_text(text, sizeof(text));
+	e->have_model = true;
+	rc = bench_worker_manifest_text(text, sizeof(text), e->fam);
 	if (rc == 0)
 		rc = manifest_load_buf(&e->model, text, strlen(text), "bench manifests", err,
 				       sizeof(err));
@@ -269,14 +360,17 @@ bench_worker_snapshot(struct bench_worker_env *e)
 	compile_set_iface(e->cs, BENCH_IFACE_INT, 1, bench_worker_int_mac);
 	rc = compile_snapshot(e->cs, &e->model, &e->snap, err, sizeof(err));
 	if (rc < 0) {
+		e->snap = NULL;
 		fprintf(stderr, "bench_worker: compile: %s\n", err[0] ? err : strerror(-rc));
 		return rc;
 	}
-	if (e->snap->n_svcs != 1 || e->snap->svcs[0]->n_backends != BENCH_PODS) {
+	const uint8_t family = e->fam == BENCH_FAM6 ? EL_AF_INET6 : EL_AF_INET;
+	if (e->snap->n_svcs != 1 || e->snap->svcs[0]->n_backends != BENCH_PODS ||
+	    e->snap->svcs[0]->family != family) {
 		fprintf(stderr,
-			"bench_worker: snapshot has %u service ports, expected 1 with %u "
-			"backends\n",
-			e->snap->n_svcs, BENCH_PODS);
+			"bench_worker: %s snapshot has %u service ports, expected 1 of that "
+			"family with %u backends\n",
+			bench_worker_fam_name[e->fam], e->snap->n_svcs, BENCH_PODS);
 		return -EINVAL;
 	}
 	e->syn_timeout_s = e->snap->ct_timeouts[EL_CT_SYN_SENT];
@@ -352,6 +446,62 @@ bench_worker_cport(uint32_t i)
 	return rte_cpu_to_be_16((uint16_t)(1024 + (i >> 16)));
 }
 
+/* Client address of IPv6 flow i: 65536 clients in 2001:db8:c000::/96 (the
+ * last two bytes are i's low 16 bits). */
+static inline void
+bench_worker_client6(uint32_t i, uint8_t a[16])
+{
+	static const uint8_t base[16] = {0x20, 0x01, 0x0d, 0xb8, 0xc0, 0x00};
+
+	memcpy(a, base, 16);
+	a[14] = (uint8_t)(i >> 8);
+	a[15] = (uint8_t)i;
+}
+
+/* The TCP header and payload of every frame (the checksum is left 0). */
+static inline void
+bench_worker_tcp(struct rte_tcp_hdr *tcp, uint16_t sport, uint16_t dport, uint32_t seq,
+		 uint8_t flags)
+{
+	tcp->src_port = sport;
+	tcp->dst_port = dport;
+	tcp->sent_seq = rte_cpu_to_be_32(seq);
+	tcp->recv_ack = (flags & RTE_TCP_ACK_FLAG) ? rte_cpu_to_be_32(1) : 0;
+	tcp->data_off = 5 << 4;
+	tcp->tcp_flags = flags;
+	tcp->rx_win = rte_cpu_to_be_16(65535);
+	tcp->cksum = 0;
+	tcp->tcp_urp = 0;
+	memset(tcp + 1, 0, BENCH_TCP_LEN - sizeof(*tcp));
+}
+
+/* Write an 80-byte Ethernet/IPv6/TCP frame with a valid checksum (no
+ * extension headers). Addresses and ports in network order. */
+static inline void
+bench_worker_frame6(struct rte_mbuf *m, const uint8_t *dmac, const uint8_t *smac,
+		    const uint8_t src[16], const uint8_t dst[16], uint16_t sport, uint16_t dport,
+		    uint32_t seq, uint8_t flags)
+{
+	uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)f;
+	struct rte_ipv6_hdr *ip6 = (struct rte_ipv6_hdr *)(f + RTE_ETHER_HDR_LEN);
+	struct rte_tcp_hdr *tcp = (struct rte_tcp_hdr *)(ip6 + 1);
+
+	m->data_len = BENCH_FRAME_LEN6;
+	m->pkt_len = BENCH_FRAME_LEN6;
+	memcpy(&eth->dst_addr, dmac, 6);
+	memcpy(&eth->src_addr, smac, 6);
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
+	ip6->vtc_flow = rte_cpu_to_be_32(6u << 28);
+	ip6->payload_len = rte_cpu_to_be_16(BENCH_TCP_LEN);
+	ip6->proto = IPPROTO_TCP;
+	ip6->hop_limits = 64;
+	memcpy(ip6->src_addr, src, 16);
+	memcpy(ip6->dst_addr, dst, 16);
+	bench_worker_tcp(tcp, sport, dport, seq, flags);
+	tcp->cksum = rte_ipv6_udptcp_cksum(ip6, tcp);
+}
+
 /* Write a 60-byte Ethernet/IPv4/TCP frame with valid checksums. Addresses
  * and ports in network order. */
 static inline void
@@ -378,39 +528,51 @@ bench_worker_frame(struct rte_mbuf *m, const uint8_t *dmac, const uint8_t *smac,
 	ip->hdr_checksum = 0;
 	ip->src_addr = src;
 	ip->dst_addr = dst;
-	tcp->src_port = sport;
-	tcp->dst_port = dport;
-	tcp->sent_seq = rte_cpu_to_be_32(seq);
-	tcp->recv_ack = (flags & RTE_TCP_ACK_FLAG) ? rte_cpu_to_be_32(1) : 0;
-	tcp->data_off = 5 << 4;
-	tcp->tcp_flags = flags;
-	tcp->rx_win = rte_cpu_to_be_16(65535);
-	tcp->cksum = 0;
-	tcp->tcp_urp = 0;
-	memset(tcp + 1, 0, BENCH_IP_LEN - sizeof(*ip) - sizeof(*tcp));
+	bench_worker_tcp(tcp, sport, dport, seq, flags);
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
 	tcp->cksum = rte_ipv4_udptcp_cksum(ip, tcp);
 }
 
 /* Client -> VIP segment of flow i. */
 static inline void
-bench_worker_client_frame(struct rte_mbuf *m, uint32_t i, uint8_t flags)
+bench_worker_client_frame(const struct bench_worker_env *e, struct rte_mbuf *m, uint32_t i,
+			  uint8_t flags)
 {
+	if (e->fam == BENCH_FAM6) {
+		uint8_t client[16];
+
+		bench_worker_client6(i, client);
+		bench_worker_frame6(m, bench_worker_ext_mac, bench_worker_gw_mac, client,
+				    bench_worker_vip6, bench_worker_cport(i),
+				    rte_cpu_to_be_16(BENCH_VPORT), i, flags);
+		return;
+	}
 	bench_worker_frame(m, bench_worker_ext_mac, bench_worker_gw_mac, bench_worker_client(i),
 			   rte_cpu_to_be_32(BENCH_VIP), bench_worker_cport(i),
 			   rte_cpu_to_be_16(BENCH_VPORT), i, flags);
 }
 
-/* Pod -> SNAT address reply of flow i. */
+/* Pod -> SNAT address reply of flow i. A pod's address ends in 10 + its
+ * index in both families. */
 static inline void
 bench_worker_reply_frame(const struct bench_worker_env *e, struct rte_mbuf *m,
 			 const struct bench_worker_rec *r, uint32_t i)
 {
-	unsigned pod = (rte_be_to_cpu_32(r->backend) & 0xff) - 10;
+	if (e->fam == BENCH_FAM6) {
+		unsigned pod = (unsigned)(r->backend[15] - 10);
 
-	bench_worker_frame(m, bench_worker_int_mac, e->pod_mac[pod % BENCH_PODS], r->backend,
-			   r->snat, rte_cpu_to_be_16(BENCH_POD_PORT), r->sport, i,
-			   RTE_TCP_ACK_FLAG);
+		bench_worker_frame6(m, bench_worker_int_mac, e->pod_mac[pod % BENCH_PODS],
+				    r->backend, r->snat, rte_cpu_to_be_16(BENCH_POD_PORT), r->sport,
+				    i, RTE_TCP_ACK_FLAG);
+		return;
+	}
+	uint32_t backend, snat;
+	memcpy(&backend, r->backend, 4);
+	memcpy(&snat, r->snat, 4);
+	unsigned pod = (rte_be_to_cpu_32(backend) & 0xff) - 10;
+
+	bench_worker_frame(m, bench_worker_int_mac, e->pod_mac[pod % BENCH_PODS], backend, snat,
+			   rte_cpu_to_be_16(BENCH_POD_PORT), r->sport, i, RTE_TCP_ACK_FLAG);
 }
 
 /* ---- the tx callback ---- */
@@ -419,17 +581,37 @@ static void
 bench_worker_record(struct bench_worker_sink *s, const struct rte_mbuf *m)
 {
 	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
-	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(f + RTE_ETHER_HDR_LEN);
-	const struct rte_tcp_hdr *tcp = (const struct rte_tcp_hdr *)(ip + 1);
+	const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)f;
+	const struct rte_tcp_hdr *tcp;
+	const uint8_t *src, *dst;
+	size_t alen;
 
-	if (rte_pktmbuf_data_len(m) < RTE_ETHER_HDR_LEN + sizeof(*ip) + sizeof(*tcp) ||
-	    ip->next_proto_id != IPPROTO_TCP || ip->version_ihl != RTE_IPV4_VHL_DEF)
-		return;
+	if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6)) {
+		const struct rte_ipv6_hdr *ip6 =
+		    (const struct rte_ipv6_hdr *)(f + RTE_ETHER_HDR_LEN);
+		if (rte_pktmbuf_data_len(m) < RTE_ETHER_HDR_LEN + sizeof(*ip6) + sizeof(*tcp) ||
+		    ip6->proto != IPPROTO_TCP)
+			return;
+		tcp = (const struct rte_tcp_hdr *)(ip6 + 1);
+		src = ip6->src_addr;
+		dst = ip6->dst_addr;
+		alen = 16;
+	} else {
+		const struct rte_ipv4_hdr *ip =
+		    (const struct rte_ipv4_hdr *)(f + RTE_ETHER_HDR_LEN);
+		if (rte_pktmbuf_data_len(m) < RTE_ETHER_HDR_LEN + sizeof(*ip) + sizeof(*tcp) ||
+		    ip->next_proto_id != IPPROTO_TCP || ip->version_ihl != RTE_IPV4_VHL_DEF)
+			return;
+		tcp = (const struct rte_tcp_hdr *)(ip + 1);
+		src = (const uint8_t *)&ip->src_addr;
+		dst = (const uint8_t *)&ip->dst_addr;
+		alen = 4;
+	}
 	uint32_t i = rte_be_to_cpu_32(tcp->sent_seq);
 	if (i >= s->n_rec || s->rec[i].seen)
 		return;
-	s->rec[i].snat = ip->src_addr;
-	s->rec[i].backend = ip->dst_addr;
+	memcpy(s->rec[i].snat, src, alen);
+	memcpy(s->rec[i].backend, dst, alen);
 	s->rec[i].sport = tcp->src_port;
 	s->rec[i].seen = 1;
 	s->recorded++;
@@ -505,12 +687,12 @@ bench_worker_feed(struct bench_worker_env *e, struct el_worker *w, enum bench_wo
 			case BENCH_FILL:
 			case BENCH_NEW:
 				i = (*next_new)++;
-				bench_worker_client_frame(m[j], i, RTE_TCP_SYN_FLAG);
+				bench_worker_client_frame(e, m[j], i, RTE_TCP_SYN_FLAG);
 				break;
 			case BENCH_CLIENT:
 				i = sequential ? seq_next++ % n_flows
 					       : bench_worker_pick(&e->rng, n_flows);
-				bench_worker_client_frame(m[j], i, RTE_TCP_ACK_FLAG);
+				bench_worker_client_frame(e, m[j], i, RTE_TCP_ACK_FLAG);
 				break;
 			default:
 				i = bench_worker_pick(&e->rng, n_flows);
@@ -563,7 +745,10 @@ bench_worker_new(struct bench_worker_env *e, uint32_t max_flows)
 	memset(&conf, 0, sizeof(conf));
 	conf.index = 0;
 	conf.n_workers = 1;
-	conf.max_flows = max_flows;
+	/* the table of the family measured holds max_flows; the other one
+	 * is small (max_flows6 0 would mean "as many as IPv4") */
+	conf.max_flows = e->fam == BENCH_FAM4 ? max_flows : BENCH_OTHER_FLOWS;
+	conf.max_flows6 = e->fam == BENCH_FAM6 ? max_flows : BENCH_OTHER_FLOWS;
 	conf.socket_id = (int)rte_socket_id();
 	conf.pool = e->pool;
 	conf.tx = bench_worker_tx;
@@ -583,7 +768,8 @@ bench_worker_memory(struct bench_worker_env *e, struct bench_worker_size *sz)
 	if (w == NULL)
 		return -rte_errno;
 	sz->heap_bytes = bench_worker_heap() - before;
-	sz->ct_bytes_per_flow = worker_bytes_per_flow(w);
+	/* worker_bytes_per_flow() is the IPv4 table's */
+	sz->ct_bytes_per_flow = e->fam == BENCH_FAM4 ? worker_bytes_per_flow(w) : 0;
 	worker_destroy(w);
 	return 0;
 }
@@ -631,7 +817,7 @@ bench_worker_size_run(struct bench_worker_env *e, const struct bench_worker_opts
 	}
 
 	/* fill: SYN of every flow, recording what the worker chose */
-	fprintf(stderr, "  %u flows: fill\n", n);
+	fprintf(stderr, "  %s, %u flows: fill\n", bench_worker_fam_name[e->fam], n);
 	struct bench_worker_result *r = &sz->res[BENCH_FILL];
 	e->sink.rec = rec;
 	e->sink.n_rec = n;
@@ -665,7 +851,8 @@ bench_worker_size_run(struct bench_worker_env *e, const struct bench_worker_opts
 		if (!o->test_on[hits[t]])
 			continue;
 		r = &sz->res[hits[t]];
-		fprintf(stderr, "  %u flows: %s\n", n, bench_worker_test_name[hits[t]]);
+		fprintf(stderr, "  %s, %u flows: %s\n", bench_worker_fam_name[e->fam], n,
+			bench_worker_test_name[hits[t]]);
 		/* a warm-up pass, not counted */
 		memset(&scratch, 0, sizeof(scratch));
 		bench_worker_feed(e, w, hits[t], rec, n, false, o->packets / 4 + BENCH_BURST, NULL,
@@ -686,8 +873,8 @@ bench_worker_size_run(struct bench_worker_env *e, const struct bench_worker_opts
 	/* (c): rounds of `round` new flows, expired between rounds */
 	if (!o->test_on[BENCH_NEW])
 		goto out;
-	fprintf(stderr, "  %u flows: %s (rounds of %u)\n", n, bench_worker_test_name[BENCH_NEW],
-		round);
+	fprintf(stderr, "  %s, %u flows: %s (rounds of %u)\n", bench_worker_fam_name[e->fam], n,
+		bench_worker_test_name[BENCH_NEW], round);
 	r = &sz->res[BENCH_NEW];
 	for (unsigned k = 0; k < o->runs; k++) {
 		for (uint64_t left = o->new_flows; left > 0;) {
@@ -768,42 +955,50 @@ bench_worker_fmt_flows(uint32_t n, char *buf, size_t len)
 
 static void
 bench_worker_report(const struct bench_worker_env *e, const struct bench_worker_opts *o,
-		    const struct bench_worker_size *sizes, unsigned n_sizes)
+		    struct bench_worker_size sizes[][BENCH_MAX_SIZES], unsigned n_sizes)
 {
 	const double ghz = (double)e->tsc_hz / 1e9;
 	char fb[16];
 
 	printf("\nedgelb worker benchmark: 1 worker, 1 lcore, TSC %.2f GHz, bursts of %u, "
-	       "%u-byte TCP frames,\n"
-	       "service with %u backends, %u SNAT addresses; median of %u runs "
+	       "TCP frames of %u (IPv4) / %u (IPv6) bytes,\n"
+	       "service with %u backends, %u SNAT addresses per family; median of %u runs "
 	       "(%" PRIu64 " packets / %" PRIu64 " new flows each)\n\n",
-	       ghz, BENCH_BURST, BENCH_FRAME_LEN, BENCH_PODS, BENCH_SNATS, o->runs, o->packets,
-	       o->new_flows);
-	printf("%-6s %-30s %8s %15s %9s %8s %8s  %s\n", "flows", "benchmark", "Mpps", "(min-max)",
-	       "cyc/pkt", "ns/pkt", "prep cyc", "forwarded");
+	       ghz, BENCH_BURST, BENCH_FRAME_LEN, BENCH_FRAME_LEN6, BENCH_PODS, BENCH_SNATS,
+	       o->runs, o->packets, o->new_flows);
+	printf("%-6s %-4s %-30s %8s %15s %9s %8s %8s  %s\n", "flows", "fam", "benchmark", "Mpps",
+	       "(min-max)", "cyc/pkt", "ns/pkt", "prep cyc", "forwarded");
+	/* per size, each test's IPv4 row next to its IPv6 row */
 	for (unsigned s = 0; s < n_sizes; s++) {
-		const struct bench_worker_size *sz = &sizes[s];
-		bench_worker_fmt_flows(sz->flows, fb, sizeof(fb));
-		if (sz->skipped && !sz->res[BENCH_FILL].done) {
-			printf("%-6s skipped: %s\n", fb, sz->why);
-			continue;
+		bench_worker_fmt_flows(o->flows[s], fb, sizeof(fb));
+		for (unsigned f = 0; f < BENCH_NFAMS; f++) {
+			const struct bench_worker_size *sz = &sizes[f][s];
+			if (o->fam_on[f] && sz->skipped && !sz->res[BENCH_FILL].done)
+				printf("%-6s %-4s skipped: %s\n", fb, bench_worker_fam_name[f],
+				       sz->why);
 		}
-		for (unsigned t = 0; t < BENCH_NTESTS; t++) {
-			const struct bench_worker_result *r = &sz->res[t];
-			double med, lo, hi, prep;
-			if (!r->done)
-				continue;
-			bench_worker_stats(r, &med, &lo, &hi, &prep);
-			if (med <= 0)
-				continue;
-			printf("%-6s %-30s %8.2f %6.2f-%-8.2f %9.1f %8.1f %8.1f  %" PRIu64
-			       "/%" PRIu64 "%s%s\n",
-			       fb, bench_worker_test_name[t], ghz * 1e3 / med, ghz * 1e3 / hi,
-			       ghz * 1e3 / lo, med, med / ghz, prep, r->forwarded, r->sent,
-			       r->note[0] ? "  " : "", r->note);
+		for (unsigned t = 0; t < BENCH_NTESTS; t++)
+			for (unsigned f = 0; f < BENCH_NFAMS; f++) {
+				const struct bench_worker_result *r = &sizes[f][s].res[t];
+				double med, lo, hi, prep;
+				if (!o->fam_on[f] || !r->done)
+					continue;
+				bench_worker_stats(r, &med, &lo, &hi, &prep);
+				if (med <= 0)
+					continue;
+				printf(
+				    "%-6s %-4s %-30s %8.2f %6.2f-%-8.2f %9.1f %8.1f %8.1f  %" PRIu64
+				    "/%" PRIu64 "%s%s\n",
+				    fb, bench_worker_fam_name[f], bench_worker_test_name[t],
+				    ghz * 1e3 / med, ghz * 1e3 / hi, ghz * 1e3 / lo, med, med / ghz,
+				    prep, r->forwarded, r->sent, r->note[0] ? "  " : "", r->note);
+			}
+		for (unsigned f = 0; f < BENCH_NFAMS; f++) {
+			const struct bench_worker_size *sz = &sizes[f][s];
+			if (o->fam_on[f] && sz->skipped && sz->res[BENCH_FILL].done)
+				printf("%-6s %-4s stopped: %s\n", fb, bench_worker_fam_name[f],
+				       sz->why);
 		}
-		if (sz->skipped)
-			printf("%-6s stopped: %s\n", fb, sz->why);
 	}
 	printf("\nMpps and cycles: worker_process_burst + worker_poll_housekeeping per burst "
 	       "(tx callback frees).\n"
@@ -812,19 +1007,25 @@ bench_worker_report(const struct bench_worker_env *e, const struct bench_worker_
 	       "(c) Mpps = new flows per second (millions); fill = the same from an empty "
 	       "table.\n\n");
 
-	printf("%-10s %16s %24s %26s\n", "max_flows", "worker heap MB", "bytes/flow (worker)",
-	       "bytes/flow (conntrack)");
-	for (unsigned s = 0; s < n_sizes; s++) {
-		const struct bench_worker_size *sz = &sizes[s];
-		if (sz->heap_bytes == 0)
-			continue;
-		printf("%-10s %16.1f %24.1f %26zu\n",
-		       bench_worker_fmt_flows(sz->flows, fb, sizeof(fb)),
-		       (double)sz->heap_bytes / (1 << 20), (double)sz->heap_bytes / sz->flows,
-		       sz->ct_bytes_per_flow);
-	}
-	printf("(worker: rte_malloc heap growth of worker_create(max_flows) / max_flows, "
-	       "including fixed-size\n parts; conntrack: worker_bytes_per_flow())\n");
+	printf("%-10s %-4s %16s %24s %26s\n", "max_flows", "fam", "worker heap MB",
+	       "bytes/flow (worker)", "bytes/flow (conntrack)");
+	for (unsigned s = 0; s < n_sizes; s++)
+		for (unsigned f = 0; f < BENCH_NFAMS; f++) {
+			const struct bench_worker_size *sz = &sizes[f][s];
+			char cb[24] = "-";
+			if (!o->fam_on[f] || sz->heap_bytes == 0)
+				continue;
+			if (sz->ct_bytes_per_flow != 0)
+				snprintf(cb, sizeof(cb), "%zu", sz->ct_bytes_per_flow);
+			printf("%-10s %-4s %16.1f %24.1f %26s\n",
+			       bench_worker_fmt_flows(sz->flows, fb, sizeof(fb)),
+			       bench_worker_fam_name[f], (double)sz->heap_bytes / (1 << 20),
+			       (double)sz->heap_bytes / sz->flows, cb);
+		}
+	printf("(worker: rte_malloc heap growth of worker_create() with a table of max_flows of "
+	       "that family\n and %u of the other, / max_flows, including fixed-size parts; "
+	       "conntrack:\n worker_bytes_per_flow(), IPv4 only)\n",
+	       BENCH_OTHER_FLOWS);
 }
 
 /* ---- main ---- */
@@ -859,6 +1060,7 @@ bench_worker_opts(int argc, char **argv, struct bench_worker_opts *o)
 	    {"runs", required_argument, NULL, 'r'},
 	    {"quick", no_argument, NULL, 'q'},
 	    {"tests", required_argument, NULL, 't'},
+	    {"family", required_argument, NULL, 'F'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -874,9 +1076,17 @@ bench_worker_opts(int argc, char **argv, struct bench_worker_opts *o)
 	o->runs = 5;
 	for (unsigned t = 0; t < BENCH_NTESTS; t++)
 		o->test_on[t] = true;
+	o->fam_on[BENCH_FAM4] = o->fam_on[BENCH_FAM6] = true;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "f:p:n:r:t:qh", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'F':
+			/* "4", "6" or "46" */
+			if (optarg[strspn(optarg, "46")] != '\0' || optarg[0] == '\0')
+				return -EINVAL;
+			o->fam_on[BENCH_FAM4] = strchr(optarg, '4') != NULL;
+			o->fam_on[BENCH_FAM6] = strchr(optarg, '6') != NULL;
+			break;
 		case 't':
 			/* letters of the tests to run; the fill always runs */
 			o->test_on[BENCH_CLIENT] = strchr(optarg, 'a') != NULL;
@@ -927,11 +1137,14 @@ bench_worker_opts(int argc, char **argv, struct bench_worker_opts *o)
 			break;
 		case 'h':
 			printf("usage: bench_worker [EAL args] -- [--flows N,N,...] [--packets N] "
-			       "[--new-flows N] [--runs R] [--tests abc] [--quick]\n"
+			       "[--new-flows N] [--runs R] [--tests abc] [--family 4|6|46] "
+			       "[--quick]\n"
 			       "  N may end in K or M (powers of two); defaults: --flows 1K,1M,4M "
-			       "--packets 4M --new-flows 512K --runs 5 --tests abc\n"
+			       "--packets 4M --new-flows 512K --runs 5 --tests abc --family 46\n"
 			       "  --tests: a = established client->pod, b = replies, c = new flows "
-			       "(the fill always runs)\n");
+			       "(the fill always runs)\n"
+			       "  --family: IPv4 (4), IPv6 (6) or both, each size measured for "
+			       "IPv4 first\n");
 			return 1;
 		default:
 			return -EINVAL;
@@ -944,7 +1157,7 @@ int
 main(int argc, char **argv)
 {
 	static struct bench_worker_env env;
-	static struct bench_worker_size sizes[BENCH_MAX_SIZES];
+	static struct bench_worker_size sizes[BENCH_NFAMS][BENCH_MAX_SIZES];
 	struct bench_worker_opts o;
 	int rc, used;
 
@@ -966,10 +1179,6 @@ main(int argc, char **argv)
 	env.tsc_hz = rte_get_tsc_hz();
 	env.clock_ms = 1000;
 	env.rng = 0x9e3779b97f4a7c15ULL;
-	if (bench_worker_snapshot(&env) < 0) {
-		rte_eal_cleanup();
-		return 1;
-	}
 	env.pool = rte_pktmbuf_pool_create("bench_mbufs", 4095, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 					   (int)rte_socket_id());
 	if (env.pool == NULL) {
@@ -978,17 +1187,30 @@ main(int argc, char **argv)
 		return 1;
 	}
 
-	for (unsigned s = 0; s < o.n_flows; s++) {
-		sizes[s].flows = o.flows[s];
-		bench_worker_size_run(&env, &o, &sizes[s]);
+	for (unsigned f = 0; f < BENCH_NFAMS; f++) {
+		if (!o.fam_on[f])
+			continue;
+		env.fam = (int)f;
+		if (bench_worker_snapshot(&env) < 0) {
+			bench_worker_snapshot_free(&env);
+			for (unsigned s = 0; s < o.n_flows; s++) {
+				sizes[f][s].flows = o.flows[s];
+				sizes[f][s].skipped = true;
+				snprintf(sizes[f][s].why, sizeof(sizes[f][s].why),
+					 "no %s snapshot (see above)", bench_worker_fam_name[f]);
+			}
+			continue;
+		}
+		for (unsigned s = 0; s < o.n_flows; s++) {
+			env.rng = 0x9e3779b97f4a7c15ULL; /* the same flow picks for both */
+			sizes[f][s].flows = o.flows[s];
+			bench_worker_size_run(&env, &o, &sizes[f][s]);
+		}
+		bench_worker_snapshot_free(&env);
 	}
 	bench_worker_report(&env, &o, sizes, o.n_flows);
 
 	rte_mempool_free(env.pool);
-	compile_snapshot_free(env.cs, env.snap);
-	compile_state_free(env.cs);
-	el_model_free(&env.model);
-	config_free(&env.cfg);
 	rte_eal_cleanup();
 	return 0;
 }

@@ -25,8 +25,10 @@
  *                         edgelb writes them).
  *
  * Services are NS/sNNNNN with clusterIPs from 198.18.128.0/17; endpoint
- * addresses are taken from 198.18.2.10-69, port 8080. Every answer must be
- * 2xx: anything else is printed and the command fails.
+ * addresses come from 198.19.0.0/16, port 8080, a set of its own for every
+ * service and every churn update (no traffic goes to these services, so
+ * the addresses need no neighbour). Every answer must be 2xx: anything
+ * else is printed and the command fails.
  *
  * Output: readable lines, then one line of key=value pairs for scripts.
  * Exit status 0, or 1 when a request failed.
@@ -313,9 +315,15 @@ bench_endpoints(char *body, size_t len, char *path, size_t plen, const char *ns,
 			     "\"s%05ld\",\"namespace\":\"%s\"},\"subsets\":[{\"ports\":[{\"name\":"
 			     "\"http\",\"port\":8080}],\"addresses\":[",
 			     i, ns);
-	for (unsigned j = 0; j < n && o + 64 < len; j++)
-		o += (size_t)snprintf(body + o, len - o, "%s{\"ip\":\"198.18.2.%ld\"}",
-				      j ? "," : "", 10 + (i * 7 + gen * 3 + (long)j * 13) % 60);
+	/* host x of 198.19.0.0/16: consecutive per service and shifted by
+	 * each new set, so no two services (and no two sets of one service)
+	 * share an address set, as no two Services share their pods */
+	for (unsigned j = 0; j < n && o + 64 < len; j++) {
+		long x = (i * (long)n + (long)j + gen * 7919) % 65534 + 1;
+
+		o += (size_t)snprintf(body + o, len - o, "%s{\"ip\":\"198.19.%ld.%ld\"}",
+				      j ? "," : "", x >> 8, x & 255);
+	}
 	snprintf(body + o, len - o, "]}]}");
 }
 

@@ -2,9 +2,13 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Clients that run inside the lab's client namespace (ip netns exec).
 
+HOST and --src are IPv4 or IPv6 addresses (no brackets); the family of HOST
+chooses the socket's.
+
   lab_client.py http N HOST PORT [--src IP] [--timeout S]
       N HTTP/1.0 requests, each on a new TCP connection; one line per
-      request: the pod's answer ("pod-12 198.18.2.12:8080"), or
+      request: the pod's answer ("pod-12 198.18.2.12:8080",
+      "pod-12 [2001:db8:2::12]:8080"), or
       "ERROR refused", "ERROR timeout", "ERROR <text>".
   lab_client.py echo N HOST PORT [--src IP] [--timeout S]
       N TCP connections to an echo server, each sends "ping", prints the
@@ -42,8 +46,12 @@ def err(e):
     return "ERROR " + str(e).replace("\n", " ")
 
 
+def family(host):
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
 def connect(a):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s = socket.socket(family(a.host), socket.SOCK_STREAM)
     s.settimeout(a.timeout)
     if a.src:
         s.bind((a.src, 0))
@@ -56,7 +64,8 @@ def http(a):
         try:
             s = connect(a)
             with s:
-                s.sendall(b"GET / HTTP/1.0\r\nHost: %s\r\n\r\n" % a.host.encode())
+                host = "[%s]" % a.host if ":" in a.host else a.host
+                s.sendall(b"GET / HTTP/1.0\r\nHost: %s\r\n\r\n" % host.encode())
                 data = b""
                 while True:
                     chunk = s.recv(4096)
@@ -104,9 +113,9 @@ def tcp(a):
 
 
 def udp(a):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(family(a.host), socket.SOCK_DGRAM)
     s.settimeout(a.timeout)
-    s.bind((a.src or "0.0.0.0", 0))
+    s.bind((a.src or ("::" if ":" in a.host else "0.0.0.0"), 0))
     s.connect((a.host, a.port))  # so ICMP errors reach this socket
     for line in sys.stdin:
         try:
