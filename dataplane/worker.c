@@ -1081,7 +1081,8 @@ w_created_here(const struct el_worker *w, const struct pkt_ip4 *p)
 
 /*
  * Sources no new flow is opened for (RFC 1812 section 5.3.7, RFC 6890):
- * "this network" 0/8, loopback 127/8, multicast 224/4, the reserved 240/4
+ * "this network" 0/8, loopback 127/8, link-local 169.254/16 (RFC 3927: never
+ * forwarded off its link), multicast 224/4, the reserved 240/4
  * with the limited broadcast, an address edgelb owns (interface, VIP, SNAT
  * address), and the directed broadcast of an interface prefix (/30 or
  * shorter: /31 and /32 have none, RFC 3021).
@@ -1091,7 +1092,7 @@ w_martian4(const struct el_snapshot *s, uint32_t src)
 {
 	uint32_t a = rte_be_to_cpu_32(src), top = a >> 24;
 
-	if (top == 0 || top == 127 || top >= 224)
+	if (top == 0 || top == 127 || top >= 224 || (a >> 16) == 0xa9fe)
 		return true;
 	struct el_ip ip = el_ip4(src);
 	if (snapshot_owned_lookup(s, &ip) != NULL)

@@ -587,10 +587,15 @@ w6_new_flow(struct el_worker *w, struct rte_mbuf *m, const struct pkt_ip6 *p,
 }
 
 /* Sources no new flow is opened for, beyond what the parser refuses: an
- * address edgelb owns (interface, VIP, SNAT address), as IPv4 does. */
+ * address edgelb owns (interface, VIP, SNAT address), as IPv4 does, and a
+ * link-local one (fe80::/10), which must not leave its link (RFC 4291
+ * section 2.5.6) and which no reply could be routed back to. Neighbour
+ * discovery from link-local sources is not affected: it never gets here. */
 static bool
 w6_martian(const struct el_snapshot *s, const uint8_t src[16])
 {
+	if (src[0] == 0xfe && (src[1] & 0xc0) == 0x80)
+		return true;
 	struct el_ip ip = w6_ip(src);
 	return snapshot_owned_lookup(s, &ip) != NULL;
 }

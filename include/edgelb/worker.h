@@ -176,7 +176,7 @@ void worker_destroy(struct el_worker *w);
  * neighbour discovery: EL_DROP_NOT_OUR_MAC); a reply (or an ICMP error about the pod side) that
  * comes in on another interface than its backend's route
  * (EL_DROP_WRONG_IFACE); a would-be new flow from a martian source (0/8,
- * 127/8, 224/4, 240/4, an owned address, an interface prefix's broadcast:
+ * 127/8, 169.254/16, 224/4, 240/4, an owned address, an interface prefix's broadcast:
  * EL_DROP_MARTIAN) or with port 0 (EL_DROP_BAD_PORT); a chain of mbufs one
  * buffer cannot hold (EL_DROP_OVERSIZE).
  * IPv6 (dataplane/worker6.c; validation rules and drop reasons in

@@ -1149,6 +1149,7 @@ checksum_fixtures()
 MARTIANS = (
     ("this_network", "0.0.0.1", "0.0.0.0/8 (this network)"),
     ("loopback", "127.0.0.1", "loopback"),
+    ("link_local", "169.254.1.1", "link-local, which never leaves its link"),
     ("multicast", "224.0.0.5", "multicast"),
     ("multicast_top", "239.255.255.250", "the last multicast block"),
     ("reserved", "240.0.0.1", "240.0.0.0/4 (reserved)"),

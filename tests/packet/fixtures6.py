@@ -175,6 +175,12 @@ fixture("nd_dad_probe_answered_to_all_nodes",
                IPv6(src=NODE, dst="ff02::1", hlim=255) /
                ICMPv6ND_NA(R=0, S=0, O=1, tgt=NODE) / ICMPv6NDOptDstLLAddr(lladdr=MAC_EXT))])
 
+fixture("nd_ns_from_link_local_source",
+        "a router's Neighbor Solicitation from its link-local address is answered to that "
+        "address (link-local sources are refused for new flows only)") \
+    .step("arp-reply", EXT, ns(MAC_GW, "fe80::fe", NODE, MAC_EXT),
+          [Out(EXT, na(MAC_EXT, NODE, MAC_GW, "fe80::fe"))])
+
 fixture("nd_ns_not_ours", "a Neighbor Solicitation for an address edgelb does not own is "
         "dropped") \
     .step("drop:not_ours", EXT, ns(MAC_GW, GW, "2001:db8::77", MAC_EXT))
@@ -758,6 +764,9 @@ bad("multicast_source", "a SYN from a multicast source", "martian",
     from_client(syn(CIP, 80, src="ff02::1")))
 bad("loopback_source", "a SYN from ::1", "martian", from_client(syn(CIP, 80, src="::1")))
 bad("unspecified_source", "a SYN from ::", "martian", from_client(syn(CIP, 80, src="::")))
+bad("link_local_source", "a SYN to a service from fe80::5: a link-local source never leaves its "
+    "link (RFC 4291 section 2.5.6), so no flow is opened for it", "martian",
+    from_client(syn(CIP, 80, src="fe80::5")))
 bad("v4_mapped_destination", "a SYN to ::ffff:198.18.3.20", "martian",
     from_client(syn("::ffff:198.18.3.20", 80)))
 bad("own_address_as_source", "a SYN to a service from the node's own IPv6 address", "martian",
