@@ -398,6 +398,8 @@ appliance_workers_create(struct appliance *a, const unsigned *lcores, char *err,
 		wc.max_flows = a->cfg->ct_max_flows;
 		wc.new_flows_per_source = a->cfg->ct_new_flows_per_source;
 		wc.new_flows_burst = a->cfg->ct_new_flows_burst;
+		wc.icmp_errors_per_second = a->cfg->icmp_errors_per_second;
+		wc.icmp_errors_burst = a->cfg->icmp_errors_burst;
 		wc.socket_id = (int)rte_lcore_to_socket_id(lc->lcore_id);
 		wc.pool = a->pool;
 		wc.tx = appliance_tx;

@@ -1406,6 +1406,45 @@ parse_conntrack(struct ctx *x, const struct cn *n, void *arg)
 	return rc;
 }
 
+static int
+parse_errors_per_second(struct ctx *x, const struct cn *n, void *arg)
+{
+	long long v;
+	int rc = want_int(x, n, 0, 1000000, &v);
+
+	(void)arg;
+	if (rc == 0)
+		x->cfg->icmp_errors_per_second = (uint32_t)v;
+	return rc;
+}
+
+static int
+parse_errors_burst(struct ctx *x, const struct cn *n, void *arg)
+{
+	long long v;
+	int rc = want_int(x, n, 0, 1000000, &v);
+
+	(void)arg;
+	if (rc == 0)
+		x->cfg->icmp_errors_burst = (uint32_t)v;
+	return rc;
+}
+
+/* icmp: the limit on the errors and rejects workers generate. */
+static int
+parse_icmp(struct ctx *x, const struct cn *n, void *arg)
+{
+	static const char *const keys[] = {"errors_per_second", "errors_burst"};
+	const struct cn *v[2];
+	int rc = want_map(x, n, keys, 2, v);
+
+	if (rc == 0)
+		rc = with_key(x, "errors_per_second", v[0], parse_errors_per_second, arg);
+	if (rc == 0)
+		rc = with_key(x, "errors_burst", v[1], parse_errors_burst, arg);
+	return rc;
+}
+
 static bool
 is_prime(uint32_t n)
 {
@@ -1596,17 +1635,19 @@ parse_root(struct ctx *x, const struct cn *root)
 		K_API,
 		K_STATE,
 		K_MANIFESTS,
+		K_ICMP,
 		K_N
 	};
 	static const char *const keys[K_N] = {
-	    "eal",    "workers",      "idle_sleep_us",	"interfaces",
-	    "snat",   "loadbalancer", "nodeport_range", "conntrack",
-	    "maglev", "api",	      "state_dir",	"manifests"};
+	    "eal",	    "workers",	      "idle_sleep_us", "interfaces", "snat",
+	    "loadbalancer", "nodeport_range", "conntrack",     "maglev",     "api",
+	    "state_dir",    "manifests",      "icmp"};
 	/* Interfaces before snat and pools, which are checked against them. */
 	static const value_fn fns[K_N] = {
 	    parse_eal,	  parse_workers,      parse_idle_sleep,	    parse_interfaces,
 	    parse_snat,	  parse_loadbalancer, parse_nodeport_range, parse_conntrack,
-	    parse_maglev, parse_api,	      parse_state_dir,	    parse_manifests};
+	    parse_maglev, parse_api,	      parse_state_dir,	    parse_manifests,
+	    parse_icmp};
 	const struct cn *v[K_N];
 	unsigned k;
 	int rc;
@@ -1654,6 +1695,7 @@ config_defaults(struct el_config *cfg)
 	cfg->ct_timeouts[EL_CT_ICMP] = 30;
 	cfg->ct_timeouts[EL_CT_NONE] = cfg->ct_timeouts[EL_CT_SYN_SENT];
 	cfg->maglev_table_size = 65537;
+	cfg->icmp_errors_per_second = EL_CFG_ICMP_ERRORS_PER_SECOND;
 	snprintf(cfg->api_listen, sizeof(cfg->api_listen), "127.0.0.1:9180");
 	cfg->api_max_conns_per_ip = EL_CFG_API_CONNS_PER_IP;
 	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "/var/lib/edgelb");

@@ -28,7 +28,10 @@
  * flows keep their entries; an optional token bucket per client source
  * address (a fixed array of buckets indexed by a seeded hash of the source,
  * no allocation) limits the new flows one source may open per second.
- * Neither touches packets of existing flows.
+ * Neither touches packets of existing flows. The errors the worker
+ * originates (TCP resets and ICMP port unreachable for services without
+ * endpoints, ICMP time exceeded for a TTL that runs out here) share one
+ * token bucket per worker (RFC 1812 section 4.3.2.8), both families.
  *
  * Edge checks: an IPv4 frame must be addressed to the receiving interface's
  * MAC (one compare per packet); a reply of a flow must come in on the
@@ -761,6 +764,10 @@ w_reject(struct el_worker *w, struct rte_mbuf *m, const struct pkt_ip4 *p)
 		w_drop(w, m, EL_DROP_NO_ROUTE);
 		return;
 	}
+	if (!w_err_take(w)) {
+		w_drop(w, m, EL_DROP_NO_ENDPOINT);
+		return;
+	}
 	if (p->proto == PKT_IPPROTO_TCP) {
 		uint16_t tot = icmp_tcp_reset4(ip_hdr(m), p);
 		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - PKT_ETH_LEN - tot));
@@ -775,6 +782,46 @@ w_reject(struct el_worker *w, struct rte_mbuf *m, const struct pkt_ip4 *p)
 		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - PKT_ETH_LEN - tot));
 	}
 	w->stats.rejects_sent++;
+	w_output(w, m, r, p->src);
+}
+
+static bool w_martian4(const struct el_snapshot *s, uint32_t src);
+
+/*
+ * Drop a TCP/UDP packet whose TTL would reach 0 here (counted as
+ * EL_DROP_TTL_EXCEEDED) and send its source an ICMP time exceeded, type 11
+ * code 0 (RFC 792; RFC 1812 section 5.3.1), from the address the packet was
+ * sent to (a frontend or a SNAT address: one edgelb owns), quoting its IP
+ * header and 8 bytes as received. None is sent about an ICMP message other
+ * than an echo, about a fragment other than the first, or to a source no
+ * reply may go to (RFC 1122 section 3.2.2, RFC 1812 section 4.3.2.7), nor
+ * when the worker's error bucket is empty (RFC 1812 section 4.3.2.8).
+ * Rare: kept out of line, away from the forwarding path.
+ */
+static void __attribute__((noinline, cold))
+w_ttl_exceeded(struct el_worker *w, struct rte_mbuf *m, const struct pkt_ip4 *p)
+{
+	const uint8_t *ip = ip_hdr(m);
+
+	w->stats.drops[EL_DROP_TTL_EXCEEDED]++;
+	if ((p->proto == PKT_IPPROTO_ICMP && p->icmp_type != PKT_ICMP_ECHO_REQUEST &&
+	     p->icmp_type != PKT_ICMP_ECHO_REPLY) ||
+	    (bytes_rd16be(ip + 6) & 0x1fff) != 0 || w_martian4(w->snap, p->src)) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	const struct el_snap_route *r = w_route4(w, p->src);
+	if (r == NULL || !w_err_take(w)) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	uint32_t q = icmp_quote_len4(p);
+	if (rte_pktmbuf_prepend(m, ICMP_ERR_HDR_LEN) == NULL) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	uint16_t tot = icmp_error4(ip_hdr(m), p->dst, p->src, PKT_ICMP_TIME_EXCEEDED, 0, q);
+	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - PKT_ETH_LEN - tot));
 	w_output(w, m, r, p->src);
 }
 
@@ -908,7 +955,7 @@ w_new_flow(struct el_worker *w, struct rte_mbuf *m, const struct pkt_ip4 *p,
 		return;
 	}
 	if (p->ttl <= 1) {
-		w_drop(w, m, EL_DROP_TTL_EXCEEDED);
+		w_ttl_exceeded(w, m, p);
 		return;
 	}
 	if (conntrack_count(w->ct) >= conntrack_capacity(w->ct)) {
@@ -1227,7 +1274,7 @@ w_hit(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, const struct pkt_i
 			}
 		}
 		if (unlikely(p->ttl <= 1)) {
-			w_drop(w, m, EL_DROP_TTL_EXCEEDED);
+			w_ttl_exceeded(w, m, p);
 			return;
 		}
 		if (p->proto == PKT_IPPROTO_TCP)
@@ -1249,7 +1296,7 @@ w_hit(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, const struct pkt_i
 			return;
 		}
 		if (unlikely(p->ttl <= 1)) {
-			w_drop(w, m, EL_DROP_TTL_EXCEEDED);
+			w_ttl_exceeded(w, m, p);
 			return;
 		}
 		if (p->proto == PKT_IPPROTO_TCP)
@@ -1653,7 +1700,9 @@ worker_create(const struct el_worker_conf *conf)
 	if (conf == NULL || conf->tx == NULL || conf->n_workers == 0 ||
 	    conf->n_workers > EL_MAX_WORKERS || conf->index >= conf->n_workers ||
 	    conf->max_flows == 0 || conf->new_flows_per_source > W_SRC_MAX_RATE ||
-	    conf->new_flows_burst > W_SRC_MAX_RATE) {
+	    conf->new_flows_burst > W_SRC_MAX_RATE ||
+	    conf->icmp_errors_per_second > W_SRC_MAX_RATE ||
+	    conf->icmp_errors_burst > W_SRC_MAX_RATE) {
 		rte_errno = EINVAL;
 		return NULL;
 	}
@@ -1669,6 +1718,9 @@ worker_create(const struct el_worker_conf *conf)
 	w->src_seed = (uint32_t)rte_rand();
 	for (unsigned i = 0; i < RTE_DIM(w->src); i++)
 		w->src[i].tokens = w->src_cap; /* a source starts with a full bucket */
+	w->err_rate = conf->icmp_errors_per_second;
+	w->err_cap = (conf->icmp_errors_burst != 0 ? conf->icmp_errors_burst : w->err_rate) * 1000u;
+	w->err_tokens = w->err_cap;
 	if (w->conf.snat_port_min == 0 && w->conf.snat_port_max == 0) {
 		w->conf.snat_port_min = 1024;
 		w->conf.snat_port_max = 65535;

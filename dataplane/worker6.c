@@ -26,7 +26,8 @@
  * Rewrites update the TCP/UDP checksum incrementally (RFC 1624) over the
  * 16-byte address changes; IPv6 has no header checksum. The hop limit is
  * decremented; a packet that arrives with hop limit 1 or 0 is dropped
- * (EL_DROP_TTL_EXCEEDED) without an ICMPv6 time exceeded, as IPv4 does.
+ * (EL_DROP_TTL_EXCEEDED) and answered with an ICMPv6 time exceeded, as IPv4
+ * does; that and the rejects share the worker's error bucket (worker_int.h).
  * Extension headers are forwarded unchanged.
  *
  * Counters (flows created / active, per-service, drops) are shared with
@@ -383,6 +384,10 @@ w6_reject(struct el_worker *w, struct rte_mbuf *m, const struct pkt_ip6 *p)
 		w_drop(w, m, EL_DROP_NO_ROUTE);
 		return;
 	}
+	if (!w_err_take(w)) {
+		w_drop(w, m, EL_DROP_NO_ENDPOINT);
+		return;
+	}
 	uint16_t tot;
 	if (p->proto == PKT_IPPROTO_TCP) {
 		tot = icmp6_tcp_reset(w6_ip_hdr(m), p);
@@ -397,6 +402,43 @@ w6_reject(struct el_worker *w, struct rte_mbuf *m, const struct pkt_ip6 *p)
 	}
 	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - PKT_ETH_LEN - tot));
 	w->stats.rejects_sent++;
+	w6_output(w, m, r, p->src);
+}
+
+static bool w6_martian(const struct el_snapshot *s, const uint8_t src[16]);
+
+/*
+ * Drop a TCP/UDP packet whose hop limit would reach 0 here (counted as
+ * EL_DROP_TTL_EXCEEDED) and send its source an ICMPv6 time exceeded, type 3
+ * code 0 (RFC 4443 section 3.3: a router MUST), from the address the packet
+ * was sent to (a frontend or a SNAT address), quoting as much of it as fits
+ * in 1280 bytes. None is sent about an ICMPv6 error, to a multicast,
+ * unspecified or martian source (RFC 4443 section 2.4 (e)), nor when the
+ * worker's error bucket is empty (section 2.4 (f)). Fragments other than the
+ * first never get here (pkt6.h).
+ */
+static void __attribute__((noinline, cold))
+w6_ttl_exceeded(struct el_worker *w, struct rte_mbuf *m, const struct pkt_ip6 *p)
+{
+	w->stats.drops[EL_DROP_TTL_EXCEEDED]++;
+	if ((p->proto == PKT_IPPROTO_ICMPV6 && p->icmp_type < PKT_ICMP6_ECHO_REQUEST) ||
+	    pkt_ip6_is_multicast(p->src) || pkt_ip6_is_unspecified(p->src) ||
+	    w6_martian(w->snap, p->src)) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	const struct el_snap_route *r = w6_route(w, p->src);
+	if (r == NULL || !w_err_take(w)) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	uint32_t q = icmp6_quote_len(p);
+	if (rte_pktmbuf_prepend(m, ICMP6_ERR_HDR_LEN) == NULL) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	uint16_t tot = icmp6_error(w6_ip_hdr(m), p->dst, p->src, PKT_ICMP6_TIME_EXCEEDED, 0, 0, q);
+	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - PKT_ETH_LEN - tot));
 	w6_output(w, m, r, p->src);
 }
 
@@ -471,7 +513,7 @@ w6_new_flow(struct el_worker *w, struct rte_mbuf *m, const struct pkt_ip6 *p,
 		return;
 	}
 	if (p->hlim <= 1) {
-		w_drop(w, m, EL_DROP_TTL_EXCEEDED);
+		w6_ttl_exceeded(w, m, p);
 		return;
 	}
 	if (conntrack_count6(w->ct) >= conntrack_capacity6(w->ct)) {
@@ -700,7 +742,7 @@ w6_hit(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, const struct pkt_
 			}
 		}
 		if (p->hlim <= 1) {
-			w_drop(w, m, EL_DROP_TTL_EXCEEDED);
+			w6_ttl_exceeded(w, m, p);
 			return;
 		}
 		if (p->proto == PKT_IPPROTO_TCP)
@@ -721,7 +763,7 @@ w6_hit(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, const struct pkt_
 			return;
 		}
 		if (p->hlim <= 1) {
-			w_drop(w, m, EL_DROP_TTL_EXCEEDED);
+			w6_ttl_exceeded(w, m, p);
 			return;
 		}
 		if (p->proto == PKT_IPPROTO_TCP)

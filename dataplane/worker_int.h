@@ -186,6 +186,11 @@ struct el_worker {
 	uint32_t src_seed;
 	struct w_src_bucket src[1u << W_SRC_BITS];
 
+	uint32_t err_rate;    /* generated errors per second; 0 = no limit */
+	uint32_t err_cap;     /* bucket depth in thousandths of an error */
+	uint32_t err_tokens;  /* thousandths of an error */
+	uint32_t err_last_ms; /* now32 of the last refill */
+
 	uint32_t n_svcstat;
 	uint32_t *svc_ids;	    /* scratch: sorted snapshot ids (clean-up) */
 	struct w_svcstat *svc_keep; /* scratch: surviving counters (clean-up) */
@@ -248,6 +253,30 @@ w_src_take(struct el_worker *w, uint32_t key)
 		return false;
 	}
 	b->tokens = (uint32_t)(t - 1000);
+	return true;
+}
+
+/* Take a token of the worker's bucket for an ICMP error or TCP reset it is
+ * about to originate (RFC 4443 section 2.4 (f), RFC 1812 section 4.3.2.8);
+ * one bucket for every kind and both families, tokens in thousandths as in
+ * w_src_take(). False, counted as EL_DROP_ICMP_RATE_LIMITED, when it is
+ * empty: the caller then does not send the error. */
+static inline bool
+w_err_take(struct el_worker *w)
+{
+	if (w->err_rate == 0)
+		return true;
+	uint64_t t = w->err_tokens + (uint64_t)(w->now32 - w->err_last_ms) * w->err_rate;
+
+	if (t > w->err_cap)
+		t = w->err_cap;
+	w->err_last_ms = w->now32;
+	if (t < 1000) {
+		w->err_tokens = (uint32_t)t;
+		w->stats.drops[EL_DROP_ICMP_RATE_LIMITED]++;
+		return false;
+	}
+	w->err_tokens = (uint32_t)(t - 1000);
 	return true;
 }
 

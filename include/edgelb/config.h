@@ -36,6 +36,10 @@
  *  so one client address cannot take every connection. */
 #define EL_CFG_API_CONNS_PER_IP 32
 
+/** Default of icmp.errors_per_second: ICMP errors and TCP resets one worker
+ *  may generate per second (RFC 4443 section 2.4 (f), RFC 1812 4.3.2.8). */
+#define EL_CFG_ICMP_ERRORS_PER_SECOND 1000
+
 /** Connection-tracking states; index into el_config.ct.timeouts[]. */
 enum el_ct_state {
 	EL_CT_NONE = 0,	   /**< not tracked / new */
@@ -109,6 +113,14 @@ struct el_config {
 
 	uint32_t maglev_table_size; /**< prime; default 65537 */
 
+	/** ICMP errors (time exceeded, port unreachable) and TCP resets one
+	 *  worker may generate per second, 0..1000000; 0 = unlimited; default
+	 *  EL_CFG_ICMP_ERRORS_PER_SECOND. */
+	uint32_t icmp_errors_per_second;
+	/** How many of them may go out at once after a quiet time, 0..1000000;
+	 *  0 = icmp_errors_per_second (default). */
+	uint32_t icmp_errors_burst;
+
 	char api_listen[64];		      /**< "127.0.0.1:9180" */
 	char api_token_file[EL_CFG_PATH_MAX]; /**< "" = no token */
 	char api_tls_cert[EL_CFG_PATH_MAX];   /**< PEM certificate (chain); "" = plain HTTP */
@@ -125,7 +137,8 @@ struct el_config {
 /**
  * Fill @p cfg with the defaults (kube-proxy-like conntrack timeouts, nodePort
  * range 30000-32767, 1,048,576 flows, Maglev 65537, API on 127.0.0.1:9180 with
- * at most EL_CFG_API_CONNS_PER_IP connections per client address).
+ * at most EL_CFG_API_CONNS_PER_IP connections per client address,
+ * EL_CFG_ICMP_ERRORS_PER_SECOND generated errors per worker and second).
  */
 void config_defaults(struct el_config *cfg);
 

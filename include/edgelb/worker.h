@@ -67,7 +67,8 @@
 	X(WRONG_IFACE, "wrong_interface")                                                          \
 	X(BAD_PORT, "bad_port")                                                                    \
 	X(NOT_OUR_MAC, "not_our_mac")                                                              \
-	X(OVERSIZE, "oversize")
+	X(OVERSIZE, "oversize")                                                                    \
+	X(ICMP_RATE_LIMITED, "icmp_rate_limited")
 
 enum el_drop {
 #define EL_DROP_ENUM(e, s) EL_DROP_##e,
@@ -116,6 +117,16 @@ struct el_worker_conf {
 	 *  time; 0 = new_flows_per_source (one second's worth). At most
 	 *  1000000. */
 	uint32_t new_flows_burst;
+	/** ICMP errors and TCP resets the worker may originate per second, all
+	 *  kinds and both families together (one token bucket per worker,
+	 *  RFC 4443 section 2.4 (f), RFC 1812 section 4.3.2.8); 0 = unlimited.
+	 *  An error the bucket has no token for is not sent and is counted as
+	 *  EL_DROP_ICMP_RATE_LIMITED, besides the drop of the packet that caused
+	 *  it. At most 1000000. */
+	uint32_t icmp_errors_per_second;
+	/** Bucket depth: errors that may go out at once after a quiet time;
+	 *  0 = icmp_errors_per_second. At most 1000000. */
+	uint32_t icmp_errors_burst;
 };
 
 struct el_worker;
@@ -169,6 +180,14 @@ void worker_destroy(struct el_worker *w);
  * - new flow to a service without endpoints: TCP SYN -> RST|ACK, UDP ->
  *   ICMP port unreachable, from the frontend; exact bytes in
  *   dataplane/icmp.h. Counted in rejects_sent, not as a drop.
+ * - a TCP/UDP packet to forward (either direction, flow hit or new flow)
+ *   with TTL 0 or 1: dropped (EL_DROP_TTL_EXCEEDED) and answered with ICMP
+ *   time exceeded (type 11 code 0) from the address it was sent to (the
+ *   frontend, or the SNAT address for a reply) quoting its IP header and 8
+ *   bytes as received; none to a martian source. Rejects and time exceeded
+ *   share the worker's error bucket (icmp_errors_per_second); one it has
+ *   no token for is not sent (EL_DROP_ICMP_RATE_LIMITED, the packet itself
+ *   still counted under its own reason: EL_DROP_NO_ENDPOINT for a reject).
  * - ICMP errors (types 3, 11) quoting a tracked flow: translated to the
  *   other side (outer and quoted headers), TTL - 1.
  * Refused and counted before any of that (IPv4): a frame not addressed to
@@ -189,9 +208,10 @@ void worker_destroy(struct el_worker *w);
  * ICMPv6 echo (128) is answered with 129 and hop limit 64, without the
  * request's extension headers; a reject is a TCP RST or an ICMPv6 port
  * unreachable (type 1 code 4) quoting up to 1232 bytes, exact bytes in
- * dataplane/icmp6.h; ICMPv6 errors (types 1-4) quoting a tracked flow are
- * translated, a Packet Too Big keeping its MTU. Sources of one /64 share a
- * new-flow bucket.
+ * dataplane/icmp6.h; hop limit 0 or 1 gets an ICMPv6 time exceeded (type 3
+ * code 0) quoting up to 1232 bytes the same way; ICMPv6 errors (types 1-4)
+ * quoting a tracked flow are translated, a Packet Too Big keeping its MTU.
+ * Sources of one /64 share a new-flow bucket.
  * Partition mode (more than one worker, no RSS on the receiving interface):
  * a packet to a SNAT address whose port (or an ICMP error quoting one)
  * belongs to another worker's slice goes to that worker's hand-off ring

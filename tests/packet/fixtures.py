@@ -21,6 +21,8 @@ each interface, and a verdict checked against the worker's counters:
   reject      rejects_sent + 1 (TCP RST or ICMP port unreachable)
   translate   icmp_errors_translated + 1
   drop:LABEL  the drop counter with that Prometheus label + 1, no other
+  drop:A+B    the drop counters A and B + 1 each, no other (a packet dropped
+              for A and the error about it not sent: icmp_rate_limited)
 
 Backend choice: which pod Maglev picks is not known here, so a frame that
 depends on it is given once per pod (an "alternative") with a variable name.
@@ -178,8 +180,8 @@ def to_pod(pod, ip):
     return Ether(src=MAC_INT, dst=POD_MAC[pod]) / ip
 
 
-def syn(dst, dport, sport=40000, src=CLIENT, seq=1000, ipid=0x1234, **ipkw):
-    return IP(src=src, dst=dst, ttl=64, id=ipid, flags="DF", **ipkw) / TCP(
+def syn(dst, dport, sport=40000, src=CLIENT, seq=1000, ipid=0x1234, ttl=64, **ipkw):
+    return IP(src=src, dst=dst, ttl=ttl, id=ipid, flags="DF", **ipkw) / TCP(
         sport=sport, dport=dport, seq=seq, flags="S", window=64240, options=SYN_OPTS)
 
 
@@ -669,6 +671,76 @@ def icmp_error_fixtures():
 icmp_error_fixtures()
 
 
+# ---- time exceeded (RFC 792, RFC 1812 section 5.3.1) ----
+
+def time_exceeded(src, dst, quoted):
+    """The ICMP time exceeded edgelb sends: exact header bytes of
+    dataplane/icmp.h (TOS 0, ID 0, no DF, TTL 64), the quote as received."""
+    return IP(src=src, dst=dst, ttl=64, id=0) / ICMP(type=11, code=0) / Raw(quote(quoted))
+
+
+def time_exceeded_fixtures():
+    pod = "198.18.2.11"
+    for ttl in (1, 0):
+        s = syn(CIP, 80, ttl=ttl)
+        fixture("ttl_%d_to_a_vip_gets_time_exceeded_from_the_vip" % ttl,
+                "a SYN with TTL %d to a ClusterIP is dropped, no flow created, and answered "
+                "with ICMP time exceeded from the ClusterIP quoting the SYN as received" % ttl) \
+            .step("drop:ttl_exceeded", EXT, from_client(s),
+                  [Out(EXT, to_client(time_exceeded(CIP, CLIENT, s)))])
+
+    s = syn(CIP, 80, ttl=1, options=[IPOption_Router_Alert()])
+    fixture("time_exceeded_quotes_ip_options",
+            "the quote of a time exceeded is the whole IP header, options included, and 8 "
+            "bytes beyond it") \
+        .step("drop:ttl_exceeded", EXT, from_client(s),
+              [Out(EXT, to_client(time_exceeded(CIP, CLIENT, s)))])
+
+    q = IP(src=CLIENT, dst=DNS, ttl=1, id=0x3001) / UDP(sport=50000, dport=53) / \
+        Raw(b"\x12\x34" + b"\x00" * 30)
+    fixture("udp_ttl_1_gets_time_exceeded_quoting_8_bytes",
+            "a UDP datagram with TTL 1 to a service: time exceeded from the VIP quoting the "
+            "IP header and the UDP header only") \
+        .step("drop:ttl_exceeded", EXT, from_client(q),
+              [Out(EXT, to_client(time_exceeded(DNS, CLIENT, q)))])
+
+    f = fixture("ttl_1_on_a_tracked_flow_gets_time_exceeded_from_the_address_it_was_sent_to",
+                "on a tracked flow a client packet with TTL 1 gets time exceeded from the VIP, "
+                "a reply with TTL 1 gets it from the SNAT address; the flow goes on")
+    s = syn(CIP, 80)
+    sp = f.snat_port()
+    f.step("forward", EXT, from_client(s),
+           [Out(INT, to_pod(pod, nat(s, src=SNAT, dst=pod, sport=sp, dport=8080)))])
+    sa = tcp(pod, SNAT, 8080, sp, "SA", 9000, 1001, ipid=0x6001, ttl=1)
+    f.step("drop:ttl_exceeded", INT, from_pod(pod, sa),
+           [Out(INT, to_pod(pod, time_exceeded(SNAT, pod, sa)))])
+    a = tcp(CLIENT, CIP, 40000, 80, "A", 1001, 9001, ipid=0x6002, ttl=1)
+    f.step("drop:ttl_exceeded", EXT, from_client(a),
+           [Out(EXT, to_client(time_exceeded(CIP, CLIENT, a)))])
+    sa = tcp(pod, SNAT, 8080, sp, "SA", 9000, 1001, ipid=0x6003)
+    f.step("forward", INT, from_pod(pod, sa),
+           [Out(EXT, to_client(nat(sa, src=CIP, dst=CLIENT, sport=80, dport=40000)))])
+
+    f = fixture("icmp_error_with_ttl_1_gets_no_time_exceeded",
+                "an ICMP error quoting a tracked flow that arrives with TTL 1 is dropped "
+                "without an error about it (RFC 1122 section 3.2.2)")
+    s = syn(CIP, 80)
+    sp = f.snat_port()
+    fwd = nat(s, src=SNAT, dst=pod, sport=sp, dport=8080)
+    f.step("forward", EXT, from_client(s), [Out(INT, to_pod(pod, fwd))])
+    f.step("drop:ttl_exceeded", INT,
+           from_pod(pod, IP(src=pod, dst=SNAT, ttl=1) / ICMP(type=3, code=4, nexthopmtu=1400) /
+                    Raw(quote(fwd))))
+
+    fixture("ttl_1_from_a_multicast_source_gets_no_time_exceeded",
+            "a SYN with TTL 1 from a multicast source is refused as a martian; nothing is "
+            "sent back") \
+        .step("drop:martian", EXT, from_client(syn(CIP, 80, src="224.0.0.5", ttl=1)))
+
+
+time_exceeded_fixtures()
+
+
 # ---- malformed and unwanted packets ----
 
 def bad(name, desc, label, frame, iface=EXT):
@@ -729,9 +801,6 @@ bad("ip_option_length_beyond_header", "an IP option whose length runs past the h
     "ip_options",
     with_byte(bytes(from_client(syn(CIP, 80, options=[IPOption_Router_Alert()]))),
               ETH + 21, 8))
-bad("ttl_exhausted", "TTL 1 to a service: forwarding would make it 0", "ttl_exceeded",
-    bytes(from_client(IP(src=CLIENT, dst=CIP, ttl=1) / TCP(sport=40000, dport=80,
-                                                         flags="S"))))
 bad("tcp_syn_fin", "SYN+FIN", "bad_tcp_flags",
     bytes(from_client(IP(src=CLIENT, dst=CIP) / TCP(sport=40000, dport=80, flags="SF"))))
 bad("tcp_no_flags", "a segment with no flags", "bad_tcp_flags",
@@ -838,6 +907,38 @@ def flood_source_limit_fixture():
 flood_source_limit_fixture()
 
 
+def error_limit_fixtures():
+    f = worker_settings(fixture(
+        "generated_errors_share_one_rate_limit",
+        "1 error/s, burst 2: two time exceeded go out, the third in the same burst is not "
+        "sent (icmp_rate_limited) while its packet is still dropped as ttl_exceeded; a "
+        "reject in that burst is not sent either (no_endpoint); a second later one goes "
+        "out"), icmp_errors_per_second=1, icmp_errors_burst=2)
+    for k in range(3):
+        s = syn(CIP, 80, sport=45000 + k, ttl=1)
+        if k < 2:
+            f.step("drop:ttl_exceeded", EXT, from_client(s),
+                   [Out(EXT, to_client(time_exceeded(CIP, CLIENT, s)))],
+                   note="error %d of the burst" % (k + 1))
+        else:
+            f.step("drop:ttl_exceeded+icmp_rate_limited", EXT, from_client(s),
+                   note="the bucket is empty")
+    q = udp(CLIENT, EMPTY, 50000, 53, b"\xab\xcd" + b"\x00" * 10)
+    f.step("drop:no_endpoint+icmp_rate_limited", EXT, from_client(q),
+           note="a reject takes from the same bucket")
+    s = syn(EMPTY, 80, seq=123456)
+    f.step("drop:no_endpoint+icmp_rate_limited", EXT, from_client(s),
+           note="so does a TCP reset")
+    rst = IP(src=EMPTY, dst=CLIENT, ttl=64, id=0, flags="DF") / TCP(
+        sport=80, dport=40000, seq=0, ack=123457, flags="RA", window=0)
+    f.step("reject", EXT, from_client(s), [Out(EXT, to_client(rst))], at=f.now + 1000,
+           note="a second later the bucket holds one again")
+    f.step("drop:no_endpoint+icmp_rate_limited", EXT, from_client(s), note="and only one")
+
+
+error_limit_fixtures()
+
+
 # ---- bad input catalogue: every offset, every field, options, flags ----
 
 def truncations(name, desc, frame, label=lambda cut: "truncated"):
@@ -878,9 +979,6 @@ bad("total_length_0", "IPv4 total length 0", "bad_length",
 bad("total_length_65535", "IPv4 total length 65535 in a 54-byte frame", "truncated",
     bytes(from_client(IP(src=CLIENT, dst=CIP, len=65535, flags="DF") /
                       TCP(sport=40000, dport=80, flags="S"))))
-bad("ttl_0", "TTL 0 to a service", "ttl_exceeded",
-    bytes(from_client(IP(src=CLIENT, dst=CIP, ttl=0) / TCP(sport=40000, dport=80,
-                                                         flags="S"))))
 bad("protocol_255_to_vip", "IP protocol 255 to a LoadBalancer IP", "unsupported_protocol",
     bytes(from_client(IP(src=CLIENT, dst=LB, proto=255) / Raw(b"\x00" * 20))))
 bad("protocol_255_not_ours", "IP protocol 255 to an address edgelb does not own", "not_ours",

@@ -563,7 +563,8 @@ def icmp_error_fixtures():
 
     f = fixture("icmp6_error_hop_limit_1",
                 "an ICMPv6 error quoting a tracked flow that arrives with hop limit 1 is "
-                "dropped (forwarding would make it 0)")
+                "dropped (forwarding would make it 0) without an error about it (RFC 4443 "
+                "section 2.4 (e))")
     s = syn(CIP, 80)
     sp = f.snat_port()
     fwd = nat(s, src=SNAT, dst=pod, sport=sp, dport=8080)
@@ -584,28 +585,78 @@ icmp_error_fixtures()
 
 # ---- hop limit ----
 
+def time_exceeded6(src, dst, quoted):
+    """The ICMPv6 time exceeded edgelb sends (RFC 4443 section 3.3): header
+    bytes of dataplane/icmp6.h, the packet as received quoted up to 1232
+    bytes so the error fits the IPv6 minimum MTU."""
+    return IPv6(src=src, dst=dst, hlim=64) / ICMPv6TimeExceeded(code=0) / \
+        Raw(bytes(quoted)[:1280 - 48])
+
+
 def hop_limit_fixtures():
     pod = "2001:db8:2::11"
-    fixture("hop_limit_1_new_flow", "a SYN with hop limit 1 to a service is dropped, no flow "
-            "created (forwarding would make it 0; no time exceeded is sent, as for IPv4)") \
-        .step("drop:ttl_exceeded", EXT, from_client(syn(CIP, 80, hlim=1)))
-    fixture("hop_limit_0_new_flow", "a SYN with hop limit 0 to a service is dropped") \
-        .step("drop:ttl_exceeded", EXT, from_client(syn(CIP, 80, hlim=0)))
+    for hlim in (1, 0):
+        s = syn(CIP, 80, hlim=hlim)
+        fixture("hop_limit_%d_to_a_vip_gets_time_exceeded_from_the_vip" % hlim,
+                "a SYN with hop limit %d to a service is dropped, no flow created, and "
+                "answered with ICMPv6 time exceeded (type 3 code 0) from the service address "
+                "quoting the SYN as received" % hlim) \
+            .step("drop:ttl_exceeded", EXT, from_client(s),
+                  [Out(EXT, to_client(time_exceeded6(CIP, CLIENT, s)))])
+
+    big = IPv6(src=CLIENT, dst=DNS, hlim=1) / UDP(sport=50000, dport=53) / \
+        Raw(bytes(range(256)) * 6)
+    fixture("time_exceeded6_quote_fits_minimum_mtu",
+            "the time exceeded for a 1584-byte datagram with hop limit 1 quotes its first "
+            "1232 bytes: the error is 1280 bytes") \
+        .step("drop:ttl_exceeded", EXT, from_client(big),
+              [Out(EXT, to_client(time_exceeded6(DNS, CLIENT, big)))])
 
     f = fixture("hop_limit_1_on_tracked_flow",
-                "a packet of a tracked flow with hop limit 1 is dropped in either direction; "
-                "the flow goes on")
+                "a packet of a tracked flow with hop limit 1 is dropped in either direction "
+                "and answered with time exceeded from the address it was sent to (the SNAT "
+                "address for a reply, the service address for the client); the flow goes on")
     s = syn(CIP, 80)
     sp = f.snat_port()
     f.step("forward", EXT, from_client(s),
            [Out(INT, to_pod(pod, nat(s, src=SNAT, dst=pod, sport=sp, dport=8080)))])
-    f.step("drop:ttl_exceeded", INT,
-           from_pod(pod, tcp(pod, SNAT, 8080, sp, "SA", 9000, 1001, hlim=1)))
-    f.step("drop:ttl_exceeded", EXT,
-           from_client(tcp(CLIENT, CIP, 40000, 80, "A", 1001, 9001, hlim=1)))
+    sa = tcp(pod, SNAT, 8080, sp, "SA", 9000, 1001, hlim=1)
+    f.step("drop:ttl_exceeded", INT, from_pod(pod, sa),
+           [Out(INT, to_pod(pod, time_exceeded6(SNAT, pod, sa)))])
+    a = tcp(CLIENT, CIP, 40000, 80, "A", 1001, 9001, hlim=1)
+    f.step("drop:ttl_exceeded", EXT, from_client(a),
+           [Out(EXT, to_client(time_exceeded6(CIP, CLIENT, a)))])
     sa = tcp(pod, SNAT, 8080, sp, "SA", 9000, 1001)
     f.step("forward", INT, from_pod(pod, sa),
            [Out(EXT, to_client(nat(sa, src=CIP, dst=CLIENT, sport=80, dport=40000)))])
+
+    fixture("hop_limit_1_from_a_link_local_source_gets_no_time_exceeded",
+            "a SYN with hop limit 1 from a link-local source is refused as a martian; nothing "
+            "is sent back") \
+        .step("drop:martian", EXT, from_client(syn(CIP, 80, src="fe80::7", hlim=1)))
+
+    f = base.worker_settings(fixture(
+        "generated_errors6_share_one_rate_limit",
+        "1 error/s, burst 2: two time exceeded go out, the third in the same burst is not "
+        "sent (icmp_rate_limited) and its packet is still dropped as ttl_exceeded; a port "
+        "unreachable in that burst is not sent either (no_endpoint); a second later one "
+        "goes out"), icmp_errors_per_second=1, icmp_errors_burst=2)
+    for k in range(3):
+        s = syn(CIP, 80, sport=45000 + k, hlim=1)
+        if k < 2:
+            f.step("drop:ttl_exceeded", EXT, from_client(s),
+                   [Out(EXT, to_client(time_exceeded6(CIP, CLIENT, s)))],
+                   note="error %d of the burst" % (k + 1))
+        else:
+            f.step("drop:ttl_exceeded+icmp_rate_limited", EXT, from_client(s),
+                   note="the bucket is empty")
+    q = udp(CLIENT, EMPTY, 50000, 53, b"\xab\xcd" + b"\x00" * 10)
+    f.step("drop:no_endpoint+icmp_rate_limited", EXT, from_client(q),
+           note="a reject takes from the same bucket")
+    unreach = IPv6(src=EMPTY, dst=CLIENT, hlim=64) / ICMPv6DestUnreach(code=4) / Raw(bytes(q))
+    f.step("reject", EXT, from_client(q), [Out(EXT, to_client(unreach))], at=f.now + 1000,
+           note="a second later the bucket holds one again")
+    f.step("drop:no_endpoint+icmp_rate_limited", EXT, from_client(q), note="and only one")
 
 
 hop_limit_fixtures()

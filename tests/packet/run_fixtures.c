@@ -22,8 +22,13 @@
  *
  * A step whose verdict is "set:KEY=VALUE,..." is not run: it changes the
  * worker configuration of its fixture before the worker is created (keys
- * max_flows, new_flows_per_source, new_flows_burst), so a fixture can ask
- * for a tiny flow table or a per-source limit.
+ * max_flows, new_flows_per_source, new_flows_burst, icmp_errors_per_second,
+ * icmp_errors_burst), so a fixture can ask for a tiny flow table or a
+ * per-source or error limit. Otherwise the worker gets the config file's
+ * conntrack.max_flows and icmp limits, as the appliance passes them.
+ *
+ * A verdict "drop:A+B" expects the drop counters A and B to move by one
+ * each (a packet dropped for A and an error about it not sent, B).
  *
  * Usage: run_fixtures CONFIG MANIFEST_DIR FIXTURE_FILE [NAME_SUBSTRING]
  * (EL_FIXTURES_VERBOSE=1 in the environment prints which alternative each
@@ -645,12 +650,19 @@ static void
 fx_check_verdict(const struct fx_step *st, const struct el_worker_stats *a,
 		 const struct el_worker_stats *b)
 {
-	int allowed_drop = -1, want_drop = -1;
+	int allowed_drop = -1, want_drop = -1, want_drop2 = -1;
 	const char *v = st->verdict;
 
 	if (strncmp(v, "drop:", 5) == 0) {
-		want_drop = fx_drop_index(v + 5);
-		if (want_drop < 0) {
+		char labels[sizeof(st->verdict)], *plus;
+		snprintf(labels, sizeof(labels), "%s", v + 5);
+		plus = strchr(labels, '+');
+		if (plus != NULL) {
+			*plus = '\0';
+			want_drop2 = fx_drop_index(plus + 1);
+		}
+		want_drop = fx_drop_index(labels);
+		if (want_drop < 0 || (plus != NULL && want_drop2 < 0)) {
 			fx_fail("unknown drop reason in verdict \"%s\"", v);
 			return;
 		}
@@ -683,7 +695,7 @@ fx_check_verdict(const struct fx_step *st, const struct el_worker_stats *a,
 			v, a->flows_active, b->flows_active, a->flows_created, b->flows_created);
 	for (int d = 0; d < EL_DROP_MAX; d++) {
 		uint64_t delta = b->drops[d] - a->drops[d];
-		uint64_t want = d == want_drop ? 1 : 0;
+		uint64_t want = d == want_drop || d == want_drop2 ? 1 : 0;
 		if (d == allowed_drop || delta == want)
 			continue;
 		fx_fail("verdict %s: drops{reason=\"%s\"} moved by %" PRIu64 " (expected %" PRIu64
@@ -796,6 +808,8 @@ struct fx_env {
 	const struct el_snapshot *snap;
 	struct rte_mempool *pool;
 	uint32_t max_flows;
+	uint32_t icmp_errors_per_second;
+	uint32_t icmp_errors_burst;
 };
 
 /* The frame as one mbuf, or as a chain of segments of @p seg bytes (0: as
@@ -935,6 +949,10 @@ fx_settings(const struct fx *f, struct el_worker_conf *conf)
 				conf->new_flows_per_source = (uint32_t)v;
 			else if (strcmp(kv, "new_flows_burst") == 0)
 				conf->new_flows_burst = (uint32_t)v;
+			else if (strcmp(kv, "icmp_errors_per_second") == 0)
+				conf->icmp_errors_per_second = (uint32_t)v;
+			else if (strcmp(kv, "icmp_errors_burst") == 0)
+				conf->icmp_errors_burst = (uint32_t)v;
 			else {
 				fx_fail("unknown setting %s", kv);
 				return false;
@@ -957,6 +975,8 @@ fx_run(const struct fx *f, const struct fx_env *env)
 	conf.index = 0;
 	conf.n_workers = 1;
 	conf.max_flows = env->max_flows;
+	conf.icmp_errors_per_second = env->icmp_errors_per_second;
+	conf.icmp_errors_burst = env->icmp_errors_burst;
 	conf.socket_id = SOCKET_ID_ANY;
 	conf.pool = env->pool;
 	conf.tx = fx_tx;
@@ -1091,6 +1111,8 @@ main(int argc, char **argv)
 	}
 	env.snap = snap;
 	env.max_flows = cfg.ct_max_flows ? cfg.ct_max_flows : 4096;
+	env.icmp_errors_per_second = cfg.icmp_errors_per_second;
+	env.icmp_errors_burst = cfg.icmp_errors_burst;
 	env.pool = rte_pktmbuf_pool_create("fixtures", 4095, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 					   SOCKET_ID_ANY);
 	fp = fopen(argv[3], "r");

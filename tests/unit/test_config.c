@@ -236,6 +236,44 @@ per_source_new_flow_limit_is_off_by_default(void **state)
 }
 
 static void
+icmp_error_limit_parses(void **state)
+{
+	(void)state;
+	assert_int_equal(load(IFACE_EXT "icmp: {errors_per_second: 25, errors_burst: 7}\n"), 0);
+	assert_int_equal(cfg.icmp_errors_per_second, 25);
+	assert_int_equal(cfg.icmp_errors_burst, 7);
+}
+
+static void
+icmp_error_limit_defaults_to_a_thousand_per_second_with_a_burst_of_the_rate(void **state)
+{
+	(void)state;
+	assert_int_equal(load(IFACE_EXT), 0);
+	assert_int_equal(cfg.icmp_errors_per_second, EL_CFG_ICMP_ERRORS_PER_SECOND);
+	assert_int_equal(EL_CFG_ICMP_ERRORS_PER_SECOND, 1000);
+	/* 0: the burst is one second's worth */
+	assert_int_equal(cfg.icmp_errors_burst, 0);
+}
+
+static void
+icmp_error_limit_of_zero_means_unlimited_and_is_accepted(void **state)
+{
+	(void)state;
+	assert_int_equal(load(IFACE_EXT "icmp: {errors_per_second: 0}\n"), 0);
+	assert_int_equal(cfg.icmp_errors_per_second, 0);
+}
+
+static void
+icmp_error_limit_accepts_a_million(void **state)
+{
+	(void)state;
+	assert_int_equal(
+	    load(IFACE_EXT "icmp: {errors_per_second: 1000000, errors_burst: 1000000}\n"), 0);
+	assert_int_equal(cfg.icmp_errors_per_second, 1000000);
+	assert_int_equal(cfg.icmp_errors_burst, 1000000);
+}
+
+static void
 ipv6_addresses_routes_and_neighbors_parse(void **state)
 {
 	(void)state;
@@ -468,6 +506,8 @@ reference_config_file_loads(void **state)
 	assert_int_equal(cfg.n_manifests, 1);
 	assert_int_equal(config_resolve_path(&cfg, cfg.manifests[0], out, sizeof(out)), 0);
 	assert_string_equal(out, EL_SRCDIR "/config/examples");
+	assert_int_equal(cfg.icmp_errors_per_second, 1000);
+	assert_int_equal(cfg.icmp_errors_burst, 0);
 }
 
 static void
@@ -728,6 +768,20 @@ static const struct bad_case bad_cases[] = {
      "t.yaml:5: conntrack.timeouts.icmp: ", "out of range"},
     {"timeout_with_unit_is_refused", IFACE_EXT "conntrack: {timeouts: {udp: 300s}}\n",
      "t.yaml:5: conntrack.timeouts.udp: ", "expected a decimal integer"},
+    {"icmp_errors_per_second_above_a_million_is_refused",
+     IFACE_EXT "icmp: {errors_per_second: 1000001}\n",
+     "t.yaml:5: icmp.errors_per_second: ", "out of range (0..1000000)"},
+    {"negative_icmp_errors_per_second_is_refused", IFACE_EXT "icmp: {errors_per_second: -1}\n",
+     "t.yaml:5: icmp.errors_per_second: ", "out of range (0..1000000)"},
+    {"icmp_errors_burst_above_a_million_is_refused", IFACE_EXT "icmp: {errors_burst: 1000001}\n",
+     "t.yaml:5: icmp.errors_burst: ", "out of range (0..1000000)"},
+    {"icmp_errors_per_second_that_is_not_a_number_is_refused",
+     IFACE_EXT "icmp: {errors_per_second: lots}\n", "t.yaml:5: icmp.errors_per_second: ",
+     "expected a decimal integer (no leading zeros), found \"lots\""},
+    {"unknown_icmp_key_is_refused_with_a_hint", IFACE_EXT "icmp: {errors_per_sec: 10}\n",
+     "t.yaml:5: icmp.errors_per_sec: ", "unknown key (did you mean \"errors_per_second\"?)"},
+    {"icmp_that_is_not_a_mapping_is_refused", IFACE_EXT "icmp: 100\n",
+     "t.yaml:5: icmp: ", "expected a mapping"},
     {"unknown_conntrack_key_is_refused", IFACE_EXT "conntrack: {max_flow: 2048}\n",
      "t.yaml:5: conntrack.max_flow: ", "unknown key"},
     {"unknown_maglev_key_is_refused", IFACE_EXT "maglev: {size: 251}\n",
@@ -966,6 +1020,13 @@ main(void)
 	    cmocka_unit_test_teardown(every_timeout_key_sets_its_state, teardown),
 	    cmocka_unit_test_teardown(per_source_new_flow_limit_parses, teardown),
 	    cmocka_unit_test_teardown(per_source_new_flow_limit_is_off_by_default, teardown),
+	    cmocka_unit_test_teardown(icmp_error_limit_parses, teardown),
+	    cmocka_unit_test_teardown(
+		icmp_error_limit_defaults_to_a_thousand_per_second_with_a_burst_of_the_rate,
+		teardown),
+	    cmocka_unit_test_teardown(icmp_error_limit_of_zero_means_unlimited_and_is_accepted,
+				      teardown),
+	    cmocka_unit_test_teardown(icmp_error_limit_accepts_a_million, teardown),
 	    cmocka_unit_test_teardown(ipv6_addresses_routes_and_neighbors_parse, teardown),
 	    cmocka_unit_test_teardown(pool_given_as_range_keeps_its_ends, teardown),
 	    cmocka_unit_test_teardown(pool_given_as_cidr_spans_the_prefix, teardown),
