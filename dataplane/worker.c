@@ -704,6 +704,8 @@ w_icmp_error(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, const struc
 	w_route_out(w, m, to);
 }
 
+static bool w_martian4(const struct el_snapshot *s, uint32_t src);
+
 static void
 w_icmp(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, const struct pkt_ip4 *p)
 {
@@ -715,6 +717,12 @@ w_icmp(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, const struct pkt_
 	}
 	switch (p->icmp_type) {
 	case PKT_ICMP_ECHO_REQUEST:
+		/* an echo "from" loopback, a broadcast or edgelb itself would
+		 * be answered to nobody or to edgelb */
+		if (w_martian4(w->snap, p->src)) {
+			w_drop(w, m, EL_DROP_MARTIAN);
+			return;
+		}
 		icmp_echo_reply4(ip_hdr(m), p);
 		w->stats.icmp_echo_replies++;
 		w_route_out(w, m, p->src);

@@ -337,6 +337,12 @@ w6_icmp(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, const struct pkt
 	}
 	switch (p->icmp_type) {
 	case PKT_ICMP6_ECHO_REQUEST: {
+		/* an echo "from" edgelb itself would be answered to edgelb */
+		struct el_ip sip = w6_ip(p->src);
+		if (snapshot_owned_lookup(w->snap, &sip) != NULL) {
+			w_drop(w, m, EL_DROP_MARTIAN);
+			return;
+		}
 		uint16_t tot = icmp6_echo_reply(w6_ip_hdr(m), p);
 		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - PKT_ETH_LEN - tot));
 		w->stats.icmp_echo_replies++;

@@ -367,6 +367,13 @@ echo_fixture("echo_cluster_ip", "ICMP echo to a clusterIP routed here is answere
 echo_fixture("echo_snat_address_from_pod", "a pod pinging the SNAT address is answered on int",
              INT, "198.18.2.11", POD_MAC["198.18.2.11"], SNAT, POD_MAC["198.18.2.11"])
 
+for _name, _src in (("loopback", "127.0.0.1"), ("own_address", LB),
+                    ("broadcast", "198.18.0.255")):
+    fixture("echo_from_martian_%s" % _name,
+            "an ICMP echo request from %s is not answered" % _src) \
+        .step("drop:martian", EXT,
+              from_client(IP(src=_src, dst=NODE) / ICMP(type=8, id=1, seq=1)))
+
 fixture("echo_not_ours", "ICMP echo to an address edgelb does not own is dropped") \
     .step("drop:not_ours", EXT,
           from_client(IP(src=CLIENT, dst="198.18.0.77") / ICMP(type=8, id=1, seq=1)))

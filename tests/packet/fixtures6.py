@@ -275,6 +275,11 @@ echo_fixture("echo6_with_destination_options",
              EXT, CLIENT, MAC_GW, NODE, MAC_GW,
              ext=IPv6ExtHdrDestOpt(options=[PadN(optdata=b"\0" * 4)]))
 
+fixture("echo6_from_own_address", "an ICMPv6 echo request from an address edgelb owns "
+        "is not answered") \
+    .step("drop:martian", EXT,
+          from_client(IPv6(src=LB, dst=NODE) / ICMPv6EchoRequest(id=1, seq=1)))
+
 fixture("echo6_not_ours", "ICMPv6 echo to an address edgelb does not own is dropped") \
     .step("drop:not_ours", EXT,
           from_client(IPv6(src=CLIENT, dst="2001:db8::77") / ICMPv6EchoRequest(id=1, seq=1)))
