@@ -16,8 +16,9 @@
  * is durable the snapshot is published. A failure after the model changed
  * undoes the change: the old object goes back, its allocations are taken
  * again, the touched Services are rebuilt, and when the change was already
- * logged, the old versions are logged after it. The cost of a change does not grow with the number of
- * objects stored (beyond one O(n) copy of pointer arrays and flat tables).
+ * logged, the old versions are logged after it. The cost of a change does
+ * not grow with the number of objects stored (beyond one O(n) copy of
+ * pointer arrays and flat tables).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -674,9 +675,10 @@ apply_restore_files(struct apply *a)
 	else
 		store_txn_abort(t);
 	if (rc < 0)
-		fprintf(stderr,
-			"edgelb: state: %s: cannot write back the objects of a refused change: %s\n",
-			store_dir(a->c.store), strerror(-rc));
+		fprintf(
+		    stderr,
+		    "edgelb: state: %s: cannot write back the objects of a refused change: %s\n",
+		    store_dir(a->c.store), strerror(-rc));
 }
 
 /* The whole group is refused: undo every change, newest first, rebuild what
@@ -723,7 +725,8 @@ apply_store_start(struct apply *a, struct store_txn **out)
 	rc = store_txn_begin(a->c.store, &t);
 	for (unsigned i = 0; rc == 0 && i < a->n_staged; i++) {
 		const struct apply_change *c = &a->staged[i].c;
-		rc = c->now != NULL ? store_txn_put(t, c->k, c->now)
+		/* the answer already holds the object's JSON (apply_finish()) */
+		rc = c->now != NULL ? store_txn_put_json(t, c->k, c->now, a->staged[i].res->object)
 				    : store_txn_delete(t, c->k, c->ns, c->name);
 	}
 	if (rc < 0) {

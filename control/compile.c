@@ -2162,9 +2162,28 @@ svc_obj_same(const struct svc_obj *o, const struct el_snap_svc *want,
 		memcmp(s->src_ranges, ranges, want->n_src_ranges * sizeof(*ranges)) == 0);
 }
 
+/*
+ * Was @p prev's Maglev table built over the backend addresses of @p want, in
+ * the same order? maglev_build() reads nothing else (not ids, not
+ * conditions), so the table would come out the same: it is copied.
+ */
+static bool
+svc_obj_same_table(const struct svc_obj *prev, const struct el_snap_svc *want,
+		   const struct el_snap_backend *bes)
+{
+	if (prev == NULL || prev->svc.maglev == NULL || want->maglev_size == 0 ||
+	    prev->svc.maglev_size != want->maglev_size || prev->svc.n_backends != want->n_backends)
+		return false;
+	for (uint32_t i = 0; i < want->n_backends; i++)
+		if (prev->svc.backends[i].port != bes[i].port ||
+		    !el_ip_eq(&prev->svc.backends[i].ip, &bes[i].ip))
+			return false;
+	return true;
+}
+
 static struct svc_obj *
 svc_obj_build(const struct el_snap_svc *want, const struct el_snap_backend *bes,
-	      const struct el_cidr *ranges, int *rc)
+	      const struct el_cidr *ranges, const struct svc_obj *prev, int *rc)
 {
 	size_t off_be = align8(sizeof(struct svc_obj));
 	size_t off_sr = align8(off_be + want->n_backends * sizeof(*bes));
@@ -2190,8 +2209,14 @@ svc_obj_build(const struct el_snap_svc *want, const struct el_snap_backend *bes,
 	}
 	if (want->maglev_size > 0) {
 		uint16_t *t = (uint16_t *)(mem + off_mg);
-		*rc = maglev_build(o->svc.backends, want->n_backends, t, want->maglev_size);
-		if (*rc < 0) {
+		int r = 0;
+
+		if (svc_obj_same_table(prev, want, bes))
+			memcpy(t, prev->svc.maglev, (size_t)want->maglev_size * sizeof(*t));
+		else
+			r = maglev_build(o->svc.backends, want->n_backends, t, want->maglev_size);
+		if (r < 0) {
+			*rc = r;
 			snapshot_mfree(mem);
 			return NULL;
 		}
@@ -2459,7 +2484,8 @@ ubuild_make(struct compile_state *cs, const struct el_model *m, const struct el_
 		if (pb != NULL && pb->obj != NULL && svc_obj_same(pb->obj, &want, cs->cand, ranges))
 			o = pb->obj;
 		else
-			o = svc_obj_build(&want, cs->cand, ranges, &rc);
+			o = svc_obj_build(&want, cs->cand, ranges, pb != NULL ? pb->obj : NULL,
+					  &rc);
 		free(ranges);
 		if (o == NULL)
 			break;

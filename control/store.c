@@ -416,9 +416,9 @@ store_obj_rev(enum el_kind k, const void *obj)
  * requested values from allocated ones.
  */
 static char *
-store_text(enum el_kind k, const void *obj, size_t *len)
+store_text(enum el_kind k, const void *obj, const char *given, size_t *len)
 {
-	char *json = model_json_object(k, obj), *out;
+	char *json = given != NULL ? strdup(given) : model_json_object(k, obj), *out;
 	const struct el_service *s = obj;
 	char line[64 + 8 * 64], footer[128];
 	size_t n, l = 0, fl;
@@ -528,8 +528,8 @@ store_kind_of(const char *resource)
 
 /* Parse the header line at @p p; 0, or -EBADMSG. */
 static int
-store_journal_header(const char *p, size_t avail, uint64_t *seq, unsigned *entries,
-		     uint64_t *plen, unsigned long *crc, size_t *hlen)
+store_journal_header(const char *p, size_t avail, uint64_t *seq, unsigned *entries, uint64_t *plen,
+		     unsigned long *crc, size_t *hlen)
 {
 	size_t tl = strlen(STORE_JOURNAL_TAG);
 	const char *nl = memchr(p, '\n', avail < STORE_LINE_MAX ? avail : STORE_LINE_MAX);
@@ -613,8 +613,7 @@ store_journal_entries(const char *pl, size_t plen, unsigned n, uint64_t seq, sto
  */
 static int
 store_journal_walk(const struct store *st, const char *buf, size_t len, bool report,
-		   store_jent_fn fn, void *ctx, size_t *end, uint64_t *last_seq,
-		   unsigned *damaged)
+		   store_jent_fn fn, void *ctx, size_t *end, uint64_t *last_seq, unsigned *damaged)
 {
 	uint64_t prev = 0;
 	size_t pos = 0;
@@ -747,8 +746,9 @@ store_jset_redo(struct store *st, const struct store_jset *js)
 
 		if (e->unusable)
 			continue;
-		r = e->op == STORE_OP_PUT ? store_file_write(st, &e->key, -1, false, e->text, e->len)
-					  : store_file_remove(st, &e->key);
+		r = e->op == STORE_OP_PUT
+			? store_file_write(st, &e->key, -1, false, e->text, e->len)
+			: store_file_remove(st, &e->key);
 		if (r < 0) {
 			store_path(st, &e->key, "", path, sizeof(path));
 			store_report(st, "%s: cannot bring it up to the journal: %s", path,
@@ -1081,6 +1081,12 @@ store_txn_entry(struct store_txn *t, enum el_kind k, const char *ns, const char 
 int
 store_txn_put(struct store_txn *t, enum el_kind k, const void *obj)
 {
+	return store_txn_put_json(t, k, obj, NULL);
+}
+
+int
+store_txn_put_json(struct store_txn *t, enum el_kind k, const void *obj, const char *json)
+{
 	const char *ns = obj, *name = (const char *)obj + EL_LABEL_MAX;
 	struct store_entry *e;
 	size_t len = 0;
@@ -1092,7 +1098,7 @@ store_txn_put(struct store_txn *t, enum el_kind k, const void *obj)
 	rc = store_txn_entry(t, k, ns, name, &e);
 	if (rc < 0)
 		return rc;
-	text = store_text(k, obj, &len);
+	text = store_text(k, obj, json, &len);
 	if (text == NULL)
 		return -ENOMEM;
 	free(e->text);
@@ -1444,7 +1450,8 @@ store_load_text(const struct store_okey *key, const char *where, const char *buf
 		return 0;
 	}
 	obj = store_single(&it.obj, key->k);
-	if (obj == NULL || strcmp(obj, key->ns) != 0 || strcmp(obj + EL_LABEL_MAX, key->name) != 0) {
+	if (obj == NULL || strcmp(obj, key->ns) != 0 ||
+	    strcmp(obj + EL_LABEL_MAX, key->name) != 0) {
 		snprintf(why, whylen, "does not hold the one %s its name says",
 			 model_json_kind(key->k));
 		el_model_free(&it.obj);

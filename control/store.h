@@ -139,6 +139,9 @@ struct store_txn;
 int store_txn_begin(struct store *st, struct store_txn **out);
 /** Prepare @p obj's text. @return 0, -EINVAL, -ENAMETOOLONG or -ENOMEM */
 int store_txn_put(struct store_txn *t, enum el_kind k, const void *obj);
+/** store_txn_put() with @p obj's JSON made already: @p json must be
+ *  model_json_object(k, obj) (NULL: made here). */
+int store_txn_put_json(struct store_txn *t, enum el_kind k, const void *obj, const char *json);
 /** Mark an object for removal. @return 0, -EINVAL, -ENAMETOOLONG or -ENOMEM */
 int store_txn_delete(struct store_txn *t, enum el_kind k, const char *ns, const char *name);
 /**

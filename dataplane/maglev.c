@@ -139,6 +139,23 @@ maglev_step(uint32_t c, uint32_t skip, uint32_t m)
 	return (uint32_t)(x >= m ? x - m : x);
 }
 
+int
+maglev_permutation(const struct el_snap_backend *be, uint32_t m, uint32_t *offset, uint32_t *skip)
+{
+	uint8_t key[1 + 16 + 2];
+	size_t len;
+
+	if (be == NULL || offset == NULL || skip == NULL || !maglev_is_prime(m) ||
+	    (be->ip.family != EL_AF_INET && be->ip.family != EL_AF_INET6))
+		return -EINVAL;
+	len = maglev_key(be, key);
+	*offset = (uint32_t)(maglev_hash(key, len, MAGLEV_SEED_OFFSET) % m);
+	/* m == 2 (one backend) leaves skip 1, which is still a full
+	 * permutation. */
+	*skip = (uint32_t)(maglev_hash(key, len, MAGLEV_SEED_SKIP) % (m - 1)) + 1;
+	return 0;
+}
+
 static int
 maglev_slot_cmp(const void *pa, const void *pb)
 {
@@ -171,15 +188,9 @@ maglev_build(const struct el_snap_backend *bes, uint32_t n, uint16_t *table, uin
 		return -ENOMEM;
 
 	for (uint32_t i = 0; i < n; i++) {
-		uint8_t key[1 + 16 + 2];
-		size_t len = maglev_key(&bes[i], key);
-
 		s[i].be = &bes[i];
 		s[i].idx = i;
-		s[i].next = (uint32_t)(maglev_hash(key, len, MAGLEV_SEED_OFFSET) % m);
-		/* m == 2 (one backend) leaves skip 1, which is still a full
-		 * permutation. */
-		s[i].skip = (uint32_t)(maglev_hash(key, len, MAGLEV_SEED_SKIP) % (m - 1)) + 1;
+		(void)maglev_permutation(&bes[i], m, &s[i].next, &s[i].skip);
 	}
 	qsort(s, n, sizeof(*s), maglev_slot_cmp);
 

@@ -33,6 +33,22 @@ uint32_t maglev_table_size(uint32_t n_backends, uint32_t min_size);
 int maglev_is_prime(uint32_t m);
 
 /**
+ * The permutation of the @p m table slots one backend visits while the
+ * table fills: slot(j) = (offset + j * skip) mod m, j = 0..m-1 (the paper's
+ * offset and skip, from two seeded hashes of the backend's family, address
+ * and port in wire byte order).
+ *
+ * @param be      the backend; only ip and port are read
+ * @param m       table size, a prime
+ * @param offset  receives offset, 0..m-1
+ * @param skip    receives skip, 1..m-1
+ * @return 0; -EINVAL when a pointer is NULL, m is not prime or the address
+ *         family is not set
+ */
+int maglev_permutation(const struct el_snap_backend *be, uint32_t m, uint32_t *offset,
+		       uint32_t *skip);
+
+/**
  * Fill @p table (@p m entries, m prime, m >= n) with indices into @p bes.
  * The result depends only on the set of (family, address, port) of @p bes,
  * not on their order: mapped back to backends, the table is the same.

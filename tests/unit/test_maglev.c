@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Unit tests of the Maglev table builder (Eisenbud et al., NSDI 2016,
- * section 3.4): argument checks, table size, independence from the order
- * backends are listed, balance, disruption when a backend leaves, and the
- * spread of maglev_lookup() over flow hashes.
+ * section 3.4): argument checks, table size, the same table as the paper's
+ * Pseudocode 1 written out plainly and as earlier releases built,
+ * independence from the order backends are listed, balance, disruption
+ * when a backend leaves, and the spread of maglev_lookup() over flow
+ * hashes.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -17,6 +19,7 @@
 #include <cmocka.h>
 
 #include "edgelb/maglev.h"
+#include "edgelb/types.h"
 
 #define TEST_SEED 0x5eedf00dcafe1234ull
 
@@ -446,6 +449,202 @@ removing_one_of_50_backends_moves_few_other_slots(void **state)
 		check_disruption(50, gone);
 }
 
+/* ---- the same table as the paper's pseudocode, and as before ---- */
+
+/* One backend in the order the fill visits them: address, port, index. */
+struct ref_be {
+	const struct el_snap_backend *be;
+	uint32_t idx;
+};
+
+static int
+ref_be_cmp(const void *pa, const void *pb)
+{
+	const struct ref_be *a = pa, *b = pb;
+	int c = el_ip_cmp(&a->be->ip, &b->be->ip);
+
+	if (c == 0)
+		c = memcmp(&a->be->port, &b->be->port, 2);
+	if (c == 0)
+		c = a->idx < b->idx ? -1 : a->idx > b->idx;
+	return c;
+}
+
+/*
+ * Pseudocode 1 of the paper as written: the whole permutation matrix,
+ * permutation[i][j] = (offset + j * skip) mod M, a next[] cursor per
+ * backend, backends taking turns in (address, port) order.
+ */
+static void
+reference_build(const struct el_snap_backend *bes, uint32_t n, uint16_t *entry, uint32_t m)
+{
+	uint32_t *perm = malloc(sizeof(*perm) * n * m), *next = calloc(n, sizeof(*next));
+	struct ref_be *order = malloc(sizeof(*order) * n);
+	int32_t *e = malloc(sizeof(*e) * m);
+	uint32_t filled = 0;
+
+	assert_non_null(perm);
+	assert_non_null(next);
+	assert_non_null(order);
+	assert_non_null(e);
+	for (uint32_t i = 0; i < n; i++)
+		order[i] = (struct ref_be){.be = &bes[i], .idx = i};
+	qsort(order, n, sizeof(*order), ref_be_cmp);
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t offset, skip;
+
+		assert_int_equal(maglev_permutation(order[i].be, m, &offset, &skip), 0);
+		assert_true(offset < m && skip >= 1 && skip < m);
+		for (uint32_t j = 0; j < m; j++)
+			perm[(size_t)i * m + j] = (uint32_t)((offset + (uint64_t)j * skip) % m);
+	}
+	for (uint32_t j = 0; j < m; j++)
+		e[j] = -1;
+	while (filled < m) {
+		for (uint32_t i = 0; i < n && filled < m; i++) {
+			uint32_t c = perm[(size_t)i * m + next[i]];
+
+			while (e[c] >= 0) {
+				next[i]++;
+				c = perm[(size_t)i * m + next[i]];
+			}
+			e[c] = (int32_t)order[i].idx;
+			next[i]++;
+			filled++;
+		}
+	}
+	for (uint32_t j = 0; j < m; j++)
+		entry[j] = (uint16_t)e[j];
+	free(perm);
+	free(next);
+	free(order);
+	free(e);
+}
+
+/* A random backend: IPv4 or IPv6 documentation/benchmark addresses, a
+ * random port; a few repeat an earlier backend exactly. */
+static void
+random_backend(struct el_snap_backend *bes, uint32_t i, uint64_t *seed)
+{
+	uint64_t r = test_rand(seed);
+
+	memset(&bes[i], 0, sizeof(bes[i]));
+	if (i > 0 && r % 16 == 0) {
+		bes[i] = bes[(r >> 8) % i];
+		return;
+	}
+	if (r % 3 == 0) {
+		uint64_t lo = test_rand(seed);
+		bes[i].ip.family = EL_AF_INET6;
+		memcpy(bes[i].ip.v6, "\x20\x01\x0d\xb8", 4);
+		memcpy(bes[i].ip.v6 + 8, &lo, 8);
+	} else {
+		uint8_t a[4] = {198, (uint8_t)(18 + (r >> 8) % 2), (uint8_t)(r >> 16),
+				(uint8_t)(r >> 24)};
+		bes[i].ip.family = EL_AF_INET;
+		memcpy(&bes[i].ip.v4, a, 4);
+	}
+	bes[i].port = (uint16_t)(r >> 32);
+	bes[i].id = i;
+}
+
+static void
+table_is_the_one_pseudocode_1_builds_over_random_backend_sets(void **state)
+{
+	(void)state;
+	uint64_t seed = TEST_SEED ^ 0x9e3779b97f4a7c15ull;
+
+	for (unsigned round = 0; round < 60; round++) {
+		uint32_t n = 1 + (uint32_t)(test_rand(&seed) % (round < 50 ? 40 : 300));
+		/* sizes from barely enough to the default */
+		uint32_t min =
+		    round % 10 == 9 ? MAGLEV_DEFAULT_SIZE : n + (uint32_t)(test_rand(&seed) % 6000);
+		uint32_t m = min;
+		struct el_snap_backend *bes = malloc(sizeof(*bes) * n);
+		uint16_t *want, *got;
+
+		while (!maglev_is_prime(m))
+			m++;
+		want = malloc(sizeof(*want) * m);
+		assert_non_null(bes);
+		assert_non_null(want);
+		for (uint32_t i = 0; i < n; i++)
+			random_backend(bes, i, &seed);
+		reference_build(bes, n, want, m);
+		got = build(bes, n, m);
+		if (memcmp(got, want, sizeof(*got) * m) != 0) {
+			uint32_t j = 0;
+			while (got[j] == want[j])
+				j++;
+			fail_msg("round %u: %u backends, M %u: slot %u is %u, Pseudocode 1 says %u",
+				 round, n, m, j, got[j], want[j]);
+		}
+		free(bes);
+		free(want);
+		free(got);
+	}
+}
+
+/* FNV-1a of the table's entries, low byte first: the same on every host. */
+static uint64_t
+table_digest(const uint16_t *t, uint32_t m)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (uint32_t j = 0; j < m; j++) {
+		h = (h ^ (t[j] & 0xff)) * 0x100000001b3ull;
+		h = (h ^ (t[j] >> 8)) * 0x100000001b3ull;
+	}
+	return h;
+}
+
+/* Every host, and every release since the table was first published,
+ * builds the same table for the same backends (hosts behind one ECMP
+ * router must agree, and a flow must not move at an upgrade). The digests
+ * are those of the first release's builder. */
+static void
+table_is_the_same_as_the_first_release_built(void **state)
+{
+	(void)state;
+	static const struct {
+		uint32_t n, m;
+		uint64_t digest;
+	} cases[] = {
+	    {10, 65537, 0xcde03b52f5c99c72ull},	 {20, 2003, 0x17902e10b025181eull},
+	    {1, 251, 0x9bbb0f6dcf2821fdull},	 {3, 65537, 0x5cc8d8d2b1d88e5full},
+	    {100, 10007, 0xd906d4e91f71b4abull},
+	};
+	struct el_snap_backend be[100];
+
+	for (unsigned c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		uint16_t *t;
+
+		make_backends(be, cases[c].n);
+		t = build(be, cases[c].n, cases[c].m);
+		if (table_digest(t, cases[c].m) != cases[c].digest)
+			fail_msg("%u backends, M %u: digest %016llx, the first release's %016llx",
+				 cases[c].n, cases[c].m,
+				 (unsigned long long)table_digest(t, cases[c].m),
+				 (unsigned long long)cases[c].digest);
+		free(t);
+	}
+}
+
+static void
+permutation_rejects_what_build_rejects(void **state)
+{
+	(void)state;
+	struct el_snap_backend be[1];
+	uint32_t offset, skip;
+
+	make_backends(be, 1);
+	assert_int_equal(maglev_permutation(be, 65537, &offset, &skip), 0);
+	assert_int_equal(maglev_permutation(be, 65536, &offset, &skip), -EINVAL);
+	assert_int_equal(maglev_permutation(NULL, 65537, &offset, &skip), -EINVAL);
+	be[0].ip.family = 0;
+	assert_int_equal(maglev_permutation(be, 65537, &offset, &skip), -EINVAL);
+}
+
 /* ---- lookup ---- */
 
 static void
@@ -507,6 +706,9 @@ main(void)
 	    cmocka_unit_test(imbalance_is_at_most_one_percent_for_100_backends),
 	    cmocka_unit_test(removing_one_of_10_backends_moves_few_other_slots),
 	    cmocka_unit_test(removing_one_of_50_backends_moves_few_other_slots),
+	    cmocka_unit_test(table_is_the_one_pseudocode_1_builds_over_random_backend_sets),
+	    cmocka_unit_test(table_is_the_same_as_the_first_release_built),
+	    cmocka_unit_test(permutation_rejects_what_build_rejects),
 	    cmocka_unit_test(lookup_spreads_random_hashes_evenly),
 	    cmocka_unit_test(lookup_reaches_both_ends_of_the_table),
 	};

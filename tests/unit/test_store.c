@@ -372,8 +372,7 @@ aborted_transaction_leaves_no_file(void **state)
 	assert_int_equal(store_txn_put(t, EL_KIND_SERVICE, m.svcs[1]), 0);
 	assert_int_equal(store_txn_delete(t, EL_KIND_SERVICE, m.svcs[0]->ns, m.svcs[0]->name), 0);
 	store_txn_abort(t);
-	snprintf(cmd, sizeof(cmd), "test $(find %s -type f ! -name journal | wc -l) -eq 1",
-		 f->dir);
+	snprintf(cmd, sizeof(cmd), "test $(find %s -type f ! -name journal | wc -l) -eq 1", f->dir);
 	assert_int_equal(system(cmd), 0);
 	el_model_free(&m);
 }
@@ -1023,18 +1022,15 @@ main(void)
 	    cmocka_unit_test_setup_teardown(temp_files_are_ignored_silently, setup, teardown),
 	    cmocka_unit_test_setup_teardown(files_are_loaded_in_revision_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(stored_file_is_a_manifest, setup, teardown),
-	    cmocka_unit_test_setup_teardown(commit_appends_one_record_for_a_group, setup,
-					    teardown),
+	    cmocka_unit_test_setup_teardown(commit_appends_one_record_for_a_group, setup, teardown),
 	    cmocka_unit_test_setup_teardown(existing_file_is_rewritten_in_place, setup, teardown),
 	    cmocka_unit_test_setup_teardown(a_commit_leaves_no_temp_file, setup, teardown),
-	    cmocka_unit_test_setup_teardown(object_is_not_visible_before_the_commit_finishes,
-					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(object_is_not_visible_before_the_commit_finishes, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(checkpoint_leaves_the_files_alone_holding_the_state,
 					    setup, teardown),
-	    cmocka_unit_test_setup_teardown(acknowledged_changes_survive_a_crash, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(journal_version_wins_over_a_torn_file, setup,
-					    teardown),
+	    cmocka_unit_test_setup_teardown(acknowledged_changes_survive_a_crash, setup, teardown),
+	    cmocka_unit_test_setup_teardown(journal_version_wins_over_a_torn_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(journal_removal_wins_over_a_file_left_behind, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(record_cut_short_is_dropped_at_open, setup, teardown),
