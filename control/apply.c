@@ -11,7 +11,7 @@
  *
  * The change is made in the live model in place, with what it replaced kept
  * aside: its object is logged to the store (the journal record's flush
- * runs on the store's helper thread meanwhile), the compile rebuilds only
+ * runs on the store's flush thread meanwhile), the compile rebuilds only
  * the Services the change touches (compile_update()), and once the record
  * is durable the snapshot is published. A failure after the model changed
  * undoes the change: the old object goes back, its allocations are taken

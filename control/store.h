@@ -28,10 +28,13 @@
  * to the journal, holding the new file text of every object it writes and
  * the name of every object it removes, and makes it durable with one
  * fdatasync before it returns; then it brings the object files up to date
- * without syncing them (a file that exists is rewritten in place, a new
- * one goes through NAME.tmp and a rename). A crash may leave a file older
- * than the journal or torn; loading takes each object's latest version
- * from the journal over its file, and rewrites the file. A checkpoint
+ * without syncing them (a file that exists is rewritten in place; a new
+ * object's file is created empty before the record is written, and
+ * written after). A crash may leave a file older than the journal, torn
+ * or empty; loading takes each object's latest version from the journal
+ * over its file, and rewrites the file. An empty file the journal does not
+ * hold is a creation the crash cut short: removed without a report. A
+ * checkpoint
  * (syncfs of the file system, then an empty journal) runs when the journal
  * passes STORE_CHECKPOINT_BYTES and at store_close(). The journal is
  * records of a header line
@@ -47,7 +50,7 @@
  * reported by name through the log function and skipped; so is a damaged
  * journal record with intact records after it.
  *
- * Plain C, no EAL. The commit's fdatasync runs on a helper thread the
+ * Plain C, no EAL. The commit's fdatasync runs on a flush thread the
  * store starts (store_txn_commit_start() returns while it runs).
  *
  * Thread safety: a store is used by one thread (the control thread), one
@@ -86,7 +89,7 @@ struct store;
  */
 int store_open(const char *dir, struct store **out, char *err, size_t errlen);
 
-/** Checkpoint (failures are reported), stop the helper thread, close a
+/** Checkpoint (failures are reported), stop the flush thread, close a
  *  store; NULL is a no-op. */
 void store_close(struct store *st);
 
@@ -130,8 +133,8 @@ int store_delete(struct store *st, enum el_kind k, const char *ns, const char *n
  * journal record and one fdatasync, whatever the number of objects.
  *
  * store_txn_put() and store_txn_delete() of the same object replace each
- * other (the last one counts). Nothing is visible under the object names
- * before the commit.
+ * other (the last one counts). Until the commit finishes, the objects'
+ * files hold their old text (a new object's file is empty).
  */
 struct store_txn;
 
@@ -151,10 +154,11 @@ int store_txn_delete(struct store_txn *t, enum el_kind k, const char *ns, const 
  */
 int store_txn_commit(struct store_txn *t);
 /**
- * First half of a commit: open every object file to be written (a
- * directory that takes no file refuses the group here), append the
- * journal record, and start its fdatasync on the helper thread. The caller
- * may work meanwhile; no other store call until store_txn_commit_finish().
+ * First half of a commit: open every object file to be written (creating
+ * new ones empty; a directory that takes no file refuses the group here),
+ * append the journal record, and start its fdatasync on the flush thread.
+ * The caller may work meanwhile; no other store call until
+ * store_txn_commit_finish().
  * @return 0; or the errno of open/write, and then nothing changed and @p t
  *         is freed
  */
@@ -174,8 +178,8 @@ void store_txn_abort(struct store_txn *t);
  * Load every stored object into @p m (which should be empty), in the order
  * of their stored revisions: an object the journal holds from its latest
  * journal entry (its file is then rewritten to match), every other one
- * from its file. Temp files and names that are not NS_NAME.yaml are
- * ignored; damaged files and journal records are reported and skipped.
+ * from its file. Names that are not NS_NAME.yaml are ignored, empty files
+ * removed; damaged files and journal records are reported and skipped.
  *
  * @param loaded   receives the number of objects loaded (may be NULL)
  * @param skipped  receives the number of damaged files and records

@@ -165,7 +165,7 @@ worker_ns() {
 
 # CPU time and run-queue wait (ns, "RUN WAIT") of edgelb's threads other
 # than the workers: the control thread, the store's flush thread, EAL's
-# helpers (the first two fields of /proc/PID/task/TID/schedstat).
+# service threads (the first two fields of /proc/PID/task/TID/schedstat).
 control_ns() {
 	run=0
 	wait=0
