@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Per-worker connection and affinity tables: rte_hash (cuckoo hashing, one
- * writer) from packet 5-tuples to indices of preallocated entry arrays.
- * Every flow is keyed twice (client and reply direction); expiry is an
- * incremental sweep, never a timer. See conntrack.h.
+ * Per-worker connection and affinity tables. Flows: a flow index (flowtab.h)
+ * from packet 5-tuples to entries of preallocated arrays, every flow keyed
+ * twice (client and reply direction) and each candidate checked against the
+ * entry's own 5-tuples. Affinity: rte_hash (one writer) from (client,
+ * service). Expiry is an incremental sweep, never a timer. See conntrack.h.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -33,6 +35,69 @@ _Static_assert(sizeof(struct ct_meta4) == 12, "flow entry grew");
 _Static_assert(sizeof(struct ct_key6) == 40, "key layout");
 _Static_assert(sizeof(struct ct_flow6) == 80, "flow entry grew");
 _Static_assert(sizeof(struct ct_meta6) == 12, "flow entry grew");
+
+/* The key checks below read a key's words straight from the flow entry. */
+_Static_assert(offsetof(struct ct_flow4, frontend) == 4 &&
+		   offsetof(struct ct_flow4, backend) == 8 &&
+		   offsetof(struct ct_flow4, snat) == 12 &&
+		   offsetof(struct ct_flow4, cport) == 16 &&
+		   offsetof(struct ct_flow4, fport) == 18 &&
+		   offsetof(struct ct_flow4, bport) == 20 && offsetof(struct ct_flow4, sport) == 22,
+	       "struct ct_flow4 is in key order");
+_Static_assert(offsetof(struct ct_key4, sport) == 8 && offsetof(struct ct_key4, proto) == 12,
+	       "key layout");
+_Static_assert(offsetof(struct ct_flow6, frontend) == 16 &&
+		   offsetof(struct ct_flow6, backend) == 32 &&
+		   offsetof(struct ct_flow6, snat) == 48 &&
+		   offsetof(struct ct_flow6, cport) == 64 &&
+		   offsetof(struct ct_flow6, bport) == 68 && offsetof(struct ct_flow6, sport) == 70,
+	       "struct ct_flow6 is in key order");
+_Static_assert(offsetof(struct ct_key6, sport) == 32 && offsetof(struct ct_key6, proto) == 36,
+	       "key layout");
+
+static inline uint64_t
+rd64(const void *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static inline uint32_t
+rd32(const void *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+/* Is flow value @p v (idx << 1 | dir) the flow of key @p key in that
+ * direction? The client key is the entry's words 0-1 and ports 16-19, the
+ * reply key words 2-3 and ports 20-23. */
+static inline bool
+ct_eq4(const void *ctx, uint32_t v, const void *key)
+{
+	const struct conntrack *ct = ctx;
+	const uint8_t *f = (const uint8_t *)&ct->flows4[v >> 1];
+	const struct ct_key4 *k = key;
+	unsigned d = v & 1;
+	return ((rd64(f + 8 * d) ^ rd64(k)) | (uint64_t)(rd32(f + 16 + 4 * d) ^ rd32(&k->sport)) |
+		(uint64_t)(ct->flows4[v >> 1].proto ^ k->proto)) == 0;
+}
+
+/* ct_eq4() for IPv6: addresses at 32 * dir, ports at 64 + 4 * dir. */
+static inline bool
+ct_eq6(const void *ctx, uint32_t v, const void *key)
+{
+	const struct conntrack *ct = ctx;
+	const uint8_t *f = (const uint8_t *)&ct->flows6[v >> 1];
+	const uint8_t *k = key;
+	const uint8_t *a = f + 32 * (v & 1);
+	return ((rd64(a) ^ rd64(k)) | (rd64(a + 8) ^ rd64(k + 8)) | (rd64(a + 16) ^ rd64(k + 16)) |
+		(rd64(a + 24) ^ rd64(k + 24)) |
+		(uint64_t)(rd32(f + 64 + 4 * (v & 1)) ^ rd32(k + 32)) |
+		(uint64_t)(ct->flows6[v >> 1].proto ^ ((const struct ct_key6 *)key)->proto)) == 0;
+}
 
 static uint32_t ct_name_seq;
 
@@ -73,7 +138,7 @@ conntrack_destroy(struct conntrack *ct)
 {
 	if (ct == NULL)
 		return;
-	rte_hash_free(ct->h4);
+	flowtab_free(&ct->t4);
 	rte_hash_free(ct->aff_h4);
 	rte_free(ct->flows4);
 	rte_free(ct->meta4);
@@ -97,23 +162,17 @@ conntrack_create(uint32_t max_flows, uint32_t max_affinity, int socket_id)
 	}
 
 	size_t before = heap_allocated();
-	/* Two keys per flow. rte_hash rounds its buckets, key store ring and
-	 * free-slot ring up to powers of two, so any slack above 2 * max_flows
-	 * doubles them when max_flows is a power of two (140 -> 165 bytes per
-	 * flow). The price of no slack: a cuckoo table may refuse some of the
-	 * last ~0.1% of inserts when it is nearly full; those new flows are
-	 * refused and counted as flow_table_full, like any flow past
-	 * max_flows, and no live flow is ever evicted. */
-	uint32_t keys = 2 * max_flows;
-	if (keys < 64)
-		keys = 64; /* rte_hash wants at least a few buckets */
-	ct->h4 = hash_new("ct4", keys, sizeof(struct ct_key4), CT_HASH_SEED, socket_id);
+	/* Two keys per flow; the index keeps its buckets at most half full,
+	 * so an insert practically never finds both of its buckets full. If
+	 * one does, that new flow is refused and counted as flow_table_full,
+	 * like any flow past max_flows, and no live flow is ever evicted. */
+	int rc = flowtab_init(&ct->t4, 2 * max_flows, socket_id);
 	ct->flows4 = rte_malloc_socket("el_ct_flows4", (size_t)max_flows * sizeof(struct ct_flow4),
 				       RTE_CACHE_LINE_SIZE, socket_id);
 	ct->meta4 = rte_malloc_socket("el_ct_meta4", (size_t)max_flows * sizeof(struct ct_meta4),
 				      RTE_CACHE_LINE_SIZE, socket_id);
 	ct->bytes = heap_allocated() - before;
-	if (ct->h4 == NULL || ct->flows4 == NULL || ct->meta4 == NULL)
+	if (rc != 0 || ct->flows4 == NULL || ct->meta4 == NULL)
 		goto nomem;
 
 	ct->cap = max_flows;
@@ -149,48 +208,68 @@ void
 conntrack_lookup4_bulk(const struct conntrack *ct, const struct ct_key4 **keys, unsigned n,
 		       uint64_t *hit, uint32_t *val)
 {
-	void *data[RTE_HASH_LOOKUP_BULK_MAX];
+	uint32_t sigs[64];
 
-	*hit = 0;
-	if (n == 0)
-		return;
-	rte_hash_lookup_bulk_data(ct->h4, (const void **)keys, n, hit, data);
+	if (n > 64)
+		n = 64;
 	for (unsigned i = 0; i < n; i++)
-		val[i] = (uint32_t)(uintptr_t)data[i];
+		sigs[i] = conntrack_hash4(keys[i]);
+	conntrack_lookup4_bulk_sig(ct, keys, sigs, n, hit, val);
 }
 
+/*
+ * Three passes, so the cache misses of a burst overlap instead of queueing:
+ * load every first bucket; take each key's first candidate and load its
+ * flow entry; check the candidates (a wrong or missing one goes through
+ * the full lookup, which also reads the second bucket when the first has
+ * spilled).
+ */
 void
 conntrack_lookup4_bulk_sig(const struct conntrack *ct, const struct ct_key4 **keys,
 			   const uint32_t *sigs, unsigned n, uint64_t *hit, uint32_t *val)
 {
-	void *data[RTE_HASH_LOOKUP_BULK_MAX];
+	const struct flowtab *t = &ct->t4;
+	uint32_t cand[64];
+	uint64_t have = 0, h = 0;
 
-	*hit = 0;
-	if (n == 0)
-		return;
-	rte_hash_lookup_with_hash_bulk_data(ct->h4, (const void **)keys, (hash_sig_t *)sigs, n, hit,
-					    data);
+	if (n > 64)
+		n = 64;
 	for (unsigned i = 0; i < n; i++)
-		val[i] = (uint32_t)(uintptr_t)data[i];
+		flowtab_prefetch(t, sigs[i]);
+	for (unsigned i = 0; i < n; i++) {
+		const struct flowtab_bucket *b = &t->b[flowtab_first(t, sigs[i])];
+		unsigned m = flowtab_match(b, flowtab_sig(sigs[i]));
+		if (m != 0) {
+			cand[i] = b->val[__builtin_ctz(m)];
+			have |= 1ull << i;
+			rte_prefetch0(&ct->flows4[cand[i] >> 1]);
+		}
+	}
+	for (unsigned i = 0; i < n; i++) {
+		if (((have >> i) & 1) && ct_eq4(ct, cand[i], keys[i])) {
+			val[i] = cand[i];
+			h |= 1ull << i;
+		} else if (flowtab_lookup(t, sigs[i], ct_eq4, ct, keys[i], &val[i]) == 0) {
+			h |= 1ull << i;
+		}
+	}
+	*hit = h;
 }
 
 int
 conntrack_lookup4(const struct conntrack *ct, const struct ct_key4 *key, uint32_t *val)
 {
-	void *data;
-	if (rte_hash_lookup_data(ct->h4, key, &data) < 0)
-		return -ENOENT;
-	*val = (uint32_t)(uintptr_t)data;
-	return 0;
+	return flowtab_lookup(&ct->t4, conntrack_hash4(key), ct_eq4, ct, key, val);
 }
 
 bool
 conntrack_reply_in_use4(const struct conntrack *ct, uint32_t backend, uint32_t snat, uint16_t bport,
 			uint16_t lport, uint8_t proto)
 {
-	struct ct_key4 k = {
-	    .src = backend, .dst = snat, .sport = bport, .dport = lport, .proto = proto};
-	return rte_hash_lookup(ct->h4, &k) >= 0;
+	struct ct_key4 k;
+	uint32_t v;
+	uint32_t h = conntrack_key4_set(&k, backend, snat, bport, lport, proto);
+	return flowtab_lookup(&ct->t4, h, ct_eq4, ct, &k, &v) == 0;
 }
 
 int
@@ -218,18 +297,19 @@ conntrack_add4_sig(struct conntrack *ct, const struct ct_flow4 *f, const struct 
 	if (memcmp(&ck, &rk, sizeof(ck)) == 0)
 		return -EEXIST;
 
-	/* rte_hash_add replaces the data of an existing key: never let it */
-	if (!(flags & CT_ADD_KEYS_CHECKED) && (rte_hash_lookup_with_hash(ct->h4, &ck, sc) >= 0 ||
-					       rte_hash_lookup_with_hash(ct->h4, &rk, sr) >= 0))
+	/* the index does not look for an equal key: a key must never be
+	 * in it twice */
+	uint32_t v;
+	if (!(flags & CT_ADD_KEYS_CHECKED) &&
+	    (flowtab_lookup(&ct->t4, sc, ct_eq4, ct, &ck, &v) == 0 ||
+	     flowtab_lookup(&ct->t4, sr, ct_eq4, ct, &rk, &v) == 0))
 		return -EEXIST;
 
 	uint32_t i = ct->free_head;
-	if (rte_hash_add_key_with_hash_data(ct->h4, &ck, sc,
-					    (void *)(uintptr_t)(i << 1 | CT_DIR_CLIENT)) < 0)
+	if (flowtab_add(&ct->t4, sc, i << 1 | CT_DIR_CLIENT) != 0)
 		return -ENOSPC;
-	if (rte_hash_add_key_with_hash_data(ct->h4, &rk, sr,
-					    (void *)(uintptr_t)(i << 1 | CT_DIR_REPLY)) < 0) {
-		rte_hash_del_key_with_hash(ct->h4, &ck, sc);
+	if (flowtab_add(&ct->t4, sr, i << 1 | CT_DIR_REPLY) != 0) {
+		flowtab_del(&ct->t4, sc, i << 1 | CT_DIR_CLIENT);
 		return -ENOSPC;
 	}
 
@@ -252,9 +332,9 @@ conntrack_del4(struct conntrack *ct, uint32_t idx)
 	if (!(e->flags & CT_F_USED))
 		return;
 	conntrack_client_key4(e, &k);
-	rte_hash_del_key_with_hash(ct->h4, &k, conntrack_hash4(&k));
+	flowtab_del(&ct->t4, conntrack_hash4(&k), idx << 1 | CT_DIR_CLIENT);
 	conntrack_reply_key4(e, &k);
-	rte_hash_del_key_with_hash(ct->h4, &k, conntrack_hash4(&k));
+	flowtab_del(&ct->t4, conntrack_hash4(&k), idx << 1 | CT_DIR_REPLY);
 	e->flags = 0;
 	ct->meta4[idx].next_free = ct->free_head;
 	ct->free_head = idx;
@@ -273,9 +353,9 @@ conntrack_capacity(const struct conntrack *ct)
 	return ct->cap;
 }
 
-/* Tables past this many flows live mostly outside the cache: a sweep looks
- * its victims' keys up in bulk first, so the deletes that follow do not each
- * wait for their buckets in turn. */
+/* Tables past this many flows live mostly outside the cache: a sweep loads
+ * the buckets of its victims' keys first, so the deletes that follow do not
+ * each wait for their buckets in turn. */
 #define CT_SWEEP_WARM_MIN 32768
 
 unsigned
@@ -306,20 +386,12 @@ conntrack_sweep4(struct conntrack *ct, unsigned budget, const uint32_t *timeout_
 	ct->swept += budget;
 
 	if (n > 1 && ct->cap >= CT_SWEEP_WARM_MIN) {
-		struct ct_key4 keys[2 * CT_SWEEP_MAX];
-		const struct ct_key4 *kp[RTE_HASH_LOOKUP_BULK_MAX];
-		int32_t posn[RTE_HASH_LOOKUP_BULK_MAX];
-		unsigned nk = 0;
 		for (unsigned i = 0; i < n; i++) {
-			conntrack_client_key4(&ct->flows4[victim[i]], &keys[nk++]);
-			conntrack_reply_key4(&ct->flows4[victim[i]], &keys[nk++]);
-		}
-		for (unsigned off = 0; off < nk; off += RTE_HASH_LOOKUP_BULK_MAX) {
-			unsigned c = nk - off < RTE_HASH_LOOKUP_BULK_MAX ? nk - off
-									 : RTE_HASH_LOOKUP_BULK_MAX;
-			for (unsigned i = 0; i < c; i++)
-				kp[i] = &keys[off + i];
-			rte_hash_lookup_bulk(ct->h4, (const void **)kp, c, posn);
+			struct ct_key4 k;
+			conntrack_client_key4(&ct->flows4[victim[i]], &k);
+			flowtab_prefetch(&ct->t4, conntrack_hash4(&k));
+			conntrack_reply_key4(&ct->flows4[victim[i]], &k);
+			flowtab_prefetch(&ct->t4, conntrack_hash4(&k));
 		}
 	}
 	for (unsigned i = 0; i < n; i++) {
@@ -457,12 +529,12 @@ struct aff_key6 {
 static void
 conntrack_free6(struct conntrack *ct)
 {
-	rte_hash_free(ct->h6);
+	flowtab_free(&ct->t6);
 	rte_hash_free(ct->aff_h6);
 	rte_free(ct->flows6);
 	rte_free(ct->meta6);
 	rte_free(ct->aff6);
-	ct->h6 = ct->aff_h6 = NULL;
+	ct->aff_h6 = NULL;
 	ct->flows6 = NULL;
 	ct->meta6 = NULL;
 	ct->aff6 = NULL;
@@ -473,18 +545,15 @@ conntrack_free6(struct conntrack *ct)
 int
 conntrack_enable6(struct conntrack *ct, uint32_t max_flows, uint32_t max_affinity, int socket_id)
 {
-	if (ct == NULL || max_flows > (1u << 29) || ct->h6 != NULL || ct->aff_h6 != NULL)
+	if (ct == NULL || max_flows > (1u << 29) || ct->t6.b != NULL || ct->aff_h6 != NULL)
 		return -EINVAL;
 	ct->free_head6 = CT_NONE;
 	ct->aff_free_head6 = CT_NONE;
 
 	if (max_flows > 0) {
 		size_t before = heap_allocated();
-		/* two keys per flow, no slack: see conntrack_create() */
-		uint32_t keys = 2 * max_flows;
-		if (keys < 64)
-			keys = 64;
-		ct->h6 = hash_new("ct6", keys, sizeof(struct ct_key6), CT_HASH_SEED6, socket_id);
+		/* two keys per flow: see conntrack_create() */
+		int rc = flowtab_init(&ct->t6, 2 * max_flows, socket_id);
 		ct->flows6 =
 		    rte_malloc_socket("el_ct_flows6", (size_t)max_flows * sizeof(struct ct_flow6),
 				      RTE_CACHE_LINE_SIZE, socket_id);
@@ -492,7 +561,7 @@ conntrack_enable6(struct conntrack *ct, uint32_t max_flows, uint32_t max_affinit
 		    rte_malloc_socket("el_ct_meta6", (size_t)max_flows * sizeof(struct ct_meta6),
 				      RTE_CACHE_LINE_SIZE, socket_id);
 		ct->bytes6 = heap_allocated() - before;
-		if (ct->h6 == NULL || ct->flows6 == NULL || ct->meta6 == NULL)
+		if (rc != 0 || ct->flows6 == NULL || ct->meta6 == NULL)
 			goto nomem;
 		ct->cap6 = max_flows;
 		for (uint32_t i = 0; i < max_flows; i++) {
@@ -526,11 +595,9 @@ nomem:
 int
 conntrack_lookup6(const struct conntrack *ct, const struct ct_key6 *key, uint32_t *val)
 {
-	void *data;
-	if (ct->h6 == NULL || rte_hash_lookup_data(ct->h6, key, &data) < 0)
+	if (ct->t6.b == NULL)
 		return -ENOENT;
-	*val = (uint32_t)(uintptr_t)data;
-	return 0;
+	return flowtab_lookup(&ct->t6, conntrack_hash6(key), ct_eq6, ct, key, val);
 }
 
 bool
@@ -538,8 +605,9 @@ conntrack_reply_in_use6(const struct conntrack *ct, const uint8_t backend[16],
 			const uint8_t snat[16], uint16_t bport, uint16_t lport, uint8_t proto)
 {
 	struct ct_key6 k;
+	uint32_t v;
 	uint32_t sig = conntrack_key6_set(&k, backend, snat, bport, lport, proto);
-	return ct->h6 != NULL && rte_hash_lookup_with_hash(ct->h6, &k, sig) >= 0;
+	return ct->t6.b != NULL && flowtab_lookup(&ct->t6, sig, ct_eq6, ct, &k, &v) == 0;
 }
 
 int
@@ -548,7 +616,7 @@ conntrack_add6(struct conntrack *ct, const struct ct_flow6 *f, const struct ct_m
 {
 	struct ct_key6 ck, rk;
 
-	if (ct->h6 == NULL || ct->free_head6 == CT_NONE)
+	if (ct->t6.b == NULL || ct->free_head6 == CT_NONE)
 		return -ENOSPC;
 	conntrack_client_key6(f, &ck);
 	conntrack_reply_key6(f, &rk);
@@ -556,18 +624,17 @@ conntrack_add6(struct conntrack *ct, const struct ct_flow6 *f, const struct ct_m
 		return -EEXIST;
 	uint32_t sc = conntrack_hash6(&ck), sr = conntrack_hash6(&rk);
 
-	/* rte_hash_add replaces the data of an existing key: never let it */
-	if (rte_hash_lookup_with_hash(ct->h6, &ck, sc) >= 0 ||
-	    rte_hash_lookup_with_hash(ct->h6, &rk, sr) >= 0)
+	/* a key must never be in the index twice */
+	uint32_t v;
+	if (flowtab_lookup(&ct->t6, sc, ct_eq6, ct, &ck, &v) == 0 ||
+	    flowtab_lookup(&ct->t6, sr, ct_eq6, ct, &rk, &v) == 0)
 		return -EEXIST;
 
 	uint32_t i = ct->free_head6;
-	if (rte_hash_add_key_with_hash_data(ct->h6, &ck, sc,
-					    (void *)(uintptr_t)(i << 1 | CT_DIR_CLIENT)) < 0)
+	if (flowtab_add(&ct->t6, sc, i << 1 | CT_DIR_CLIENT) != 0)
 		return -ENOSPC;
-	if (rte_hash_add_key_with_hash_data(ct->h6, &rk, sr,
-					    (void *)(uintptr_t)(i << 1 | CT_DIR_REPLY)) < 0) {
-		rte_hash_del_key_with_hash(ct->h6, &ck, sc);
+	if (flowtab_add(&ct->t6, sr, i << 1 | CT_DIR_REPLY) != 0) {
+		flowtab_del(&ct->t6, sc, i << 1 | CT_DIR_CLIENT);
 		return -ENOSPC;
 	}
 
@@ -592,9 +659,9 @@ conntrack_del6(struct conntrack *ct, uint32_t idx)
 	if (!(e->flags & CT_F_USED))
 		return;
 	conntrack_client_key6(e, &k);
-	rte_hash_del_key_with_hash(ct->h6, &k, conntrack_hash6(&k));
+	flowtab_del(&ct->t6, conntrack_hash6(&k), idx << 1 | CT_DIR_CLIENT);
 	conntrack_reply_key6(e, &k);
-	rte_hash_del_key_with_hash(ct->h6, &k, conntrack_hash6(&k));
+	flowtab_del(&ct->t6, conntrack_hash6(&k), idx << 1 | CT_DIR_REPLY);
 	e->flags = 0;
 	ct->meta6[idx].next_free = ct->free_head6;
 	ct->free_head6 = idx;
@@ -643,20 +710,12 @@ conntrack_sweep6(struct conntrack *ct, unsigned budget, const uint32_t *timeout_
 	ct->swept6 += budget;
 
 	if (n > 1 && ct->cap6 >= CT_SWEEP_WARM_MIN) {
-		struct ct_key6 keys[2 * CT_SWEEP_MAX];
-		const struct ct_key6 *kp[RTE_HASH_LOOKUP_BULK_MAX];
-		int32_t posn[RTE_HASH_LOOKUP_BULK_MAX];
-		unsigned nk = 0;
 		for (unsigned i = 0; i < n; i++) {
-			conntrack_client_key6(&ct->flows6[victim[i]], &keys[nk++]);
-			conntrack_reply_key6(&ct->flows6[victim[i]], &keys[nk++]);
-		}
-		for (unsigned off = 0; off < nk; off += RTE_HASH_LOOKUP_BULK_MAX) {
-			unsigned c = nk - off < RTE_HASH_LOOKUP_BULK_MAX ? nk - off
-									 : RTE_HASH_LOOKUP_BULK_MAX;
-			for (unsigned i = 0; i < c; i++)
-				kp[i] = &keys[off + i];
-			rte_hash_lookup_bulk(ct->h6, (const void **)kp, c, posn);
+			struct ct_key6 k;
+			conntrack_client_key6(&ct->flows6[victim[i]], &k);
+			flowtab_prefetch(&ct->t6, conntrack_hash6(&k));
+			conntrack_reply_key6(&ct->flows6[victim[i]], &k);
+			flowtab_prefetch(&ct->t6, conntrack_hash6(&k));
 		}
 	}
 	for (unsigned i = 0; i < n; i++) {

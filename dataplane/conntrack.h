@@ -3,13 +3,15 @@
  * @file
  * Per-worker connection table and ClientIP affinity table.
  *
- * One rte_hash (single writer, no reader/writer concurrency flag: a table
- * belongs to one worker) maps the 5-tuple of a packet, exactly as it arrives,
- * to a flow: every flow is in it twice, under its client key (client ->
- * frontend) and under its reply key (backend -> snat address), and the
- * stored value says which direction matched. So one bulk lookup over a burst
- * serves both directions before the worker even knows which side a packet
- * comes from.
+ * One flow index (flowtab.h: buckets of signature and value, no keys)
+ * maps the 5-tuple of a packet, exactly as it arrives, to a flow: every
+ * flow is in it twice, under its client key (client -> frontend) and under
+ * its reply key (backend -> snat address), and the stored value says which
+ * direction matched. A candidate is checked against the 5-tuples the flow
+ * entry holds, so a lookup reads the bucket and the flow entry, which the
+ * packet needs anyway, and nothing else. One bulk lookup over a burst loads
+ * every bucket, then every flow entry, before the worker even knows which
+ * side a packet comes from.
  *
  * Flows live in preallocated arrays with a free list: a 32-byte entry with
  * what every packet needs (addresses by value, ports, state, last use) and a
@@ -19,18 +21,17 @@
  * worker decides how many slots, from the time that passed).
  *
  * Memory per flow of capacity (conntrack_bytes_per_flow(), measured): 44
- * bytes of entries plus, for its two keys, hash buckets (8-16 bytes each,
- * rte_hash rounds the bucket count to a power of two), key store (32) and
- * free-slot ring (4-8): about 132-156 bytes.
+ * bytes of entries plus, for its two keys, 32 bytes of buckets when the
+ * capacity is a power of two (the bucket count is rounded up to one, at
+ * most half full): about 76-108 bytes.
  *
  * IPv6 has a table of the same shape next to this one (ct_key6 with 16-byte
- * addresses, its own hash, flow and meta arrays and affinity table), given
+ * addresses, its own index, flow and meta arrays and affinity table), given
  * to a table by conntrack_enable6(): every name carrying the family ("4")
  * has a "6" twin, and nothing mixes families. A table without its IPv6 half
  * costs IPv4 nothing more (conntrack_bytes_per_flow() is unchanged). Per
  * IPv6 flow (conntrack_bytes_per_flow6(), measured): 92 bytes of entries
- * (80 + 12) plus two 40-byte keys with their buckets and rings, about 220
- * bytes for a power-of-two capacity.
+ * (80 + 12) plus the same 32-64 bytes of buckets.
  *
  * Thread safety: a table belongs to one worker lcore; every function runs
  * there, except conntrack_create/conntrack_destroy (control, before start /
@@ -47,10 +48,11 @@
 #include <rte_hash_crc.h>
 
 #include "edgelb/tcp_state.h"
+#include "flowtab.h"
 
 struct rte_hash;
 
-/** Direction a key matched: the value stored in the hash is idx << 1 | dir. */
+/** Direction a key matched: the value stored in the index is idx << 1 | dir. */
 #define CT_DIR_CLIENT 0
 #define CT_DIR_REPLY  1
 
@@ -73,16 +75,18 @@ struct ct_key4 {
 /** An IPv4 FullNAT flow: client:cport -> frontend:fport becomes
  *  snat:sport -> backend:bport. Addresses and ports in network order. This
  *  is what every packet reads and writes: 32 bytes, so an entry never spans
- *  two cache lines. */
+ *  two cache lines. The fields are in the order of the two keys (client,
+ *  frontend, cport, fport and backend, snat, bport, sport), so a key is
+ *  checked against the entry with a few word compares. */
 struct ct_flow4 {
 	uint32_t client;
 	uint32_t frontend;
-	uint32_t snat;
 	uint32_t backend;
+	uint32_t snat;
 	uint16_t cport;
 	uint16_t fport;
-	uint16_t sport;
 	uint16_t bport;
+	uint16_t sport;
 	uint32_t last_ms; /**< last packet, monotonic ms truncated to 32 bits */
 	uint8_t proto;
 	uint8_t flags;		    /**< CT_F_* */
@@ -124,16 +128,17 @@ struct ct_key6 {
 };
 
 /** An IPv6 FullNAT flow: client:cport -> frontend:fport becomes
- *  snat:sport -> backend:bport (network order). 80 bytes. */
+ *  snat:sport -> backend:bport (network order). 80 bytes, fields in key
+ *  order as struct ct_flow4. */
 struct ct_flow6 {
 	uint8_t client[16];
 	uint8_t frontend[16];
-	uint8_t snat[16];
 	uint8_t backend[16];
+	uint8_t snat[16];
 	uint16_t cport;
 	uint16_t fport;
-	uint16_t sport;
 	uint16_t bport;
+	uint16_t sport;
 	uint32_t last_ms; /**< last packet, monotonic ms truncated to 32 bits */
 	uint8_t proto;
 	uint8_t flags;		    /**< CT_F_* */
@@ -165,7 +170,7 @@ struct ct_aff6 {
 /** The tables of one worker. Fields are private to conntrack.c; they are
  *  visible so the per-packet accessors below can be inline. */
 struct conntrack {
-	struct rte_hash *h4;
+	struct flowtab t4;
 	struct ct_flow4 *flows4;
 	struct ct_meta4 *meta4;
 	uint32_t cap;
@@ -183,7 +188,7 @@ struct conntrack {
 	uint32_t aff_sweep_pos;
 
 	/* IPv6 half (conntrack_enable6()); all NULL/0 until then. */
-	struct rte_hash *h6;
+	struct flowtab t6;
 	struct ct_flow6 *flows6;
 	struct ct_meta6 *meta6;
 	uint32_t cap6;
@@ -203,7 +208,7 @@ struct conntrack {
 
 /**
  * Create the tables of one worker.
- * @param max_flows     flow capacity (the hash holds twice as many keys)
+ * @param max_flows     flow capacity (the index holds twice as many keys)
  * @param max_affinity  affinity entries (0: no affinity table)
  * @param socket_id     NUMA socket, or SOCKET_ID_ANY
  * @return the table, or NULL with rte_errno set (EINVAL, ENOMEM)
@@ -229,6 +234,14 @@ void conntrack_lookup4_bulk(const struct conntrack *ct, const struct ct_key4 **k
 void conntrack_lookup4_bulk_sig(const struct conntrack *ct, const struct ct_key4 **keys,
 				const uint32_t *sigs, unsigned n, uint64_t *hit, uint32_t *val);
 
+/** Start loading the index bucket of a key of hash @p sig (conntrack_hash4),
+ *  ahead of a lookup. */
+static inline void
+conntrack_prefetch4(const struct conntrack *ct, uint32_t sig)
+{
+	flowtab_prefetch(&ct->t4, sig);
+}
+
 /** Look up one key. @return 0 and *val, or -ENOENT. */
 int conntrack_lookup4(const struct conntrack *ct, const struct ct_key4 *key, uint32_t *val);
 
@@ -242,7 +255,7 @@ int conntrack_lookup4(const struct conntrack *ct, const struct ct_key4 *key, uin
  * @param meta   its ids and creation time
  * @param flags  CT_ADD_* bits
  * @param idx    receives the flow index
- * @return 0; -ENOSPC when the array or the hash is full; -EEXIST when one
+ * @return 0; -ENOSPC when the array or the index is full; -EEXIST when one
  *         of the keys is already there or both keys are equal (nothing is
  *         changed; with CT_ADD_KEYS_CHECKED only the second case is seen)
  */
@@ -311,8 +324,8 @@ unsigned conntrack_sweep4(struct conntrack *ct, unsigned budget, const uint32_t 
 uint64_t conntrack_swept(const struct conntrack *ct);
 
 /**
- * Bytes of memory per tracked flow: everything the table allocated (hash
- * buckets, key store, free-slot ring, flow array), measured from the heap
+ * Bytes of memory per tracked flow: everything the table allocated (index
+ * buckets, flow and meta arrays), measured from the heap
  * statistics at creation, divided by the capacity. The affinity table is
  * not included.
  */
@@ -368,12 +381,17 @@ conntrack_reply_key4(const struct ct_flow4 *f, struct ct_key4 *k)
 /** Seed of the flow table's hash; conntrack_hash4() and the table agree. */
 #define CT_HASH_SEED 0x2b7e1516u
 
-/** The hash the flow table uses for @p k (CRC32-C, as rte_hash_crc). Any
- *  thread. */
+/** The hash the flow table uses for @p k: CRC32-C over its 16 bytes, as
+ *  rte_hash_crc(k, 16, CT_HASH_SEED). The words are read with memcpy, so
+ *  the compiler sees the reads of a key just filled field by field (rte_hash_crc
+ *  reads through uint64_t pointers, which strict aliasing lets it move
+ *  before those stores once inlined). Any thread. */
 static inline uint32_t
 conntrack_hash4(const struct ct_key4 *k)
 {
-	return rte_hash_crc(k, sizeof(*k), CT_HASH_SEED);
+	uint64_t w[2];
+	__builtin_memcpy(w, k, sizeof(w));
+	return rte_hash_crc_8byte(w[1], rte_hash_crc_8byte(w[0], CT_HASH_SEED));
 }
 
 /**
@@ -409,7 +427,7 @@ conntrack_key4_set(struct ct_key4 *k, uint32_t src, uint32_t dst, uint16_t sport
  */
 
 /**
- * Give @p ct its IPv6 half: a hash keyed by struct ct_key6 (each flow under
+ * Give @p ct its IPv6 half: an index keyed by struct ct_key6 (each flow under
  * its client and its reply key, as IPv4), flow and meta arrays and an
  * affinity table. Control thread, before the worker runs; at most once.
  * Until it is called (or with @p max_flows 0) every conntrack_add6()
@@ -426,12 +444,18 @@ int conntrack_enable6(struct conntrack *ct, uint32_t max_flows, uint32_t max_aff
 /** Seed of the IPv6 flow table's hash. */
 #define CT_HASH_SEED6 0x28aed2a6u
 
-/** The hash the IPv6 flow table uses for @p k (CRC32-C over the 40 bytes).
+/** The hash the IPv6 flow table uses for @p k: CRC32-C over the 40 bytes,
+ *  as rte_hash_crc(k, 40, CT_HASH_SEED6), read as conntrack_hash4() reads.
  *  Any thread. */
 static inline uint32_t
 conntrack_hash6(const struct ct_key6 *k)
 {
-	return rte_hash_crc(k, sizeof(*k), CT_HASH_SEED6);
+	uint64_t w[5];
+	__builtin_memcpy(w, k, sizeof(w));
+	uint32_t h = CT_HASH_SEED6;
+	for (int i = 0; i < 5; i++)
+		h = rte_hash_crc_8byte(w[i], h);
+	return h;
 }
 
 /**
@@ -465,7 +489,7 @@ int conntrack_lookup6(const struct conntrack *ct, const struct ct_key6 *key, uin
 
 /**
  * Insert an IPv6 flow under its client and reply keys (built from @p f).
- * @return 0 and *idx; -ENOSPC when the array or the hash is full (nothing
+ * @return 0 and *idx; -ENOSPC when the array or the index is full (nothing
  *         is ever evicted) or the table has no IPv6 half; -EEXIST when a
  *         key is already there or both keys are equal (nothing changed)
  */

@@ -1512,6 +1512,7 @@ w_chunk(struct el_worker *w, uint8_t iface, struct rte_mbuf **pkts, uint16_t n, 
 			struct ct_key4 *key = &keys[k];
 			sig[k] =
 			    conntrack_key4_set(key, p->src, p->dst, p->sport, p->dport, p->proto);
+			conntrack_prefetch4(w->ct, sig[k]);
 			kp[k] = key;
 			km[k] = m;
 			k++;
