@@ -600,6 +600,43 @@ conntrack_lookup6(const struct conntrack *ct, const struct ct_key6 *key, uint32_
 	return flowtab_lookup(&ct->t6, conntrack_hash6(key), ct_eq6, ct, key, val);
 }
 
+void
+conntrack_lookup6_bulk_sig(const struct conntrack *ct, const struct ct_key6 **keys,
+			   const uint32_t *sigs, unsigned n, uint64_t *hit, uint32_t *val)
+{
+	const struct flowtab *t = &ct->t6;
+	uint32_t cand[64];
+	uint64_t have = 0, h = 0;
+
+	*hit = 0;
+	if (t->b == NULL)
+		return;
+	if (n > 64)
+		n = 64;
+	for (unsigned i = 0; i < n; i++)
+		flowtab_prefetch(t, sigs[i]);
+	for (unsigned i = 0; i < n; i++) {
+		const struct flowtab_bucket *b = &t->b[flowtab_first(t, sigs[i])];
+		unsigned m = flowtab_match(b, flowtab_sig(sigs[i]));
+		if (m != 0) {
+			cand[i] = b->val[__builtin_ctz(m)];
+			have |= 1ull << i;
+			const struct ct_flow6 *f = &ct->flows6[cand[i] >> 1];
+			rte_prefetch0(f);
+			rte_prefetch0((const uint8_t *)f + sizeof(*f) - 1);
+		}
+	}
+	for (unsigned i = 0; i < n; i++) {
+		if (((have >> i) & 1) && ct_eq6(ct, cand[i], keys[i])) {
+			val[i] = cand[i];
+			h |= 1ull << i;
+		} else if (flowtab_lookup(t, sigs[i], ct_eq6, ct, keys[i], &val[i]) == 0) {
+			h |= 1ull << i;
+		}
+	}
+	*hit = h;
+}
+
 bool
 conntrack_reply_in_use6(const struct conntrack *ct, const uint8_t backend[16],
 			const uint8_t snat[16], uint16_t bport, uint16_t lport, uint8_t proto)
@@ -639,6 +676,7 @@ conntrack_add6(struct conntrack *ct, const struct ct_flow6 *f, const struct ct_m
 	}
 
 	struct ct_flow6 *e = &ct->flows6[i];
+	ct->gen6++;
 	ct->free_head6 = ct->meta6[i].next_free;
 	*e = *f;
 	e->flags = CT_F_USED;
@@ -662,6 +700,7 @@ conntrack_del6(struct conntrack *ct, uint32_t idx)
 	flowtab_del(&ct->t6, conntrack_hash6(&k), idx << 1 | CT_DIR_CLIENT);
 	conntrack_reply_key6(e, &k);
 	flowtab_del(&ct->t6, conntrack_hash6(&k), idx << 1 | CT_DIR_REPLY);
+	ct->gen6++;
 	e->flags = 0;
 	ct->meta6[idx].next_free = ct->free_head6;
 	ct->free_head6 = idx;

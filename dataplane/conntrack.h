@@ -189,6 +189,7 @@ struct conntrack {
 
 	/* IPv6 half (conntrack_enable6()); all NULL/0 until then. */
 	struct flowtab t6;
+	uint32_t gen6; /* counts IPv6 adds and deletes (conntrack_gen6()) */
 	struct ct_flow6 *flows6;
 	struct ct_meta6 *meta6;
 	uint32_t cap6;
@@ -486,6 +487,27 @@ conntrack_key6_set(struct ct_key6 *k, const uint8_t src[16], const uint8_t dst[1
 /** Look up one IPv6 key. @return 0 and *val (idx << 1 | CT_DIR_*), or
  *  -ENOENT. */
 int conntrack_lookup6(const struct conntrack *ct, const struct ct_key6 *key, uint32_t *val);
+
+/** conntrack_lookup4_bulk_sig() for IPv6 keys (@p sigs: conntrack_hash6()
+ *  of each; at most 64). No hit without the IPv6 half. */
+void conntrack_lookup6_bulk_sig(const struct conntrack *ct, const struct ct_key6 **keys,
+				const uint32_t *sigs, unsigned n, uint64_t *hit, uint32_t *val);
+
+/** Start loading the index bucket of an IPv6 key of hash @p sig. */
+static inline void
+conntrack_prefetch6(const struct conntrack *ct, uint32_t sig)
+{
+	if (ct->t6.b != NULL)
+		flowtab_prefetch(&ct->t6, sig);
+}
+
+/** A number that changes with every IPv6 flow added or removed: a bulk
+ *  lookup's answers still hold while it has not changed. */
+static inline uint32_t
+conntrack_gen6(const struct conntrack *ct)
+{
+	return ct->gen6;
+}
 
 /**
  * Insert an IPv6 flow under its client and reply keys (built from @p f).

@@ -1452,6 +1452,12 @@ w_chunk(struct el_worker *w, uint8_t iface, struct rte_mbuf **pkts, uint16_t n, 
 	uint32_t val[W_CHUNK];
 	uint32_t sig[W_CHUNK];
 	unsigned k = 0;
+	/* IPv6 TCP and UDP, looked up together after the loop */
+	struct pkt_ip6 info6[W_CHUNK];
+	struct ct_key6 keys6[W_CHUNK];
+	struct rte_mbuf *m6[W_CHUNK];
+	uint32_t sig6[W_CHUNK];
+	unsigned k6 = 0;
 	uint64_t rx_bytes = 0;
 	const uint32_t mac32 = bytes_rd32(w->snap->ifaces[iface].mac);
 	const uint16_t mac16 = bytes_rd16(w->snap->ifaces[iface].mac + 4);
@@ -1490,9 +1496,10 @@ w_chunk(struct el_worker *w, uint8_t iface, struct rte_mbuf **pkts, uint16_t n, 
 		if (unlikely(type != PKT_ETHERTYPE_IPV4)) {
 			if (type == PKT_ETHERTYPE_ARP)
 				w_arp(w, iface, m);
-			else if (type == PKT_ETHERTYPE_IPV6)
-				w6_input(w, m, iface);
-			else if (len < PKT_ETH_LEN)
+			else if (type == PKT_ETHERTYPE_IPV6) {
+				if (w6_parse(w, m, iface, &info6[k6], &keys6[k6], &sig6[k6]))
+					m6[k6++] = m;
+			} else if (len < PKT_ETH_LEN)
 				w_drop(w, m, EL_DROP_TRUNCATED);
 			else
 				w_drop(w, m, EL_DROP_NOT_IP);
@@ -1530,6 +1537,8 @@ w_chunk(struct el_worker *w, uint8_t iface, struct rte_mbuf **pkts, uint16_t n, 
 		w->stats.rx_pkts[iface] += n;
 		w->stats.rx_bytes[iface] += rx_bytes;
 	}
+	if (k6 != 0)
+		w6_batch(w, iface, m6, info6, keys6, sig6, k6);
 	if (k == 0)
 		return;
 

@@ -782,46 +782,82 @@ w6_hit(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, const struct pkt_
 
 /* ---- entry points ---- */
 
-void
-w6_input(struct el_worker *w, struct rte_mbuf *m, uint8_t iface)
+bool
+w6_parse(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, struct pkt_ip6 *p,
+	 struct ct_key6 *k, uint32_t *sig)
 {
 	const uint8_t *frame = rte_pktmbuf_mtod(m, const uint8_t *);
 	uint32_t len = rte_pktmbuf_data_len(m);
-	struct pkt_ip6 p;
 	enum el_drop reason;
 
-	if (pkt_ip6_parse(frame, len, &p, &reason) != 0) {
+	if (pkt_ip6_parse(frame, len, p, &reason) != 0) {
 		w_drop(w, m, reason);
-		return;
+		return false;
 	}
 	/* worker.c lets IPv6 to a group MAC (broadcast, multicast) through for
 	 * neighbour discovery; anything else sent that way is refused, as IPv4
 	 * is, so no host on the segment forwards it */
-	bool nd = p.proto == PKT_IPPROTO_ICMPV6 &&
-		  (p.icmp_type == PKT_ICMP6_NEIGH_SOLICIT || p.icmp_type == PKT_ICMP6_NEIGH_ADVERT);
+	bool nd = p->proto == PKT_IPPROTO_ICMPV6 && (p->icmp_type == PKT_ICMP6_NEIGH_SOLICIT ||
+						     p->icmp_type == PKT_ICMP6_NEIGH_ADVERT);
 	if (unlikely(frame[0] & 1) && !nd) {
 		w_drop(w, m, EL_DROP_NOT_OUR_MAC);
-		return;
+		return false;
 	}
-	if (len > PKT_ETH_LEN + (uint32_t)p.tot_len)
-		rte_pktmbuf_trim(m, (uint16_t)(len - PKT_ETH_LEN - p.tot_len));
+	if (len > PKT_ETH_LEN + (uint32_t)p->tot_len)
+		rte_pktmbuf_trim(m, (uint16_t)(len - PKT_ETH_LEN - p->tot_len));
 
-	if (p.proto == PKT_IPPROTO_TCP || p.proto == PKT_IPPROTO_UDP) {
-		struct ct_key6 k;
-		uint32_t val;
-		conntrack_key6_set(&k, p.src, p.dst, p.sport, p.dport, p.proto);
-		if (conntrack_lookup6(w->ct, &k, &val) == 0)
-			w6_hit(w, m, iface, &p, val);
-		else
-			w6_miss(w, m, iface, &p);
-	} else if (p.proto == PKT_IPPROTO_ICMPV6) {
-		w6_icmp(w, m, iface, &p);
+	if (likely(p->proto == PKT_IPPROTO_TCP || p->proto == PKT_IPPROTO_UDP)) {
+		*sig = conntrack_key6_set(k, p->src, p->dst, p->sport, p->dport, p->proto);
+		conntrack_prefetch6(w->ct, *sig);
+		return true;
+	}
+	if (p->proto == PKT_IPPROTO_ICMPV6) {
+		w6_icmp(w, m, iface, p);
 	} else {
-		struct el_ip d = w6_ip(p.dst);
+		struct el_ip d = w6_ip(p->dst);
 		w_drop(w, m,
 		       snapshot_owned_lookup(w->snap, &d) != NULL ? EL_DROP_UNSUPPORTED_PROTO
 								  : EL_DROP_NOT_OURS);
 	}
+	return false;
+}
+
+void
+w6_batch(struct el_worker *w, uint8_t iface, struct rte_mbuf **m, const struct pkt_ip6 *p,
+	 const struct ct_key6 *k, const uint32_t *sig, unsigned n)
+{
+	const struct ct_key6 *kp[W_CHUNK];
+	uint32_t val[W_CHUNK];
+	uint64_t hit;
+
+	if (n > W_CHUNK)
+		n = W_CHUNK;
+	for (unsigned i = 0; i < n; i++)
+		kp[i] = &k[i];
+	conntrack_lookup6_bulk_sig(w->ct, kp, sig, n, &hit, val);
+	uint32_t gen = conntrack_gen6(w->ct);
+	for (unsigned i = 0; i < n; i++) {
+		bool found = (hit >> i) & 1;
+		/* a flow added or removed by an earlier packet of the batch
+		 * may have changed this packet's answer */
+		if (unlikely(conntrack_gen6(w->ct) != gen))
+			found = conntrack_lookup6(w->ct, kp[i], &val[i]) == 0;
+		if (found)
+			w6_hit(w, m[i], iface, &p[i], val[i]);
+		else
+			w6_miss(w, m[i], iface, &p[i]);
+	}
+}
+
+void
+w6_input(struct el_worker *w, struct rte_mbuf *m, uint8_t iface)
+{
+	struct pkt_ip6 p;
+	struct ct_key6 k;
+	uint32_t sig;
+
+	if (w6_parse(w, m, iface, &p, &k, &sig))
+		w6_batch(w, iface, &m, &p, &k, &sig, 1);
 }
 
 int

@@ -20,6 +20,7 @@
 
 #include "conntrack.h"
 #include "neigh.h"
+#include "pkt6.h"
 #include "snat_port.h"
 
 #define W_CHUNK		   RTE_HASH_LOOKUP_BULK_MAX /* packets per bulk lookup */
@@ -346,6 +347,17 @@ struct w_svcstat *w_svcstat_get(struct el_worker *w, uint32_t id);
 
 /* Handle one received frame whose EtherType is IPv6 (consumes @p m). */
 void w6_input(struct el_worker *w, struct rte_mbuf *m, uint8_t iface);
+
+/* w6_input() in two steps, so a chunk's IPv6 flow lookups go in one batch:
+ * w6_parse() parses @p m, handles (consumes) everything but TCP and UDP and
+ * returns false for it; for TCP and UDP it fills @p p, the key @p k and its
+ * hash @p sig, starts loading the key's bucket and returns true, leaving
+ * @p m to w6_batch(), which looks the @p n keys up together and forwards
+ * (at most W_CHUNK). */
+bool w6_parse(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, struct pkt_ip6 *p,
+	      struct ct_key6 *k, uint32_t *sig);
+void w6_batch(struct el_worker *w, uint8_t iface, struct rte_mbuf **m, const struct pkt_ip6 *p,
+	      const struct ct_key6 *k, const uint32_t *sig, unsigned n);
 
 /* Give the worker's connection table its IPv6 half (worker_create). */
 int w6_create(struct el_worker *w);
