@@ -422,6 +422,37 @@ conntrack_key4_set(struct ct_key4 *k, uint32_t src, uint32_t dst, uint16_t sport
 #endif
 }
 
+/**
+ * conntrack_key4_set() from the packet itself: @p ip is the IPv4 header
+ * (addresses at 12-19), @p l4 the TCP or UDP header (ports at 0-3). The
+ * key's words are loaded from the packet as they sit there, not from a
+ * parse result just stored field by field (a wide load of narrow stores
+ * that have not retired stalls the core). Any thread.
+ * @return conntrack_hash4() of the key
+ */
+static inline uint32_t
+conntrack_key4_from_pkt(struct ct_key4 *k, const uint8_t *ip, const uint8_t *l4, uint8_t proto)
+{
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+	uint64_t w0;
+	uint32_t ports;
+	__builtin_memcpy(&w0, ip + 12, 8);
+	__builtin_memcpy(&ports, l4, 4);
+	uint64_t w1 = (uint64_t)ports | (uint64_t)proto << 32;
+	__builtin_memcpy(k, &w0, 8);
+	__builtin_memcpy((uint8_t *)k + 8, &w1, 8);
+	return rte_hash_crc_8byte(w1, rte_hash_crc_8byte(w0, CT_HASH_SEED));
+#else
+	__builtin_memcpy(&k->src, ip + 12, 4);
+	__builtin_memcpy(&k->dst, ip + 16, 4);
+	__builtin_memcpy(&k->sport, l4, 2);
+	__builtin_memcpy(&k->dport, l4 + 2, 2);
+	k->proto = proto;
+	k->pad[0] = k->pad[1] = k->pad[2] = 0;
+	return conntrack_hash4(k);
+#endif
+}
+
 /*
  * IPv6. Same contracts as the IPv4 functions of the same name; indexes are
  * those of the IPv6 flow array (a separate space from the IPv4 one).

@@ -1517,8 +1517,8 @@ w_chunk(struct el_worker *w, uint8_t iface, struct rte_mbuf **pkts, uint16_t n, 
 
 		if (likely(p->proto == PKT_IPPROTO_TCP || p->proto == PKT_IPPROTO_UDP)) {
 			struct ct_key4 *key = &keys[k];
-			sig[k] =
-			    conntrack_key4_set(key, p->src, p->dst, p->sport, p->dport, p->proto);
+			const uint8_t *ip = frame + PKT_ETH_LEN;
+			sig[k] = conntrack_key4_from_pkt(key, ip, ip + p->l3_len, p->proto);
 			conntrack_prefetch4(w->ct, sig[k]);
 			kp[k] = key;
 			km[k] = m;
