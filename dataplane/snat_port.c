@@ -134,11 +134,16 @@ snat_port_pick(struct snat_port_cursor *c, const struct snat_port_rss *rss, uint
 	uint32_t lo = c->lo, hi = c->hi, p = c->next;
 	uint32_t count = hi - lo + 1;
 
+	if (known_free >= lo && known_free <= hi) {
+		*port = (uint16_t)known_free;
+		c->next = (uint16_t)(known_free == hi ? lo : known_free + 1);
+		return 0;
+	}
 	if (p < lo || p > hi)
 		p = lo;
 	for (uint32_t i = 0; i < count; i++) {
 		if ((rss == NULL || snat_port_rss_queue(rss, base, (uint16_t)p) == rss->queue) &&
-		    (p == known_free || !in_use(ctx, (uint16_t)p))) {
+		    !in_use(ctx, (uint16_t)p)) {
 			*port = (uint16_t)p;
 			c->next = (uint16_t)(p == hi ? lo : p + 1);
 			return 0;

@@ -196,9 +196,12 @@ typedef bool (*snat_port_in_use_fn)(void *ctx, uint16_t port);
  *                    without rss)
  * @param in_use      called for each candidate that passes the queue test
  * @param ctx         passed to @p in_use
- * @param known_free  a port the caller already knows is free (its reply
- *                    tuple was looked up), taken without calling @p in_use
- *                    when the walk reaches it first; SNAT_PORT_NONE if none
+ * @param known_free  a port of the cursor's range the caller already knows
+ *                    is free and on the worker's queue for @p base (a
+ *                    snat_port_peek() of this cursor, whose reply tuple was
+ *                    looked up): taken at once, wherever the cursor is, and
+ *                    the cursor moves past it; SNAT_PORT_NONE (or a port
+ *                    outside the range) for a walk
  * @param port        receives the port (host order)
  * @return 0, or -ENOSPC when every port of the range was tried
  */

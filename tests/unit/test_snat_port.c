@@ -297,16 +297,40 @@ known_free_port_is_taken_without_asking(void **state)
 	assert_int_equal(c.next, 1501);
 }
 
+/* A burst plans its ports ahead; when one planned port turned out taken,
+ * the walk moved the cursor further than planned, and the next planned
+ * (checked free) port is behind the cursor: it is still taken as is. */
 static void
-known_free_port_after_a_taken_one_is_reached_by_the_walk(void **state)
+known_free_port_behind_the_cursor_is_taken_and_the_cursor_follows_it(void **state)
+{
+	(void)state;
+	struct snat_port_cursor c;
+	snat_port_cursor_init(&c, 10, 20);
+	c.next = 15;
+	unsigned calls = 0;
+	uint16_t port;
+	assert_int_equal(snat_port_pick(&c, NULL, 0, all_in_use, &calls, 12, &port), 0);
+	assert_int_equal(port, 12);
+	assert_int_equal(calls, 0);
+	assert_int_equal(c.next, 13);
+	/* the last port of the range wraps the cursor */
+	assert_int_equal(snat_port_pick(&c, NULL, 0, all_in_use, &calls, 20, &port), 0);
+	assert_int_equal(port, 20);
+	assert_int_equal(c.next, 10);
+}
+
+static void
+known_free_port_outside_the_range_is_ignored(void **state)
 {
 	(void)state;
 	struct snat_port_cursor c;
 	snat_port_cursor_init(&c, 10, 20);
 	c.next = 12; /* 12 is even: in use */
 	uint16_t port;
-	assert_int_equal(snat_port_pick(&c, NULL, 0, even_ports_in_use, NULL, 14, &port), 0);
+	assert_int_equal(snat_port_pick(&c, NULL, 0, even_ports_in_use, NULL, 9, &port), 0);
 	assert_int_equal(port, 13);
+	assert_int_equal(snat_port_pick(&c, NULL, 0, even_ports_in_use, NULL, 21, &port), 0);
+	assert_int_equal(port, 15);
 }
 
 static void
@@ -542,7 +566,8 @@ main(void)
 	    cmocka_unit_test(walk_skips_ports_in_use_and_wraps),
 	    cmocka_unit_test(walk_reports_exhaustion_after_one_pass),
 	    cmocka_unit_test(known_free_port_is_taken_without_asking),
-	    cmocka_unit_test(known_free_port_after_a_taken_one_is_reached_by_the_walk),
+	    cmocka_unit_test(known_free_port_behind_the_cursor_is_taken_and_the_cursor_follows_it),
+	    cmocka_unit_test(known_free_port_outside_the_range_is_ignored),
 	    cmocka_unit_test(peek_predicts_the_sequence_of_picks),
 	    cmocka_unit_test(hash6_matches_the_specification_vectors),
 	    cmocka_unit_test(base6_is_the_hash_with_port_zero_marked_v6),
