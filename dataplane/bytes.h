@@ -43,6 +43,18 @@ bytes_rd32(const uint8_t *p)
 }
 
 /**
+ * @param p  eight readable bytes
+ * @return   them in memory order
+ */
+static inline uint64_t
+bytes_rd64(const uint8_t *p)
+{
+	uint64_t v;
+	__builtin_memcpy(&v, p, 8);
+	return v;
+}
+
+/**
  * Store @p v at @p p in memory order.
  * @param p  two writable bytes
  * @param v  the value as it should sit in the packet

@@ -18,6 +18,7 @@
 #include <rte_malloc.h>
 #include <rte_memory.h>
 
+#include "bytes.h"
 #include "conntrack.h"
 
 /* CT_HASH_SEED (conntrack.h) is fixed, so a table hashes the same way on
@@ -55,22 +56,6 @@ _Static_assert(offsetof(struct ct_flow6, frontend) == 16 &&
 _Static_assert(offsetof(struct ct_key6, sport) == 32 && offsetof(struct ct_key6, proto) == 36,
 	       "key layout");
 
-static inline uint64_t
-rd64(const void *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-}
-
-static inline uint32_t
-rd32(const void *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
-}
-
 /* Is flow value @p v (idx << 1 | dir) the flow of key @p key in that
  * direction? The client key is the entry's words 0-1 and ports 16-19, the
  * reply key words 2-3 and ports 20-23. */
@@ -79,10 +64,11 @@ ct_eq4(const void *ctx, uint32_t v, const void *key)
 {
 	const struct conntrack *ct = ctx;
 	const uint8_t *f = (const uint8_t *)&ct->flows4[v >> 1];
-	const struct ct_key4 *k = key;
+	const uint8_t *k = key;
 	unsigned d = v & 1;
-	return ((rd64(f + 8 * d) ^ rd64(k)) | (uint64_t)(rd32(f + 16 + 4 * d) ^ rd32(&k->sport)) |
-		(uint64_t)(ct->flows4[v >> 1].proto ^ k->proto)) == 0;
+	return ((bytes_rd64(f + 8 * d) ^ bytes_rd64(k)) |
+		(uint64_t)(bytes_rd32(f + 16 + 4 * d) ^ bytes_rd32(k + 8)) |
+		(uint64_t)(ct->flows4[v >> 1].proto ^ ((const struct ct_key4 *)key)->proto)) == 0;
 }
 
 /* ct_eq4() for IPv6: addresses at 32 * dir, ports at 64 + 4 * dir. */
@@ -93,9 +79,10 @@ ct_eq6(const void *ctx, uint32_t v, const void *key)
 	const uint8_t *f = (const uint8_t *)&ct->flows6[v >> 1];
 	const uint8_t *k = key;
 	const uint8_t *a = f + 32 * (v & 1);
-	return ((rd64(a) ^ rd64(k)) | (rd64(a + 8) ^ rd64(k + 8)) | (rd64(a + 16) ^ rd64(k + 16)) |
-		(rd64(a + 24) ^ rd64(k + 24)) |
-		(uint64_t)(rd32(f + 64 + 4 * (v & 1)) ^ rd32(k + 32)) |
+	return ((bytes_rd64(a) ^ bytes_rd64(k)) | (bytes_rd64(a + 8) ^ bytes_rd64(k + 8)) |
+		(bytes_rd64(a + 16) ^ bytes_rd64(k + 16)) |
+		(bytes_rd64(a + 24) ^ bytes_rd64(k + 24)) |
+		(uint64_t)(bytes_rd32(f + 64 + 4 * (v & 1)) ^ bytes_rd32(k + 32)) |
 		(uint64_t)(ct->flows6[v >> 1].proto ^ ((const struct ct_key6 *)key)->proto)) == 0;
 }
 
@@ -218,17 +205,18 @@ conntrack_lookup4_bulk(const struct conntrack *ct, const struct ct_key4 **keys, 
 }
 
 /*
- * Three passes, so the cache misses of a burst overlap instead of queueing:
- * load every first bucket; take each key's first candidate and load its
- * flow entry; check the candidates (a wrong or missing one goes through
- * the full lookup, which also reads the second bucket when the first has
- * spilled).
+ * Bulk lookup in three passes, so the cache misses of a burst overlap
+ * instead of queueing: load every first bucket; take each key's first
+ * candidate and load its flow entry (@p flows, entries of @p flow_size
+ * bytes); check the candidates (a wrong or missing one goes through the
+ * full lookup, which also reads the second bucket when the first has
+ * spilled). Inlined into each family's function with its own @p eq.
  */
-void
-conntrack_lookup4_bulk_sig(const struct conntrack *ct, const struct ct_key4 **keys,
-			   const uint32_t *sigs, unsigned n, uint64_t *hit, uint32_t *val)
+static inline __attribute__((always_inline)) void
+ct_bulk(const struct conntrack *ct, const struct flowtab *t, flowtab_eq_fn eq, const void *flows,
+	size_t flow_size, const void *const *keys, const uint32_t *sigs, unsigned n, uint64_t *hit,
+	uint32_t *val)
 {
-	const struct flowtab *t = &ct->t4;
 	uint32_t cand[64];
 	uint64_t have = 0, h = 0;
 
@@ -242,18 +230,30 @@ conntrack_lookup4_bulk_sig(const struct conntrack *ct, const struct ct_key4 **ke
 		if (m != 0) {
 			cand[i] = b->val[__builtin_ctz(m)];
 			have |= 1ull << i;
-			rte_prefetch0(&ct->flows4[cand[i] >> 1]);
+			const uint8_t *f =
+			    (const uint8_t *)flows + (size_t)(cand[i] >> 1) * flow_size;
+			rte_prefetch0(f);
+			if (flow_size > RTE_CACHE_LINE_SIZE / 2)
+				rte_prefetch0(f + flow_size - 1);
 		}
 	}
 	for (unsigned i = 0; i < n; i++) {
-		if (((have >> i) & 1) && ct_eq4(ct, cand[i], keys[i])) {
+		if (((have >> i) & 1) && eq(ct, cand[i], keys[i])) {
 			val[i] = cand[i];
 			h |= 1ull << i;
-		} else if (flowtab_lookup(t, sigs[i], ct_eq4, ct, keys[i], &val[i]) == 0) {
+		} else if (flowtab_lookup(t, sigs[i], eq, ct, keys[i], &val[i]) == 0) {
 			h |= 1ull << i;
 		}
 	}
 	*hit = h;
+}
+
+void
+conntrack_lookup4_bulk_sig(const struct conntrack *ct, const struct ct_key4 **keys,
+			   const uint32_t *sigs, unsigned n, uint64_t *hit, uint32_t *val)
+{
+	ct_bulk(ct, &ct->t4, ct_eq4, ct->flows4, sizeof(struct ct_flow4), (const void *const *)keys,
+		sigs, n, hit, val);
 }
 
 int
@@ -604,37 +604,10 @@ void
 conntrack_lookup6_bulk_sig(const struct conntrack *ct, const struct ct_key6 **keys,
 			   const uint32_t *sigs, unsigned n, uint64_t *hit, uint32_t *val)
 {
-	const struct flowtab *t = &ct->t6;
-	uint32_t cand[64];
-	uint64_t have = 0, h = 0;
-
 	*hit = 0;
-	if (t->b == NULL)
-		return;
-	if (n > 64)
-		n = 64;
-	for (unsigned i = 0; i < n; i++)
-		flowtab_prefetch(t, sigs[i]);
-	for (unsigned i = 0; i < n; i++) {
-		const struct flowtab_bucket *b = &t->b[flowtab_first(t, sigs[i])];
-		unsigned m = flowtab_match(b, flowtab_sig(sigs[i]));
-		if (m != 0) {
-			cand[i] = b->val[__builtin_ctz(m)];
-			have |= 1ull << i;
-			const struct ct_flow6 *f = &ct->flows6[cand[i] >> 1];
-			rte_prefetch0(f);
-			rte_prefetch0((const uint8_t *)f + sizeof(*f) - 1);
-		}
-	}
-	for (unsigned i = 0; i < n; i++) {
-		if (((have >> i) & 1) && ct_eq6(ct, cand[i], keys[i])) {
-			val[i] = cand[i];
-			h |= 1ull << i;
-		} else if (flowtab_lookup(t, sigs[i], ct_eq6, ct, keys[i], &val[i]) == 0) {
-			h |= 1ull << i;
-		}
-	}
-	*hit = h;
+	if (ct->t6.b != NULL)
+		ct_bulk(ct, &ct->t6, ct_eq6, ct->flows6, sizeof(struct ct_flow6),
+			(const void *const *)keys, sigs, n, hit, val);
 }
 
 bool

@@ -24,6 +24,7 @@
 #include <rte_memory.h>
 
 #include "../../dataplane/conntrack.h"
+#include "eal_unit.h"
 
 static void
 ip6(const char *s, uint8_t a[16])
@@ -516,13 +517,9 @@ bytes_per_flow6_is_measured(void **state)
 int
 main(int argc, char **argv)
 {
-	char *eal[] = {argv[0],	   "--no-huge", "-m", "512",	     "--no-shconf",
-		       "--no-pci", "-l",	"0",  "--log-level", "lib.eal:error"};
 	(void)argc;
-	if (rte_eal_init((int)RTE_DIM(eal), eal) < 0) {
-		fprintf(stderr, "EAL init failed\n");
+	if (eal_unit_init(argv[0]) != 0)
 		return 1;
-	}
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(a_flow_is_found_from_both_directions),
 	    cmocka_unit_test(other_tuples_and_protocols_miss),

@@ -23,6 +23,7 @@
 #include <rte_memory.h>
 
 #include "../../dataplane/conntrack.h"
+#include "eal_unit.h"
 #include "../../dataplane/flowtab.h"
 
 /* ---- a reference: the (hash, value) pairs that should be stored ---- */
@@ -371,13 +372,9 @@ conntrack4_memory_per_flow_is_entries_and_buckets(void **state)
 int
 main(int argc, char **argv)
 {
-	char *eal[] = {argv[0],	   "--no-huge", "-m", "512",	     "--no-shconf",
-		       "--no-pci", "-l",	"0",  "--log-level", "lib.eal:error"};
 	(void)argc;
-	if (rte_eal_init((int)RTE_DIM(eal), eal) < 0) {
-		fprintf(stderr, "EAL init failed\n");
+	if (eal_unit_init(argv[0]) != 0)
 		return 1;
-	}
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(other_bucket_is_an_involution_and_never_the_same),
 	    cmocka_unit_test(sized_to_stay_half_full),
