@@ -235,14 +235,6 @@ void conntrack_lookup4_bulk(const struct conntrack *ct, const struct ct_key4 **k
 void conntrack_lookup4_bulk_sig(const struct conntrack *ct, const struct ct_key4 **keys,
 				const uint32_t *sigs, unsigned n, uint64_t *hit, uint32_t *val);
 
-/** Start loading the index bucket of a key of hash @p sig (conntrack_hash4),
- *  ahead of a lookup. */
-static inline void
-conntrack_prefetch4(const struct conntrack *ct, uint32_t sig)
-{
-	flowtab_prefetch(&ct->t4, sig);
-}
-
 /** Look up one key. @return 0 and *val, or -ENOENT. */
 int conntrack_lookup4(const struct conntrack *ct, const struct ct_key4 *key, uint32_t *val);
 
@@ -523,14 +515,6 @@ int conntrack_lookup6(const struct conntrack *ct, const struct ct_key6 *key, uin
  *  of each; at most 64). No hit without the IPv6 half. */
 void conntrack_lookup6_bulk_sig(const struct conntrack *ct, const struct ct_key6 **keys,
 				const uint32_t *sigs, unsigned n, uint64_t *hit, uint32_t *val);
-
-/** Start loading the index bucket of an IPv6 key of hash @p sig. */
-static inline void
-conntrack_prefetch6(const struct conntrack *ct, uint32_t sig)
-{
-	if (ct->t6.b != NULL)
-		flowtab_prefetch(&ct->t6, sig);
-}
 
 /** A number that changes with every IPv6 flow added or removed: a bulk
  *  lookup's answers still hold while it has not changed. */

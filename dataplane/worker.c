@@ -1519,7 +1519,6 @@ w_chunk(struct el_worker *w, uint8_t iface, struct rte_mbuf **pkts, uint16_t n, 
 			struct ct_key4 *key = &keys[k];
 			const uint8_t *ip = frame + PKT_ETH_LEN;
 			sig[k] = conntrack_key4_from_pkt(key, ip, ip + p->l3_len, p->proto);
-			conntrack_prefetch4(w->ct, sig[k]);
 			kp[k] = key;
 			km[k] = m;
 			k++;

@@ -808,7 +808,6 @@ w6_parse(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, struct pkt_ip6 
 
 	if (likely(p->proto == PKT_IPPROTO_TCP || p->proto == PKT_IPPROTO_UDP)) {
 		*sig = conntrack_key6_set(k, p->src, p->dst, p->sport, p->dport, p->proto);
-		conntrack_prefetch6(w->ct, *sig);
 		return true;
 	}
 	if (p->proto == PKT_IPPROTO_ICMPV6) {

@@ -351,7 +351,7 @@ void w6_input(struct el_worker *w, struct rte_mbuf *m, uint8_t iface);
 /* w6_input() in two steps, so a chunk's IPv6 flow lookups go in one batch:
  * w6_parse() parses @p m, handles (consumes) everything but TCP and UDP and
  * returns false for it; for TCP and UDP it fills @p p, the key @p k and its
- * hash @p sig, starts loading the key's bucket and returns true, leaving
+ * hash @p sig and returns true, leaving
  * @p m to w6_batch(), which looks the @p n keys up together and forwards
  * (at most W_CHUNK). */
 bool w6_parse(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, struct pkt_ip6 *p,
