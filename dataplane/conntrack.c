@@ -369,6 +369,11 @@ conntrack_sweep4(struct conntrack *ct, unsigned budget, const uint32_t *timeout_
 
 	if (budget > CT_SWEEP_MAX)
 		budget = CT_SWEEP_MAX;
+	if (ct->used == 0) { /* nothing to visit: only the position moves */
+		ct->sweep_pos = (uint32_t)(((uint64_t)pos + budget) % ct->cap);
+		ct->swept += budget;
+		return 0;
+	}
 	for (unsigned i = 0; i < budget; i++) {
 		const struct ct_flow4 *e = &ct->flows4[pos];
 		if (e->flags & CT_F_USED) {
@@ -705,6 +710,11 @@ conntrack_sweep6(struct conntrack *ct, unsigned budget, const uint32_t *timeout_
 		return 0;
 	if (budget > CT_SWEEP_MAX)
 		budget = CT_SWEEP_MAX;
+	if (ct->used6 == 0) {
+		ct->sweep_pos6 = (uint32_t)(((uint64_t)pos + budget) % ct->cap6);
+		ct->swept6 += budget;
+		return 0;
+	}
 	for (unsigned i = 0; i < budget; i++) {
 		const struct ct_flow6 *e = &ct->flows6[pos];
 		if (e->flags & CT_F_USED) {

@@ -357,6 +357,45 @@ conntrack4_bulk_lookup_agrees_with_single_lookups(void **state)
 }
 
 static void
+never_gone(void *ctx, const struct ct_flow4 *f, const struct ct_meta4 *m, bool idle)
+{
+	(void)f, (void)m, (void)idle;
+	(*(unsigned *)ctx)++;
+}
+
+/* An empty table's sweep frees nothing but still counts the slots it
+ * passed (a pending flush waits for a full pass), wrapping as usual; the
+ * first flow added is then found where the position left off. */
+static void
+conntrack4_sweep_of_an_empty_table_still_moves(void **state)
+{
+	(void)state;
+	struct conntrack *ct = conntrack_create(100, 0, SOCKET_ID_ANY);
+	uint32_t tmo[EL_CT_NSTATES];
+	unsigned gone = 0;
+	assert_non_null(ct);
+	for (unsigned i = 0; i < EL_CT_NSTATES; i++)
+		tmo[i] = 1000;
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(conntrack_sweep4(ct, 64, tmo, 0, NULL, never_gone, &gone), 0);
+	assert_int_equal(conntrack_swept(ct), 192);
+	assert_int_equal(ct->sweep_pos, 192 % 100);
+	struct ct_flow4 f = flow4(1, 2000);
+	struct ct_meta4 m = {.svc_id = 1};
+	uint32_t idx;
+	f.last_ms = 0;
+	assert_int_equal(conntrack_add4(ct, &f, &m, 0, &idx), 0);
+	/* idle past its timeout: the sweep that reaches slot idx frees it */
+	unsigned freed = 0;
+	for (unsigned i = 0; i < 2; i++)
+		freed += conntrack_sweep4(ct, 64, tmo, 5000, NULL, never_gone, &gone);
+	assert_int_equal(freed, 1);
+	assert_int_equal(gone, 1);
+	assert_int_equal(conntrack_count(ct), 0);
+	conntrack_destroy(ct);
+}
+
+static void
 conntrack4_memory_per_flow_is_entries_and_buckets(void **state)
 {
 	(void)state;
@@ -383,6 +422,7 @@ main(int argc, char **argv)
 	    cmocka_unit_test(sized_table_takes_every_entry),
 	    cmocka_unit_test(conntrack4_finds_both_directions_and_only_them),
 	    cmocka_unit_test(conntrack4_bulk_lookup_agrees_with_single_lookups),
+	    cmocka_unit_test(conntrack4_sweep_of_an_empty_table_still_moves),
 	    cmocka_unit_test(conntrack4_memory_per_flow_is_entries_and_buckets),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
