@@ -507,6 +507,19 @@ conntrack_key6_set(struct ct_key6 *k, const uint8_t src[16], const uint8_t dst[1
 	return h;
 }
 
+/**
+ * conntrack_key6_set() from the packet itself (see conntrack_key4_from_pkt()):
+ * @p ip the IPv6 header (addresses at 8-39), @p l4 the TCP or UDP header.
+ * @return conntrack_hash6() of the key
+ */
+static inline uint32_t
+conntrack_key6_from_pkt(struct ct_key6 *k, const uint8_t *ip, const uint8_t *l4, uint8_t proto)
+{
+	uint16_t ports[2];
+	__builtin_memcpy(ports, l4, 4);
+	return conntrack_key6_set(k, ip + 8, ip + 24, ports[0], ports[1], proto);
+}
+
 /** Look up one IPv6 key. @return 0 and *val (idx << 1 | CT_DIR_*), or
  *  -ENOENT. */
 int conntrack_lookup6(const struct conntrack *ct, const struct ct_key6 *key, uint32_t *val);

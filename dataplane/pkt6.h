@@ -112,34 +112,51 @@ pkt_ip6_is_multicast(const uint8_t a[16])
 	return a[0] == 0xff;
 }
 
+/* The 16 bytes of an address as two words in memory order, and the
+ * memory-order word of 8 given bytes (the tests below compare whole words
+ * instead of looping over bytes). */
+static inline void
+pkt_ip6_words(const uint8_t a[16], uint64_t w[2])
+{
+	__builtin_memcpy(w, a, 16);
+}
+
+static inline uint64_t
+pkt_ip6_word_of(uint8_t b0, uint8_t b1, uint8_t b2, uint8_t b3, uint8_t b4, uint8_t b5, uint8_t b6,
+		uint8_t b7)
+{
+	const uint8_t b[8] = {b0, b1, b2, b3, b4, b5, b6, b7};
+	uint64_t w;
+	__builtin_memcpy(&w, b, 8);
+	return w;
+}
+
 /** True for the unspecified address (::). */
 static inline bool
 pkt_ip6_is_unspecified(const uint8_t a[16])
 {
-	uint8_t o = 0;
-	for (int i = 0; i < 16; i++)
-		o |= a[i];
-	return o == 0;
+	uint64_t w[2];
+	pkt_ip6_words(a, w);
+	return (w[0] | w[1]) == 0;
 }
 
 /** True for the loopback address (::1). */
 static inline bool
 pkt_ip6_is_loopback(const uint8_t a[16])
 {
-	uint8_t o = 0;
-	for (int i = 0; i < 15; i++)
-		o |= a[i];
-	return o == 0 && a[15] == 1;
+	uint64_t w[2];
+	pkt_ip6_words(a, w);
+	return w[0] == 0 && w[1] == pkt_ip6_word_of(0, 0, 0, 0, 0, 0, 0, 1);
 }
 
 /** True for an IPv4-mapped address (::ffff:0:0/96, RFC 4291 2.5.5.2). */
 static inline bool
 pkt_ip6_is_v4mapped(const uint8_t a[16])
 {
-	uint8_t o = 0;
-	for (int i = 0; i < 10; i++)
-		o |= a[i];
-	return o == 0 && a[10] == 0xff && a[11] == 0xff;
+	uint64_t w[2];
+	pkt_ip6_words(a, w);
+	return w[0] == 0 && (w[1] & pkt_ip6_word_of(0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0)) ==
+				pkt_ip6_word_of(0, 0, 0xff, 0xff, 0, 0, 0, 0);
 }
 
 /**

@@ -807,7 +807,8 @@ w6_parse(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, struct pkt_ip6 
 		rte_pktmbuf_trim(m, (uint16_t)(len - PKT_ETH_LEN - p->tot_len));
 
 	if (likely(p->proto == PKT_IPPROTO_TCP || p->proto == PKT_IPPROTO_UDP)) {
-		*sig = conntrack_key6_set(k, p->src, p->dst, p->sport, p->dport, p->proto);
+		const uint8_t *ip = frame + PKT_ETH_LEN;
+		*sig = conntrack_key6_from_pkt(k, ip, ip + p->l3_len, p->proto);
 		return true;
 	}
 	if (p->proto == PKT_IPPROTO_ICMPV6) {

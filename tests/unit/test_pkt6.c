@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+
 #include "../../dataplane/pkt6.h"
 
 #define MAXF 512
@@ -721,10 +723,53 @@ quote_with_too_many_extension_headers_is_refused(void **state)
 	assert_int_equal(quote_refused(f.b + 14, f.len - 14), EL_DROP_BAD_EXT_HDR);
 }
 
+static void
+addr6(const char *txt, uint8_t a[16])
+{
+	assert_int_equal(inet_pton(AF_INET6, txt, a), 1);
+}
+
+/* The special addresses are recognised exactly, with no near miss taken
+ * for one of them. */
+static void
+special_addresses_are_exact(void **state)
+{
+	(void)state;
+	uint8_t a[16];
+	addr6("::", a);
+	assert_true(pkt_ip6_is_unspecified(a));
+	assert_false(pkt_ip6_is_loopback(a));
+	addr6("::1", a);
+	assert_true(pkt_ip6_is_loopback(a));
+	assert_false(pkt_ip6_is_unspecified(a));
+	assert_false(pkt_ip6_is_v4mapped(a));
+	addr6("::2", a);
+	assert_false(pkt_ip6_is_loopback(a));
+	addr6("1::1", a);
+	assert_false(pkt_ip6_is_loopback(a));
+	addr6("::100:0:0:1", a);
+	assert_false(pkt_ip6_is_loopback(a));
+	addr6("::ffff:198.18.0.1", a);
+	assert_true(pkt_ip6_is_v4mapped(a));
+	addr6("::ffff:0:0", a);
+	assert_true(pkt_ip6_is_v4mapped(a));
+	addr6("::fffe:198.18.0.1", a);
+	assert_false(pkt_ip6_is_v4mapped(a));
+	addr6("::1:ffff:198.18.0.1", a);
+	assert_false(pkt_ip6_is_v4mapped(a));
+	addr6("1::ffff:198.18.0.1", a);
+	assert_false(pkt_ip6_is_v4mapped(a));
+	addr6("2001:db8::", a);
+	assert_false(pkt_ip6_is_unspecified(a));
+	addr6("::8000:0:0:0", a);
+	assert_false(pkt_ip6_is_unspecified(a));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(special_addresses_are_exact),
 	    cmocka_unit_test(tcp_syn_fields_are_read),
 	    cmocka_unit_test(udp_fields_are_read),
 	    cmocka_unit_test(icmp6_type_and_code_are_read),
