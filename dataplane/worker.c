@@ -184,7 +184,7 @@ ntx_drop(void *ctx, struct rte_mbuf *m, enum el_drop reason)
  * would pick it (static entries win over learned ones; the first one listed
  * wins): its index + 1, or 0. Long lists are left to the neighbour module.
  */
-static uint16_t
+uint16_t
 w_static_neigh(const struct el_snapshot *s, uint8_t iface, const struct el_ip *nh)
 {
 	if (s->n_neighs > W_NH_SCAN_MAX || iface >= s->n_ifaces)
@@ -199,7 +199,7 @@ w_static_neigh(const struct el_snapshot *s, uint8_t iface, const struct el_ip *n
 
 /* Static neighbour (index + 1, or 0) of the gateway of route @p ri,
  * remembered per route. */
-static inline uint16_t
+uint16_t
 w_via_neigh(struct el_worker *w, size_t ri)
 {
 	if (unlikely(ri >= W_NH_ROUTES))
@@ -329,6 +329,7 @@ w_snap_sync(struct el_worker *w, const struct el_snapshot *snap)
 		w->timeout_ms[i] = t >= W_MAX_TIMEOUT_MS / 1000 ? W_MAX_TIMEOUT_MS : t * 1000u;
 	}
 	memset(w->rc, 0, sizeof(w->rc));
+	memset(w->rc6, 0, sizeof(w->rc6));
 	memset(w->nh, 0, sizeof(w->nh));
 	w->snat_bloom = 0;
 	for (unsigned i = 0; i < snap->n_snat; i++)

@@ -100,14 +100,37 @@ w6_eq(const uint8_t a[16], const uint8_t b[16])
 	return memcmp(a, b, 16) == 0;
 }
 
-static const struct el_snap_route *
-w6_route(const struct el_worker *w, const uint8_t dst[16])
+/* The route cache slot of @p dst after a lookup (the route and its static
+ * neighbour), or NULL when no IPv6 route leads there. */
+static inline const struct w_route_cache6 *
+w6_route_slot(struct el_worker *w, const uint8_t dst[16])
 {
+	uint64_t a[2];
+	memcpy(a, dst, 16);
+	struct w_route_cache6 *c =
+	    &w->rc6[((a[0] ^ a[1]) * 0x9e3779b97f4a7c15ull) >> (64 - W_ROUTE6_BITS)];
+	if (likely(c->route != 0 && w6_eq(c->dst, dst)))
+		return c;
 	struct el_ip d = w6_ip(dst);
 	const struct el_snap_route *r = snapshot_route_lookup(w->snap, &d);
 	if (r == NULL || (r->via.family != EL_AF_NONE && r->via.family != EL_AF_INET6))
 		return NULL;
-	return r;
+	size_t ri = (size_t)(r - w->snap->routes);
+	if (ri >= UINT16_MAX)
+		return NULL; /* beyond what a slot holds: not cached, not used */
+	memcpy(c->dst, dst, 16);
+	c->route = (uint16_t)(ri + 1);
+	c->neigh = r->via.family != EL_AF_NONE ? w_via_neigh(w, ri)
+					       : w_static_neigh(w->snap, r->iface, &d);
+	return c;
+}
+
+/* The route toward @p dst in the snapshot in use, through the cache. */
+static inline const struct el_snap_route *
+w6_route(struct el_worker *w, const uint8_t dst[16])
+{
+	const struct w_route_cache6 *c = w6_route_slot(w, dst);
+	return c != NULL ? &w->snap->routes[c->route - 1] : NULL;
 }
 
 /* Send @p m (Ethernet header to be filled) along route @p r toward @p dst. */
@@ -122,9 +145,20 @@ w6_output(struct el_worker *w, struct rte_mbuf *m, const struct el_snap_route *r
 static void
 w6_route_out(struct el_worker *w, struct rte_mbuf *m, const uint8_t dst[16])
 {
-	const struct el_snap_route *r = w6_route(w, dst);
-	if (r == NULL) {
+	const struct w_route_cache6 *c = w6_route_slot(w, dst);
+	if (c == NULL) {
 		w_drop(w, m, EL_DROP_NO_ROUTE);
+		return;
+	}
+	const struct el_snap_route *r = &w->snap->routes[c->route - 1];
+	if (likely(c->neigh != 0)) {
+		/* a static next hop: its MAC is known, as the neighbour module
+		 * would find it */
+		uint8_t *eth = rte_pktmbuf_mtod(m, uint8_t *);
+		memcpy(eth, w->snap->neighs[c->neigh - 1].mac, 6);
+		memcpy(eth + 6, w->snap->ifaces[r->iface].mac, 6);
+		bytes_wr16(eth + 12, rte_cpu_to_be_16(PKT_ETHERTYPE_IPV6));
+		w_send(w, r->iface, m);
 		return;
 	}
 	w6_output(w, m, r, dst);
@@ -133,7 +167,7 @@ w6_route_out(struct el_worker *w, struct rte_mbuf *m, const uint8_t dst[16])
 /* Reverse-path check of a reply (RFC 3704 section 2.2), as IPv4: a packet
  * from @p src belongs on @p iface when @p src is routed out of it. */
 static bool
-w6_rpf_ok(const struct el_worker *w, const uint8_t src[16], uint8_t iface)
+w6_rpf_ok(struct el_worker *w, const uint8_t src[16], uint8_t iface)
 {
 	const struct el_snap_route *r = w6_route(w, src);
 	return r != NULL && r->iface == iface;

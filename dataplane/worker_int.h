@@ -112,6 +112,15 @@ struct w_route_cache {
 	uint16_t neigh; /* index + 1 */
 };
 
+/* The same for IPv6 destinations: 24 bytes, 1024 of them in 24 KB. */
+#define W_ROUTE6_BITS 10
+struct w_route_cache6 {
+	uint8_t dst[16];
+	uint16_t route; /* index + 1 */
+	uint16_t neigh; /* index + 1 */
+	uint32_t pad;
+};
+
 /* What the worker remembers of a gateway route: its static neighbour. */
 #define W_NH_UNKNOWN 0
 #define W_NH_NONE    1
@@ -157,6 +166,7 @@ struct el_worker {
 	uint32_t timeout_ms[EL_CT_NSTATES];
 	uint64_t snat_bloom; /* w_addr_bit() of every IPv4 SNAT address */
 	struct w_route_cache rc[W_ROUTE_CACHE];
+	struct w_route_cache6 rc6[1u << W_ROUTE6_BITS];
 	struct w_nh nh[W_NH_ROUTES]; /* by route index, for routes with a gateway */
 
 	/* context of the burst or housekeeping call in progress */
@@ -342,6 +352,14 @@ const struct el_snap_backend *w_find_backend(const struct el_snap_svc *svc, uint
 /* Per-service counters of @p id: found (NULL when absent), or created. */
 struct w_svcstat *w_svcstat_find(const struct el_worker *w, uint32_t id);
 struct w_svcstat *w_svcstat_get(struct el_worker *w, uint32_t id);
+
+/* Static neighbour entry (index + 1, or 0) of next hop @p nh on @p iface,
+ * as the neighbour module would pick it. */
+uint16_t w_static_neigh(const struct el_snapshot *s, uint8_t iface, const struct el_ip *nh);
+
+/* Static neighbour (index + 1, or 0) of the gateway of route @p ri of the
+ * snapshot in use, remembered per route. */
+uint16_t w_via_neigh(struct el_worker *w, size_t ri);
 
 /* ---- worker6.c: the IPv6 path ---- */
 

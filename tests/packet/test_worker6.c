@@ -401,6 +401,53 @@ idle_ipv6_flows_expire_in_housekeeping(void **state)
 	assert_int_equal(worker_conns(p->w[0], (struct el_conn_info[4]){0}, 4, t), 0);
 }
 
+/* A new snapshot whose static neighbour of the pod has another MAC and
+ * another place in the list: the worker's route cache, filled under the
+ * old snapshot, must not keep sending to the old entry. */
+static void
+new_snapshot_neighbour_mac_is_used_at_once(void **state)
+{
+	struct pair *p = *state;
+	const uint8_t mac_pod11[6] = {0x02, 0, 0, 0, 0x02, 0x0b};
+	const uint8_t mac_moved[6] = {0x02, 0, 0, 0, 0x09, 0x0b};
+	struct el_ip pod = {0};
+	assert_int_equal(el_ip_parse("2001:db8:2::11", &pod), 0);
+
+	p->cap[0].n = 0;
+	run(p, 0, EXT, udp6(mac_ext, mac_gw, CLIENT, DNS, 50077, 53), 20000);
+	assert_int_equal(p->cap[0].n, 1);
+	assert_true(cap_dst_is(&p->cap[0], 0, "2001:db8:2::11"));
+	assert_memory_equal(p->cap[0].data[0], mac_pod11, 6);
+
+	struct el_snapshot next = *snap;
+	struct el_snap_neigh neighs[16];
+	assert_true(snap->n_neighs <= 16);
+	/* listed one place further down, so the entry's index changes too */
+	for (unsigned i = 0; i < snap->n_neighs; i++)
+		neighs[(i + 1) % snap->n_neighs] = snap->neighs[i];
+	unsigned moved = 0;
+	for (unsigned i = 0; i < snap->n_neighs; i++)
+		if (snapshot_ip_eq(&neighs[i].ip, &pod)) {
+			memcpy(neighs[i].mac, mac_moved, 6);
+			moved++;
+		}
+	assert_int_equal(moved, 1);
+	next.neighs = neighs;
+	next.generation = snap->generation + 1;
+
+	p->cap[0].n = 0;
+	worker_process_burst(p->w[0], &next, EXT,
+			     (struct rte_mbuf *[]){udp6(mac_ext, mac_gw, CLIENT, DNS, 50077, 53)},
+			     1, 20001);
+	assert_int_equal(p->cap[0].n, 1);
+	assert_memory_equal(p->cap[0].data[0], mac_moved, 6);
+	/* and back: the old snapshot's MAC again */
+	p->cap[0].n = 0;
+	run(p, 0, EXT, udp6(mac_ext, mac_gw, CLIENT, DNS, 50077, 53), 20002);
+	assert_int_equal(p->cap[0].n, 1);
+	assert_memory_equal(p->cap[0].data[0], mac_pod11, 6);
+}
+
 static int
 setup_snapshot(void)
 {
@@ -439,6 +486,7 @@ main(int argc, char **argv)
 	    cmocka_unit_test(ipv6_flows_are_listed),
 	    cmocka_unit_test(flushed_backend_loses_its_ipv6_udp_flows),
 	    cmocka_unit_test(idle_ipv6_flows_expire_in_housekeeping),
+	    cmocka_unit_test(new_snapshot_neighbour_mac_is_used_at_once),
 	};
 	int rc;
 
