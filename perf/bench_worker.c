@@ -387,8 +387,9 @@ bench_worker_snapshot(struct bench_worker_env *e)
 /* The worker's clock (now_ms) is virtual: it starts at 1 s and moves 1 ms
  * every BENCH_TICK_BURSTS bursts while a test is timed (about real time at
  * 8 Mpps), never while flows are being opened and completed (so a SYN_SENT
- * flow cannot expire before its ACK), and jumps forward to expire the new
- * flows of a round. Real time would make results depend on how slow the
+ * flow cannot expire before its ACK), and jumps forward, then moves 1 ms
+ * per housekeeping call, to expire the new flows of a round (the sweep is
+ * paced by time). Real time would make results depend on how slow the
  * host is. */
 static inline uint64_t
 bench_worker_now(struct bench_worker_env *e)
@@ -720,13 +721,16 @@ bench_worker_expire_new(struct bench_worker_env *e, struct el_worker *w, uint32_
 			uint64_t keep)
 {
 	struct el_worker_stats st;
-	/* the sweep visits 64 slots per call; allow two full passes */
+	/* the sweep visits 64 slots per call; allow two full passes. It is
+	 * paced by time (a pass of a large table takes seconds), so the clock
+	 * moves 1 ms per call, as it would between polls. */
 	uint64_t limit = 2 * ((uint64_t)capacity / 64 + 2);
 
 	e->clock_ms += (uint64_t)e->syn_timeout_s * 1000 + BENCH_SYN_JUMP;
 	uint64_t now = e->clock_ms;
 	for (uint64_t k = 0; k < limit; k++) {
-		worker_poll_housekeeping(w, e->snap, now);
+		e->clock_ms = now + k;
+		worker_poll_housekeeping(w, e->snap, e->clock_ms);
 		if ((k & 63) == 63) {
 			worker_stats_read(w, &st);
 			if (st.flows_active <= keep)
