@@ -1547,9 +1547,6 @@ w_chunk(struct el_worker *w, uint8_t iface, struct rte_mbuf **pkts, uint16_t n, 
 	w->n_new = 0;
 	w->new_bloom = 0;
 	w->deleted = false;
-	for (unsigned j = 0; j < k; j++)
-		if ((hit >> j) & 1)
-			rte_prefetch0(conntrack_flow4(w->ct, val[j] >> 1));
 
 	struct w_plan plan[W_CHUNK];
 	uint64_t miss = ~hit & (k == 64 ? ~0ull : (1ull << k) - 1);
