@@ -17,8 +17,13 @@
  * undoes the change: the old object goes back, its allocations are taken
  * again, the touched Services are rebuilt, and when the change was already
  * logged, the old versions are logged after it. The cost of a change does
- * not grow with the number of objects stored (beyond one O(n) copy of
- * pointer arrays and flat tables).
+ * not grow with the number of objects stored (the snapshot's tables are
+ * updated slot by slot, compile.c).
+ *
+ * A body is read once: apply_body_read() keeps the events of its shape scan
+ * for the manifest parser (manifest_parse_events()); a JSON body in a plain
+ * subset gets those events from a small reader of its own instead of
+ * libyaml, the same events libyaml gives for it.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -185,22 +190,388 @@ apply_node_done(struct apply_frame *stack, unsigned depth)
 		stack[depth - 1].want_key = !stack[depth - 1].want_key;
 }
 
-int
-apply_body_scan(const char *body, size_t len, struct apply_body_info *info, char *err,
-		size_t errlen)
+/* The events of a body read once, for the manifest parser to read again. */
+struct apply_events {
+	yaml_event_t *ev;
+	size_t n, cap;
+	/* events of the JSON reader: their strings are here, not libyaml's */
+	char *arena;
+	size_t arena_len;
+};
+
+static void
+apply_events_free(struct apply_events *e)
 {
+	for (size_t i = 0; e->arena == NULL && i < e->n; i++)
+		yaml_event_delete(&e->ev[i]);
+	free(e->ev);
+	free(e->arena);
+	memset(e, 0, sizeof(*e));
+}
+
+/* Keep @p ev (taken over; a libyaml one is deleted on failure). */
+static int
+apply_events_keep(struct apply_events *e, yaml_event_t *ev)
+{
+	if (e->n == e->cap) {
+		size_t cap = e->cap ? 2 * e->cap : 64;
+		yaml_event_t *n = realloc(e->ev, cap * sizeof(*n));
+		if (n == NULL) {
+			if (e->arena == NULL)
+				yaml_event_delete(ev);
+			return -ENOMEM;
+		}
+		e->ev = n;
+		e->cap = cap;
+	}
+	e->ev[e->n++] = *ev;
+	return 0;
+}
+
+/* The shape scan of apply_body_scan(), one event at a time. */
+struct apply_scan {
 	struct apply_frame stack[MANIFEST_MAX_DEPTH + 1];
-	unsigned depth = 0;
-	bool done = false, counted = false;
+	unsigned depth;
+	bool done, counted;
+	struct apply_body_info *info;
+	char *err;
+	size_t errlen;
+};
+
+static int
+apply_scan_event(struct apply_scan *sc, const yaml_event_t *ev)
+{
+	struct apply_frame *stack = sc->stack;
+	struct apply_body_info *info = sc->info;
+	unsigned depth = sc->depth;
+	struct apply_frame *top = depth > 0 ? &stack[depth - 1] : NULL;
+	int rc = 0;
+
+	switch (ev->type) {
+	case YAML_STREAM_END_EVENT:
+		sc->done = true;
+		break;
+	case YAML_DOCUMENT_START_EVENT:
+		sc->counted = false;
+		depth = 0;
+		break;
+	case YAML_SCALAR_EVENT: {
+		const char *s = (const char *)ev->data.scalar.value;
+		size_t n = ev->data.scalar.length;
+
+		if (depth == 0) {
+			/* an empty document is a plain empty (or null) scalar */
+			bool nothing = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+				       (n == 0 || strcmp(s, "null") == 0 || strcmp(s, "~") == 0);
+			if (!nothing && !sc->counted) {
+				info->docs++;
+				sc->counted = true;
+			}
+			break;
+		}
+		if (top->map && top->want_key)
+			top->key = apply_key_of(top, depth, s);
+		else if (top->map)
+			apply_scan_value(info, top, depth, s, n);
+		apply_node_done(stack, depth);
+		break;
+	}
+	case YAML_ALIAS_EVENT:
+		apply_node_done(stack, depth);
+		break;
+	case YAML_SEQUENCE_START_EVENT:
+	case YAML_MAPPING_START_EVENT:
+		if (depth == 0 && !sc->counted) {
+			info->docs++;
+			sc->counted = true;
+		}
+		if (depth > MANIFEST_MAX_DEPTH) {
+			snprintf(sc->err, sc->errlen, "line %u: nested deeper than %d levels",
+				 (unsigned)ev->start_mark.line + 1, MANIFEST_MAX_DEPTH);
+			rc = -EBADMSG;
+			break;
+		}
+		stack[depth] = (struct apply_frame){
+		    .map = ev->type == YAML_MAPPING_START_EVENT,
+		    .want_key = true,
+		    .key = KEY_OTHER,
+		    .meta = depth == 1 && top->map && !top->want_key && top->key == KEY_META &&
+			    info->docs == 1 && ev->type == YAML_MAPPING_START_EVENT,
+		};
+		depth++;
+		break;
+	case YAML_SEQUENCE_END_EVENT:
+	case YAML_MAPPING_END_EVENT:
+		if (depth > 0)
+			depth--;
+		apply_node_done(stack, depth);
+		break;
+	default:
+		break;
+	}
+	sc->depth = depth;
+	return rc;
+}
+
+/*
+ * JSON bodies without a libyaml parser. A body that is one JSON object in
+ * the plain subset below (printable ASCII, strings without escapes, spaces
+ * and newlines between tokens) gets the very events libyaml gives for it
+ * (YAML's flow style is a superset of JSON: a string is a double-quoted
+ * scalar, a number, true, false or null a plain one), line numbers
+ * included; anything else (escapes, tabs, other characters, a syntax
+ * error) is left to libyaml, which gives the errors.
+ */
+struct apply_json {
+	const char *p, *end;
+	size_t line;
+	struct apply_events *evs;
+	unsigned depth;
+};
+
+/* 1: done; 0: not in the subset; -ENOMEM. */
+static int
+apply_json_emit(struct apply_json *j, yaml_event_t *ev, int ok)
+{
+	if (!ok)
+		return -ENOMEM;
+	ev->start_mark.line = j->line;
+	return apply_events_keep(j->evs, ev) < 0 ? -ENOMEM : 1;
+}
+
+static void
+apply_json_space(struct apply_json *j)
+{
+	while (j->p < j->end && (*j->p == ' ' || *j->p == '\n')) {
+		if (*j->p == '\n')
+			j->line++;
+		j->p++;
+	}
+}
+
+/* A scalar event as libyaml makes it, its text in the arena. */
+static int
+apply_json_scalar(struct apply_json *j, const char *s, size_t n, yaml_scalar_style_t style)
+{
+	struct apply_events *e = j->evs;
+	yaml_event_t ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = YAML_SCALAR_EVENT;
+	ev.data.scalar.value = (yaml_char_t *)e->arena + e->arena_len;
+	ev.data.scalar.length = n;
+	ev.data.scalar.plain_implicit = style == YAML_PLAIN_SCALAR_STYLE;
+	ev.data.scalar.quoted_implicit = style != YAML_PLAIN_SCALAR_STYLE;
+	ev.data.scalar.style = style;
+	memcpy(e->arena + e->arena_len, s, n);
+	e->arena[e->arena_len + n] = '\0';
+	e->arena_len += n + 1;
+	return apply_json_emit(j, &ev, 1);
+}
+
+static int
+apply_json_string(struct apply_json *j)
+{
+	const char *s = ++j->p;
+
+	while (j->p < j->end && *j->p != '"') {
+		if (*j->p == '\\' || *j->p < 0x20 || *j->p > 0x7e)
+			return 0;
+		j->p++;
+	}
+	if (j->p == j->end)
+		return 0;
+	j->p++;
+	return apply_json_scalar(j, s, (size_t)(j->p - 1 - s), YAML_DOUBLE_QUOTED_SCALAR_STYLE);
+}
+
+/* A number as JSON writes it (RFC 8259 section 6), or true, false, null. */
+static int
+apply_json_literal(struct apply_json *j)
+{
+	const char *s = j->p, *q = s;
+
+	if (j->end - s >= 4 && (memcmp(s, "true", 4) == 0 || memcmp(s, "null", 4) == 0)) {
+		q = s + 4;
+	} else if (j->end - s >= 5 && memcmp(s, "false", 5) == 0) {
+		q = s + 5;
+	} else {
+		if (q < j->end && *q == '-')
+			q++;
+		if (q < j->end && *q == '0')
+			q++;
+		else if (q < j->end && *q >= '1' && *q <= '9')
+			while (q < j->end && *q >= '0' && *q <= '9')
+				q++;
+		else
+			return 0;
+		if (q < j->end && *q == '.') {
+			if (++q == j->end || *q < '0' || *q > '9')
+				return 0;
+			while (q < j->end && *q >= '0' && *q <= '9')
+				q++;
+		}
+		if (q < j->end && (*q == 'e' || *q == 'E')) {
+			if (++q < j->end && (*q == '+' || *q == '-'))
+				q++;
+			if (q == j->end || *q < '0' || *q > '9')
+				return 0;
+			while (q < j->end && *q >= '0' && *q <= '9')
+				q++;
+		}
+	}
+	/* a plain scalar runs on to the next indicator: one must follow */
+	if (q == j->end || (*q != ',' && *q != ']' && *q != '}' && *q != ' ' && *q != '\n'))
+		return 0;
+	j->p = q;
+	return apply_json_scalar(j, s, (size_t)(q - s), YAML_PLAIN_SCALAR_STYLE);
+}
+
+static int apply_json_value(struct apply_json *j);
+
+/* An object or an array, from its opening bracket. */
+static int
+apply_json_collection(struct apply_json *j)
+{
+	bool map = *j->p == '{';
+	char close = map ? '}' : ']';
+	yaml_event_t ev;
+	int rc;
+
+	if (++j->depth > MANIFEST_MAX_DEPTH)
+		return 0; /* libyaml's events, then the scan's refusal */
+	rc = map ? apply_json_emit(j, &ev,
+				   yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
+								       YAML_FLOW_MAPPING_STYLE))
+		 : apply_json_emit(j, &ev,
+				   yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
+									YAML_FLOW_SEQUENCE_STYLE));
+	if (rc <= 0)
+		return rc;
+	j->p++;
+	apply_json_space(j);
+	if (j->p < j->end && *j->p == close) {
+		j->p++;
+	} else {
+		for (;;) {
+			if (map) {
+				const char *key = j->p;
+
+				if (j->p == j->end || *j->p != '"')
+					return 0;
+				if ((rc = apply_json_string(j)) <= 0)
+					return rc;
+				/* a key and its ':' on one line, at most 1024 characters
+				 * apart (a YAML implicit key, as libyaml reads one) */
+				while (j->p < j->end && *j->p == ' ')
+					j->p++;
+				if (j->p == j->end || *j->p != ':' || j->p - key > 1000)
+					return 0;
+				j->p++;
+				apply_json_space(j);
+			}
+			if ((rc = apply_json_value(j)) <= 0)
+				return rc;
+			apply_json_space(j);
+			if (j->p == j->end)
+				return 0;
+			if (*j->p == close) {
+				j->p++;
+				break;
+			}
+			if (*j->p != ',')
+				return 0;
+			j->p++;
+			apply_json_space(j);
+		}
+	}
+	j->depth--;
+	return map ? apply_json_emit(j, &ev, yaml_mapping_end_event_initialize(&ev))
+		   : apply_json_emit(j, &ev, yaml_sequence_end_event_initialize(&ev));
+}
+
+static int
+apply_json_value(struct apply_json *j)
+{
+	if (j->p == j->end)
+		return 0;
+	if (*j->p == '{' || *j->p == '[')
+		return apply_json_collection(j);
+	if (*j->p == '"')
+		return apply_json_string(j);
+	return apply_json_literal(j);
+}
+
+/*
+ * The events of @p body when it is one JSON object of the subset: 1, the
+ * events in @p evs; 0: not in the subset, @p evs empty; -ENOMEM.
+ */
+static int
+apply_json_events(const char *body, size_t len, struct apply_events *evs)
+{
+	struct apply_json j = {.p = body, .end = body + len, .line = 0, .evs = evs, .depth = 0};
+	yaml_event_t ev;
+	int rc;
+
+	/* a scalar of n bytes takes n of the body and n + 1 of the arena */
+	evs->arena = malloc(2 * len + 1);
+	if (evs->arena == NULL)
+		return -ENOMEM;
+
+	rc = apply_json_emit(&j, &ev, yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING));
+	apply_json_space(&j);
+	if (rc > 0 && (j.p == j.end || *j.p != '{'))
+		rc = 0;
+	if (rc > 0)
+		rc = apply_json_emit(
+		    &j, &ev, yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1));
+	if (rc > 0)
+		rc = apply_json_collection(&j);
+	if (rc > 0) {
+		apply_json_space(&j);
+		rc = j.p == j.end ? 1 : 0;
+		/* libyaml ends an unfinished last line */
+		if (len > 0 && body[len - 1] != '\n')
+			j.line++;
+	}
+	if (rc > 0)
+		rc = apply_json_emit(&j, &ev, yaml_document_end_event_initialize(&ev, 1));
+	if (rc > 0)
+		rc = apply_json_emit(&j, &ev, yaml_stream_end_event_initialize(&ev));
+	if (rc <= 0)
+		apply_events_free(evs);
+	return rc;
+}
+
+/*
+ * apply_body_scan(), keeping every event in @p evs when not NULL: then a
+ * JSON body of the plain subset is read without libyaml.
+ */
+static int
+apply_body_read(const char *body, size_t len, struct apply_body_info *info,
+		struct apply_events *evs, char *err, size_t errlen)
+{
+	struct apply_scan sc = {.depth = 0, .info = info, .err = err, .errlen = errlen};
 	yaml_parser_t parser;
 	yaml_event_t ev;
 	int rc = 0;
 
 	memset(info, 0, sizeof(*info));
+	if (evs != NULL) {
+		rc = apply_json_events(body, len, evs);
+		if (rc < 0)
+			return rc;
+		if (rc > 0) {
+			rc = 0;
+			for (size_t i = 0; i < evs->n && !sc.done && rc == 0; i++)
+				rc = apply_scan_event(&sc, &evs->ev[i]);
+			return rc;
+		}
+	}
 	if (!yaml_parser_initialize(&parser))
 		return -ENOMEM;
 	yaml_parser_set_input_string(&parser, (const unsigned char *)body, len);
-	while (!done && rc == 0) {
+	while (!sc.done && rc == 0) {
 		if (!yaml_parser_parse(&parser, &ev)) {
 			if (parser.error == YAML_MEMORY_ERROR) {
 				rc = -ENOMEM;
@@ -213,76 +584,21 @@ apply_body_scan(const char *body, size_t len, struct apply_body_info *info, char
 			rc = -EBADMSG;
 			break;
 		}
-		struct apply_frame *top = depth > 0 ? &stack[depth - 1] : NULL;
-
-		switch (ev.type) {
-		case YAML_STREAM_END_EVENT:
-			done = true;
-			break;
-		case YAML_DOCUMENT_START_EVENT:
-			counted = false;
-			depth = 0;
-			break;
-		case YAML_SCALAR_EVENT: {
-			const char *s = (const char *)ev.data.scalar.value;
-			size_t n = ev.data.scalar.length;
-
-			if (depth == 0) {
-				/* an empty document is a plain empty (or null) scalar */
-				bool nothing =
-				    ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-				    (n == 0 || strcmp(s, "null") == 0 || strcmp(s, "~") == 0);
-				if (!nothing && !counted) {
-					info->docs++;
-					counted = true;
-				}
-				break;
-			}
-			if (top->map && top->want_key)
-				top->key = apply_key_of(top, depth, s);
-			else if (top->map)
-				apply_scan_value(info, top, depth, s, n);
-			apply_node_done(stack, depth);
-			break;
-		}
-		case YAML_ALIAS_EVENT:
-			apply_node_done(stack, depth);
-			break;
-		case YAML_SEQUENCE_START_EVENT:
-		case YAML_MAPPING_START_EVENT:
-			if (depth == 0 && !counted) {
-				info->docs++;
-				counted = true;
-			}
-			if (depth > MANIFEST_MAX_DEPTH) {
-				snprintf(err, errlen, "line %u: nested deeper than %d levels",
-					 (unsigned)ev.start_mark.line + 1, MANIFEST_MAX_DEPTH);
-				rc = -EBADMSG;
-				break;
-			}
-			stack[depth] = (struct apply_frame){
-			    .map = ev.type == YAML_MAPPING_START_EVENT,
-			    .want_key = true,
-			    .key = KEY_OTHER,
-			    .meta = depth == 1 && top->map && !top->want_key &&
-				    top->key == KEY_META && info->docs == 1 &&
-				    ev.type == YAML_MAPPING_START_EVENT,
-			};
-			depth++;
-			break;
-		case YAML_SEQUENCE_END_EVENT:
-		case YAML_MAPPING_END_EVENT:
-			if (depth > 0)
-				depth--;
-			apply_node_done(stack, depth);
-			break;
-		default:
-			break;
-		}
-		yaml_event_delete(&ev);
+		rc = apply_scan_event(&sc, &ev);
+		if (evs == NULL)
+			yaml_event_delete(&ev);
+		else if (apply_events_keep(evs, &ev) < 0)
+			rc = -ENOMEM;
 	}
 	yaml_parser_delete(&parser);
 	return rc;
+}
+
+int
+apply_body_scan(const char *body, size_t len, struct apply_body_info *info, char *err,
+		size_t errlen)
+{
+	return apply_body_read(body, len, info, NULL, err, errlen);
 }
 
 /* ---- objects by kind ---- */
@@ -828,11 +1144,13 @@ apply_finish(struct apply *a, struct apply_change *c, bool created, struct apply
 	return rc < 0 ? rc : 0;
 }
 
+/* apply_put_locked() once the body is read: @p info, its events @p evs. */
 static int
-apply_put_locked(struct apply *a, enum el_kind k, const char *ns, const char *name,
-		 const char *body, size_t len, bool create_only, struct apply_result *res)
+apply_put_parsed(struct apply *a, enum el_kind k, const char *ns, const char *name,
+		 const struct apply_body_info *bi, const struct apply_events *evs, bool create_only,
+		 struct apply_result *res)
 {
-	struct apply_body_info info;
+	const struct apply_body_info info = *bi;
 	struct apply_change c;
 	struct el_model scratch;
 	char err[768] = "", fixed[900];
@@ -842,12 +1160,6 @@ apply_put_locked(struct apply *a, enum el_kind k, const char *ns, const char *na
 	void *obj;
 	int rc;
 
-	rc = apply_body_scan(body, len, &info, err, sizeof(err));
-	if (rc == -ENOMEM)
-		return apply_refuse(res, rc, 500, "InternalError", "out of memory");
-	if (rc < 0)
-		return apply_refuse(res, -EBADMSG, 400, "BadRequest",
-				    "the request body is not valid JSON or YAML: %s", err);
 	if (info.docs != 1)
 		return apply_refuse(res, -EBADMSG, 400, "BadRequest",
 				    "the request body must hold exactly one object, not %u",
@@ -875,8 +1187,8 @@ apply_put_locked(struct apply *a, enum el_kind k, const char *ns, const char *na
 
 	el_model_init(&scratch);
 	/* a Service is validated below, after the API server's update rules */
-	rc = manifest_parse_buf(&scratch, body, len, "request body", MANIFEST_UNCHECKED_SERVICES,
-				err, sizeof(err));
+	rc = manifest_parse_events(&scratch, evs->ev, evs->n, "request body",
+				   MANIFEST_UNCHECKED_SERVICES, err, sizeof(err));
 	if (rc == -ENOMEM)
 		return apply_refuse(res, rc, 500, "InternalError", "out of memory");
 	if (rc < 0) {
@@ -941,6 +1253,29 @@ apply_put_locked(struct apply *a, enum el_kind k, const char *ns, const char *na
 		return apply_refuse(res, rc, 500, "InternalError", "out of memory");
 	}
 	return apply_finish(a, &c, !exists, res);
+}
+
+static int
+apply_put_locked(struct apply *a, enum el_kind k, const char *ns, const char *name,
+		 const char *body, size_t len, bool create_only, struct apply_result *res)
+{
+	struct apply_body_info info;
+	struct apply_events evs = {0};
+	char err[768] = "";
+	int rc;
+
+	/* the body is read once: its events go to the manifest parser below */
+	rc = apply_body_read(body, len, &info, &evs, err, sizeof(err));
+	if (rc < 0)
+		apply_events_free(&evs);
+	if (rc == -ENOMEM)
+		return apply_refuse(res, rc, 500, "InternalError", "out of memory");
+	if (rc < 0)
+		return apply_refuse(res, -EBADMSG, 400, "BadRequest",
+				    "the request body is not valid JSON or YAML: %s", err);
+	rc = apply_put_parsed(a, k, ns, name, &info, &evs, create_only, res);
+	apply_events_free(&evs);
+	return rc;
 }
 
 int

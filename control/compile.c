@@ -16,8 +16,12 @@
  * hash tables in their final open-addressing layout, and the list of service
  * objects. A change rebuilds only the units it touches (compile_update()):
  * their claims are withdrawn and made again, so the cost of a change is
- * that of the changed services plus one copy of the flat tables, whatever
- * the number of services. compile_snapshot() builds a whole new world and
+ * that of the changed services, whatever the number of services: the world
+ * logs the slots of its flat tables each change writes, and a new snapshot
+ * takes the table copies of a freed one (no worker reads them after the
+ * grace period) and copies into them only the slots written since (struct
+ * tab_log); a whole copy is made only when a table is reallocated or no
+ * freed copy is at hand. compile_snapshot() builds a whole new world and
  * swaps it in only when everything succeeded.
  *
  * Frontend ownership: every (address, port, protocol) keeps the list of the
@@ -541,6 +545,30 @@ struct slot {
 	uint16_t bport;
 };
 
+/*
+ * Slots of a flat table (fe, own, the service pointers) written since some
+ * sequence number. A
+ * snapshot holds a copy of each flat table; when it is freed, its copy is
+ * kept as the spare, and the next snapshot brings the spare up to date by
+ * copying only the slots written since it was made, instead of copying the
+ * whole table (and freeing and zeroing the old copy). A reallocated table,
+ * or a log grown to a quarter of the table, starts a new epoch: copies of an
+ * older epoch are not used again.
+ */
+struct tab_log {
+	uint64_t epoch; /* unique across worlds */
+	uint64_t base;	/* sequence number of idx[0] */
+	uint32_t *idx;
+	uint32_t n, cap;
+};
+
+/* A snapshot's copy of a flat table: the table at sequence number "seq". */
+struct tab_copy {
+	void *p;
+	uint64_t epoch, seq;
+	uint32_t mask;
+};
+
 struct world {
 	struct hmap units; /* "ns/name" -> struct unit * */
 	/* allocations */
@@ -561,7 +589,16 @@ struct world {
 	unsigned n_routes;
 	struct el_snap_neigh *neighs;
 	unsigned n_neighs;
+	/* the service pointers of the slots, as a snapshot lists them:
+	 * svcv_mask + 1 (a power of two) entries, n_slots of them in use */
+	const struct el_snap_svc **svcv;
+	uint32_t svcv_mask;
+	/* writes to fe, own and svcv since the oldest copy that may be reused */
+	struct tab_log fe_log, own_log, svcv_log;
 };
+
+/* The flat tables a snapshot copies. */
+enum { TAB_FE, TAB_OWN, TAB_SVCV, TAB_N };
 
 struct compile_state {
 	const struct el_config *cfg;
@@ -582,9 +619,14 @@ struct compile_state {
 		uint64_t gen;
 	} * retired;
 	unsigned n_retired, cap_retired;
-	/* generations of the snapshots built and not yet freed */
-	uint64_t *live;
+	/* the snapshots built and not yet freed: generation, table copies */
+	struct live_snap {
+		uint64_t gen;
+		struct tab_copy tab[TAB_N];
+	} * live;
 	unsigned n_live, cap_live;
+	/* table copies of freed snapshots, for the next snapshot to update */
+	struct tab_copy spare[TAB_N];
 	/* units compile_update() rebuilds next: "ns/name" -> 1 */
 	struct hmap touched;
 	/* what the last snapshot changed against the one before it */
@@ -769,6 +811,60 @@ route_cmp(const void *a, const void *b)
 }
 
 static void world_free(struct compile_state *cs, struct world *w);
+
+/* ---- flat table write logs ---- */
+
+/* Start a new epoch: every copy made so far is of no use any more. */
+static void
+tab_log_restart(struct tab_log *l)
+{
+	static uint64_t epochs;
+
+	l->epoch = __atomic_add_fetch(&epochs, 1, __ATOMIC_RELAXED);
+	l->base += l->n;
+	l->n = 0;
+}
+
+/* Note a write to slot @p i of a table of @p mask + 1 slots. */
+static void
+tab_log_note(struct tab_log *l, uint32_t i, uint32_t mask)
+{
+	if (l->n >= l->cap) {
+		uint32_t cap = l->cap ? 2 * l->cap : 64;
+		uint32_t *n;
+
+		/* past a quarter of the table, a whole copy costs less */
+		if (l->n > mask / 4 || (n = realloc(l->idx, cap * sizeof(*n))) == NULL) {
+			tab_log_restart(l);
+			return;
+		}
+		l->idx = n;
+		l->cap = cap;
+	}
+	l->idx[l->n++] = i;
+}
+
+/* Forget the writes every copy still of use (at @p seq or later) has. */
+static void
+tab_log_trim(struct tab_log *l, uint64_t seq)
+{
+	uint32_t drop;
+
+	if (seq <= l->base)
+		return;
+	drop = seq - l->base >= l->n ? l->n : (uint32_t)(seq - l->base);
+	memmove(l->idx, l->idx + drop, (l->n - drop) * sizeof(*l->idx));
+	l->n -= drop;
+	l->base += drop;
+}
+
+static bool
+tab_copy_usable(const struct tab_copy *c, const struct tab_log *l, uint32_t mask)
+{
+	return c->p != NULL && c->epoch == l->epoch && c->mask == mask && c->seq >= l->base &&
+	       c->seq <= l->base + l->n;
+}
+
 static int own_set(struct world *w, const uint8_t key[IP_KEY_LEN], uint64_t v);
 
 /* A world with no service in it: config addresses, routes, neighbours. */
@@ -781,6 +877,9 @@ world_new(const struct el_config *cfg)
 
 	if (w == NULL)
 		return NULL;
+	tab_log_restart(&w->fe_log);
+	tab_log_restart(&w->own_log);
+	tab_log_restart(&w->svcv_log);
 	for (int p = 0; p < 3; p++) {
 		w->np_owner[p] = calloc(65536, sizeof(*w->np_owner[p]));
 		if (w->np_owner[p] == NULL)
@@ -854,6 +953,10 @@ world_free(struct compile_state *cs, struct world *w)
 		free(w->np_owner[p]);
 	free(w->fe);
 	free(w->own);
+	free(w->fe_log.idx);
+	free(w->own_log.idx);
+	free(w->svcv_log.idx);
+	free(w->svcv);
 	free(w->slots);
 	free(w->routes);
 	free(w->neighs);
@@ -908,6 +1011,7 @@ fe_resize(struct world *w, uint32_t n)
 	free(w->fe);
 	w->fe = t;
 	w->fe_mask = size - 1;
+	tab_log_restart(&w->fe_log);
 	return 0;
 }
 
@@ -940,10 +1044,14 @@ fe_store(struct world *w, const struct el_snap_fe *f)
 		if (x->proto == 0) {
 			*x = *f;
 			w->fe_n++;
+			tab_log_note(&w->fe_log, i, w->fe_mask);
 			return;
 		}
 		if (x->port == f->port && x->proto == f->proto && snapshot_ip_eq(&x->ip, &f->ip)) {
-			*x = *f;
+			if (memcmp(x, f, sizeof(*x)) != 0) {
+				*x = *f;
+				tab_log_note(&w->fe_log, i, w->fe_mask);
+			}
 			return;
 		}
 		i = (i + 1) & w->fe_mask;
@@ -964,9 +1072,11 @@ fe_remove(struct world *w, struct el_snap_fe *f)
 		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
 			continue;
 		w->fe[i] = *x;
+		tab_log_note(&w->fe_log, i, w->fe_mask);
 		i = j;
 	}
 	memset(&w->fe[i], 0, sizeof(w->fe[i]));
+	tab_log_note(&w->fe_log, i, w->fe_mask);
 	w->fe_n--;
 }
 
@@ -992,6 +1102,7 @@ own_resize(struct world *w, uint32_t n)
 	free(w->own);
 	w->own = t;
 	w->own_mask = size - 1;
+	tab_log_restart(&w->own_log);
 	return 0;
 }
 
@@ -1027,9 +1138,11 @@ own_remove(struct world *w, struct el_snap_owned *o)
 		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
 			continue;
 		w->own[i] = *x;
+		tab_log_note(&w->own_log, i, w->own_mask);
 		i = j;
 	}
 	memset(&w->own[i], 0, sizeof(w->own[i]));
+	tab_log_note(&w->own_log, i, w->own_mask);
 	w->own_n--;
 }
 
@@ -1072,6 +1185,7 @@ own_set(struct world *w, const uint8_t key[IP_KEY_LEN], uint64_t v)
 	o->kind = kind;
 	o->iface = OWN_CFG_KIND(v) ? OWN_IFACE(v) : 0;
 	o->pad = 0;
+	tab_log_note(&w->own_log, (uint32_t)(o - w->own), w->own_mask);
 	return 0;
 }
 
@@ -1093,12 +1207,37 @@ own_vip_ref(struct world *w, const struct el_ip *ip, int delta)
 
 /* ---- slots (the snapshot's service list) ---- */
 
+/* Room for @p n service pointers (a new array: a new epoch of its log). */
+static int
+svcv_reserve(struct world *w, uint32_t n)
+{
+	uint32_t size = w->svcv ? w->svcv_mask + 1 : 0;
+	const struct el_snap_svc **v;
+
+	if (w->svcv != NULL && n <= size)
+		return 0;
+	size = size ? size : 8;
+	while (size < n)
+		size *= 2;
+	v = realloc(w->svcv, size * sizeof(*v));
+	if (v == NULL)
+		return -ENOMEM;
+	memset(v + w->n_slots, 0, (size - w->n_slots) * sizeof(*v));
+	w->svcv = v;
+	w->svcv_mask = size - 1;
+	tab_log_restart(&w->svcv_log);
+	return 0;
+}
+
 static int
 slot_add(struct world *w, struct unit *u, uint16_t bport)
 {
-	if (grow(&w->slots, &w->cap_slots, w->n_slots + 1, sizeof(*w->slots)) < 0)
+	if (grow(&w->slots, &w->cap_slots, w->n_slots + 1, sizeof(*w->slots)) < 0 ||
+	    svcv_reserve(w, w->n_slots + 1) < 0)
 		return -ENOMEM;
 	w->slots[w->n_slots] = (struct slot){.obj = u->bp[bport].obj, .u = u, .bport = bport};
+	w->svcv[w->n_slots] = &u->bp[bport].obj->svc;
+	tab_log_note(&w->svcv_log, w->n_slots, w->svcv_mask);
 	u->bp[bport].slot = w->n_slots++;
 	return 0;
 }
@@ -1115,6 +1254,8 @@ slot_remove(struct world *w, uint32_t idx)
 	if (idx != last) {
 		struct slot mv = w->slots[last];
 		w->slots[idx] = mv;
+		w->svcv[idx] = w->svcv[last];
+		tab_log_note(&w->svcv_log, idx, w->svcv_mask);
 		mv.u->bp[mv.bport].slot = idx;
 		for (unsigned i = 0; i < mv.u->n_cl; i++) {
 			const struct claim *c = &mv.u->cl[i];
@@ -1124,8 +1265,10 @@ slot_remove(struct world *w, uint32_t idx)
 			uint16_t port;
 			memcpy(&port, c->key + IP_KEY_LEN, 2);
 			struct el_snap_fe *f = fe_find(w, &ip, port, c->key[IP_KEY_LEN + 2]);
-			if (f != NULL && f->svc == last)
+			if (f != NULL && f->svc == last) {
 				f->svc = idx;
+				tab_log_note(&w->fe_log, (uint32_t)(f - w->fe), w->fe_mask);
+			}
 		}
 	}
 	w->n_slots--;
@@ -2578,8 +2721,8 @@ retire_reap(struct compile_state *cs)
 	unsigned w = 0;
 
 	for (unsigned i = 0; i < cs->n_live; i++)
-		if (cs->live[i] < oldest)
-			oldest = cs->live[i];
+		if (cs->live[i].gen < oldest)
+			oldest = cs->live[i].gen;
 	for (unsigned i = 0; i < cs->n_retired; i++) {
 		if (cs->retired[i].gen <= oldest)
 			snapshot_mfree(cs->retired[i].o);
@@ -2589,14 +2732,12 @@ retire_reap(struct compile_state *cs)
 	cs->n_retired = w;
 }
 
+/* Free a snapshot, its flat tables excepted (see tab_keep()). */
 static void
 snapshot_release(struct el_snapshot *s)
 {
 	if (s == NULL)
 		return;
-	snapshot_mfree((void *)(uintptr_t)s->svcs);
-	snapshot_mfree((void *)(uintptr_t)s->fe);
-	snapshot_mfree((void *)(uintptr_t)s->own);
 	snapshot_mfree((void *)(uintptr_t)s->routes);
 	snapshot_mfree((void *)(uintptr_t)s->neighs);
 	snapshot_mfree(s);
@@ -2612,6 +2753,95 @@ snap_copy(const void *src, size_t n, size_t size)
 	return d;
 }
 
+/*
+ * A copy of flat table @p src (@p mask + 1 slots of @p size bytes, written
+ * as @p l says) for a new snapshot: the spare brought up to date when it can
+ * be, else a new copy. NULL: out of memory.
+ */
+static void *
+tab_copy_make(struct tab_copy *spare, struct tab_copy *out, const void *src, uint32_t mask,
+	      size_t size, const struct tab_log *l)
+{
+	void *d;
+
+	if (tab_copy_usable(spare, l, mask)) {
+		d = spare->p;
+		for (uint64_t k = spare->seq - l->base; k < l->n; k++)
+			memcpy((char *)d + (size_t)l->idx[k] * size,
+			       (const char *)src + (size_t)l->idx[k] * size, size);
+	} else {
+		snapshot_mfree(spare->p);
+		d = snap_copy(src, (size_t)mask + 1, size);
+	}
+	spare->p = NULL;
+	*out = (struct tab_copy){.p = d, .epoch = l->epoch, .seq = l->base + l->n, .mask = mask};
+	return d;
+}
+
+/*
+ * The table copy @p c of a freed snapshot: kept as the spare when it is
+ * the most recent copy still usable with log @p l (NULL: no world), else
+ * freed.
+ */
+static void
+tab_keep(struct tab_copy *spare, struct tab_copy *c, const struct tab_log *l, uint32_t mask)
+{
+	if (l == NULL || !tab_copy_usable(c, l, mask)) {
+		snapshot_mfree(c->p);
+	} else if (tab_copy_usable(spare, l, mask) && spare->seq >= c->seq) {
+		snapshot_mfree(c->p);
+	} else {
+		snapshot_mfree(spare->p);
+		*spare = *c;
+	}
+	c->p = NULL;
+}
+
+/* Table @p t of world @p w: its slots, their count - 1, size and log. */
+static struct tab_log *
+tab_of(struct world *w, unsigned t, const void **src, uint32_t *mask, size_t *size)
+{
+	switch (t) {
+	case TAB_FE:
+		*src = w->fe;
+		*mask = w->fe_mask;
+		*size = sizeof(*w->fe);
+		return &w->fe_log;
+	case TAB_OWN:
+		*src = w->own;
+		*mask = w->own_mask;
+		*size = sizeof(*w->own);
+		return &w->own_log;
+	default:
+		*src = w->svcv;
+		*mask = w->svcv_mask;
+		*size = sizeof(*w->svcv);
+		return &w->svcv_log;
+	}
+}
+
+/* Forget the logged writes no live copy or spare needs any more. */
+static void
+tab_logs_trim(struct compile_state *cs)
+{
+	for (unsigned t = 0; t < TAB_N; t++) {
+		const void *src;
+		uint32_t mask;
+		size_t size;
+		struct tab_log *l = tab_of(cs->w, t, &src, &mask, &size);
+		uint64_t min = l->base + l->n;
+
+		if (tab_copy_usable(&cs->spare[t], l, mask) && cs->spare[t].seq < min)
+			min = cs->spare[t].seq;
+		for (unsigned i = 0; i < cs->n_live; i++) {
+			const struct tab_copy *c = &cs->live[i].tab[t];
+			if (tab_copy_usable(c, l, mask) && c->seq < min)
+				min = c->seq;
+		}
+		tab_log_trim(l, min);
+	}
+}
+
 /* A snapshot of the world as it is. */
 static int
 snapshot_make(struct compile_state *cs, struct el_snapshot **out)
@@ -2619,7 +2849,8 @@ snapshot_make(struct compile_state *cs, struct el_snapshot **out)
 	const struct el_config *cfg = cs->cfg;
 	struct world *w = cs->w;
 	struct el_snapshot *snap = snapshot_zalloc(sizeof(*snap));
-	const struct el_snap_svc **svcs;
+	struct live_snap ls = {0};
+	void *tabs[TAB_N];
 
 	*out = NULL;
 	if (snap == NULL || grow(&cs->live, &cs->cap_live, cs->n_live + 1, sizeof(*cs->live)) < 0) {
@@ -2627,19 +2858,25 @@ snapshot_make(struct compile_state *cs, struct el_snapshot **out)
 		return -ENOMEM;
 	}
 	/* an empty world still gets real (empty) tables */
-	if (fe_resize(w, w->fe_n) < 0 || own_resize(w, w->own_n) < 0)
+	if (fe_resize(w, w->fe_n) < 0 || own_resize(w, w->own_n) < 0 || svcv_reserve(w, 1) < 0)
 		goto nomem;
-	svcs = snapshot_zalloc((w->n_slots ? w->n_slots : 1) * sizeof(*svcs));
-	snap->svcs = svcs;
-	snap->fe = snap_copy(w->fe, w->fe_mask + 1, sizeof(*w->fe));
-	snap->own = snap_copy(w->own, w->own_mask + 1, sizeof(*w->own));
+	tab_logs_trim(cs);
+	for (unsigned t = 0; t < TAB_N; t++) {
+		const void *src;
+		uint32_t mask;
+		size_t size;
+		const struct tab_log *l = tab_of(w, t, &src, &mask, &size);
+
+		tabs[t] = tab_copy_make(&cs->spare[t], &ls.tab[t], src, mask, size, l);
+	}
+	snap->fe = tabs[TAB_FE];
+	snap->own = tabs[TAB_OWN];
+	snap->svcs = tabs[TAB_SVCV];
 	snap->routes = snap_copy(w->routes, w->n_routes, sizeof(*w->routes));
 	snap->neighs = snap_copy(w->neighs, w->n_neighs, sizeof(*w->neighs));
-	if (svcs == NULL || snap->fe == NULL || snap->own == NULL || snap->routes == NULL ||
+	if (snap->svcs == NULL || snap->fe == NULL || snap->own == NULL || snap->routes == NULL ||
 	    snap->neighs == NULL)
 		goto nomem;
-	for (unsigned i = 0; i < w->n_slots; i++)
-		svcs[i] = &w->slots[i].obj->svc;
 	snap->n_svcs = w->n_slots;
 	snap->fe_mask = w->fe_mask;
 	snap->own_mask = w->own_mask;
@@ -2661,7 +2898,8 @@ snapshot_make(struct compile_state *cs, struct el_snapshot **out)
 		snap->snat[i] = ip_clean(&cfg->snat[i]);
 	memcpy(snap->ct_timeouts, cfg->ct_timeouts, sizeof(snap->ct_timeouts));
 	snap->generation = ++cs->generation;
-	cs->live[cs->n_live++] = snap->generation;
+	ls.gen = snap->generation;
+	cs->live[cs->n_live++] = ls;
 	*out = snap;
 	return 0;
 nomem:
@@ -2700,6 +2938,8 @@ compile_state_free(struct compile_state *cs)
 		return;
 	world_free(cs, cs->w);
 	cs->n_live = 0; /* every snapshot must be freed by now */
+	for (unsigned t = 0; t < TAB_N; t++)
+		snapshot_mfree(cs->spare[t].p);
 	retire_reap(cs);
 	free(cs->retired);
 	free(cs->live);
@@ -2957,13 +3197,34 @@ compile_update(struct compile_state *cs, const struct el_model *m, struct el_sna
 void
 compile_snapshot_free(struct compile_state *cs, struct el_snapshot *s)
 {
+	struct live_snap ls = {0};
+	bool found = false;
+
 	if (s == NULL)
 		return;
 	for (unsigned i = 0; i < cs->n_live; i++)
-		if (cs->live[i] == s->generation) {
+		if (cs->live[i].gen == s->generation) {
+			ls = cs->live[i];
 			cs->live[i] = cs->live[--cs->n_live];
+			found = true;
 			break;
 		}
+	if (found && ls.tab[TAB_FE].p == s->fe && ls.tab[TAB_OWN].p == s->own &&
+	    ls.tab[TAB_SVCV].p == s->svcs) {
+		for (unsigned t = 0; t < TAB_N; t++) {
+			const void *src;
+			uint32_t mask = 0;
+			size_t size;
+			const struct tab_log *l =
+			    cs->w ? tab_of(cs->w, t, &src, &mask, &size) : NULL;
+
+			tab_keep(&cs->spare[t], &ls.tab[t], l, mask);
+		}
+	} else {
+		snapshot_mfree((void *)(uintptr_t)s->fe);
+		snapshot_mfree((void *)(uintptr_t)s->own);
+		snapshot_mfree((void *)(uintptr_t)s->svcs);
+	}
 	snapshot_release(s);
 	retire_reap(cs);
 }

@@ -371,21 +371,22 @@ parse_ip_objs(const struct mctx *c, const struct mnode *map, const char *parent,
 	*out = calloc(seq->n, sizeof(**out));
 	if (*out == NULL)
 		return -ENOMEM;
+	/* the paths are written for messages only: when one is needed */
 	for (unsigned i = 0; i < seq->n; i++) {
-		snprintf(ipath, sizeof(ipath), "%s[%u]", path, i);
-		rc = want_type(c, seq->kids[i], MN_MAP, ipath);
-		if (rc < 0)
-			return rc;
+		if (seq->kids[i]->type != MN_MAP) {
+			snprintf(ipath, sizeof(ipath), "%s[%u]", path, i);
+			return want_type(c, seq->kids[i], MN_MAP, ipath);
+		}
 		ipn = map_get(seq->kids[i], "ip");
 		if (ipn == NULL) {
 			if (ip_optional)
 				continue;
-			return ctx_err(c, seq->kids[i]->line, "%s.ip: required value", ipath);
+			return ctx_err(c, seq->kids[i]->line, "%s[%u].ip: required value", path, i);
 		}
-		snprintf(ipath, sizeof(ipath), "%s[%u].ip", path, i);
-		rc = parse_ip_node(c, ipn, ipath, &(*out)[*n]);
-		if (rc < 0)
-			return rc;
+		if (ipn->type != MN_SCALAR || el_ip_parse(ipn->str, &(*out)[*n]) < 0) {
+			snprintf(ipath, sizeof(ipath), "%s[%u].ip", path, i);
+			return parse_ip_node(c, ipn, ipath, &(*out)[*n]);
+		}
 		(*n)++;
 	}
 	return 0;
@@ -1063,32 +1064,55 @@ tag_is_str(const yaml_char_t *tag)
 			       strcmp((const char *)tag, "!!str") == 0);
 }
 
+/*
+ * Where the events come from: a parser (each event is ours to delete) or a
+ * list of events read before (the caller's).
+ */
+struct ev_source {
+	yaml_parser_t *parser;
+	const yaml_event_t *list;
+	size_t n, next;
+};
+
+/* The next event: 1, 0 on a parse error (a parser only). */
 static int
-load_stream(struct el_model *scratch, const char *buf, size_t len, const char *src, unsigned flags,
+ev_next(struct ev_source *es, yaml_event_t *ev)
+{
+	if (es->parser != NULL)
+		return yaml_parser_parse(es->parser, ev);
+	if (es->next < es->n) {
+		*ev = es->list[es->next++];
+	} else {
+		memset(ev, 0, sizeof(*ev));
+		ev->type = YAML_STREAM_END_EVENT;
+	}
+	return 1;
+}
+
+static int
+load_events(struct el_model *scratch, struct ev_source *es, const char *src, unsigned flags,
 	    char *err, size_t errlen)
 {
 	struct mctx c = {
 	    .src = src, .flags = flags, .doc = 0, .prefix = "", .err = err, .errlen = errlen};
 	struct tree_builder tb = {.depth = 0, .root = NULL};
-	yaml_parser_t parser;
+	yaml_parser_t *parser = es->parser;
 	yaml_event_t ev;
 	int rc = 0;
 	bool done = false;
 
-	if (!yaml_parser_initialize(&parser))
-		return -ENOMEM;
-	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
 	while (!done && rc == 0) {
-		if (!yaml_parser_parse(&parser, &ev)) {
-			if (parser.error == YAML_MEMORY_ERROR) {
+		if (!ev_next(es, &ev)) {
+			if (parser->error == YAML_MEMORY_ERROR) {
 				rc = -ENOMEM;
 				break;
 			}
 			c.doc = c.doc ? c.doc : 1;
-			rc = ctx_err(
-			    &c, (unsigned)parser.problem_mark.line + 1, "YAML syntax error: %s%s%s",
-			    parser.problem ? parser.problem : "unknown", parser.context ? " " : "",
-			    parser.context ? parser.context : "");
+			rc = ctx_err(&c, (unsigned)parser->problem_mark.line + 1,
+				     "YAML syntax error: %s%s%s",
+				     parser->problem ? parser->problem : "unknown",
+				     parser->context ? " " : "",
+				     parser->context ? parser->context : "");
 			break;
 		}
 		unsigned line = (unsigned)ev.start_mark.line + 1;
@@ -1174,14 +1198,48 @@ load_stream(struct el_model *scratch, const char *buf, size_t len, const char *s
 		if (anchor != NULL)
 			rc = ctx_err(&c, line, "YAML anchors (&%s) are not accepted",
 				     (const char *)anchor);
-		yaml_event_delete(&ev);
+		if (parser != NULL)
+			yaml_event_delete(&ev);
 	}
 	tb_reset(&tb);
+	return rc;
+}
+
+static int
+load_stream(struct el_model *scratch, const char *buf, size_t len, const char *src, unsigned flags,
+	    char *err, size_t errlen)
+{
+	yaml_parser_t parser;
+	struct ev_source es = {.parser = &parser};
+	int rc;
+
+	if (!yaml_parser_initialize(&parser))
+		return -ENOMEM;
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	rc = load_events(scratch, &es, src, flags, err, errlen);
 	yaml_parser_delete(&parser);
 	return rc;
 }
 
 /* ---- public ---- */
+
+int
+manifest_parse_events(struct el_model *m, const struct yaml_event_s *events, size_t n,
+		      const char *src, unsigned flags, char *err, size_t errlen)
+{
+	struct ev_source es = {.parser = NULL, .list = events, .n = n, .next = 0};
+	struct el_model scratch;
+	int rc;
+
+	el_model_init(&scratch);
+	rc = load_events(&scratch, &es, src, flags, err, errlen);
+	if (rc == 0)
+		rc = model_merge(m, &scratch);
+	el_model_free(&scratch);
+	if (rc == -ENOMEM && err != NULL && errlen > 0)
+		snprintf(err, errlen, "%s: out of memory", src);
+	return rc;
+}
 
 int
 manifest_parse_buf(struct el_model *m, const char *buf, size_t len, const char *src, unsigned flags,

@@ -1330,16 +1330,25 @@ static void
 jb_str(struct jbuf *b, const char *s)
 {
 	jb_put(b, "\"", 1);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	while (*s) {
+		size_t n = 0;
+		unsigned char c;
+
+		/* a run of characters that stand for themselves, in one piece */
+		while ((c = (unsigned char)s[n]) >= 0x20 && c != '"' && c != '\\')
+			n++;
+		if (n > 0) {
+			jb_put(b, s, n);
+			s += n;
+			continue;
+		}
 		if (c == '"' || c == '\\') {
 			char esc[2] = {'\\', (char)c};
 			jb_put(b, esc, 2);
-		} else if (c < 0x20) {
-			jb_fmt(b, "\\u%04x", c);
 		} else {
-			jb_put(b, (const char *)&c, 1);
+			jb_fmt(b, "\\u%04x", c);
 		}
+		s++;
 	}
 	jb_put(b, "\"", 1);
 }

@@ -46,6 +46,22 @@ int manifest_load_buf(struct el_model *m, const char *buf, size_t len, const cha
 int manifest_parse_buf(struct el_model *m, const char *buf, size_t len, const char *src,
 		       unsigned flags, char *err, size_t errlen);
 
+struct yaml_event_s; /* libyaml's yaml_event_t */
+
+/**
+ * manifest_parse_buf() of a text already read by a libyaml parser: its
+ * events, in order, every one as yaml_parser_parse() gave it, the last
+ * YAML_STREAM_END_EVENT (a list cut short ends there). Saves reading the
+ * text twice when the caller had to read it first.
+ *
+ * @param events  @p n events; they stay the caller's (not modified, not
+ *                deleted)
+ * @return as manifest_parse_buf()
+ * Thread: any; no shared state.
+ */
+int manifest_parse_events(struct el_model *m, const struct yaml_event_s *events, size_t n,
+			  const char *src, unsigned flags, char *err, size_t errlen);
+
 /**
  * Load a file, or every *.yaml, *.yml and *.json file of a directory in
  * sorted name order (not recursive), as one all-or-nothing change.

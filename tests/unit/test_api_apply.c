@@ -1199,6 +1199,98 @@ body_scan_counts_documents_and_reports_syntax_errors(void **state)
 	assert_true(strncmp(err, "line ", 5) == 0);
 }
 
+/* @p body with every line ended by CR LF: the same document to YAML. */
+static char *
+crlf(const char *body)
+{
+	char *out = malloc(2 * strlen(body) + 3), *o = out;
+
+	assert_non_null(out);
+	for (const char *p = body; *p != '\0'; p++) {
+		if (*p == '\n')
+			*o++ = '\r';
+		*o++ = *p;
+	}
+	if (o == out || o[-1] != '\n') {
+		*o++ = '\r';
+		*o++ = '\n';
+	}
+	*o = '\0';
+	return out;
+}
+
+/*
+ * JSON bodies of every shape, accepted and refused: the same body with CR
+ * LF line ends (read by the YAML parser whatever the body) gets the same
+ * answer, code, message (line numbers included) and stored object.
+ */
+static void
+json_body_gets_the_answer_its_yaml_reading_gets(void **state)
+{
+	static const char *const bodies[] = {
+	    /* accepted: compact, and pretty with every kind of value */
+	    "{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":\"web\","
+	    "\"namespace\":\"default\"},\"spec\":{\"ports\":[{\"port\":80,\"protocol\":\"TCP\","
+	    "\"targetPort\":8080}]}}",
+	    "{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"Service\",\n  \"metadata\": {\n"
+	    "    \"name\": \"web\",\n    \"labels\": {\"app\": \"web\", \"tier\": \"\"},\n"
+	    "    \"annotations\": null\n  },\n  \"spec\": {\n    \"type\": \"NodePort\",\n"
+	    "    \"sessionAffinity\": \"ClientIP\",\n    \"sessionAffinityConfig\": "
+	    "{\"clientIP\": {\"timeoutSeconds\": 3600}},\n    \"publishNotReadyAddresses\": "
+	    "false,\n"
+	    "    \"externalIPs\": [],\n    \"ports\": [\n      {\"name\": \"http\", \"port\": 80, "
+	    "\"targetPort\": \"http\"},\n      {\"name\": \"dns\", \"port\": 53, \"protocol\": "
+	    "\"UDP\"}\n    ]\n  }\n}\n",
+	    /* refused: a field (its line named), the kind, the name, the depth */
+	    "{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"Service\",\n  \"metadata\": "
+	    "{\"name\": \"web\"},\n  \"spec\": {\n    \"ports\": [\n      {\"port\": 70000}\n"
+	    "    ]\n  }\n}",
+	    "{\"apiVersion\": \"v1\", \"kind\": \"Endpoints\", \"metadata\": {\"name\": \"web\"}}",
+	    "{\"apiVersion\": \"v1\", \"kind\": \"Service\", \"metadata\": {\"name\": \"db\"}}",
+	    "{\"apiVersion\": \"v1\", \"kind\": \"Service\", \"metadata\": {\"name\": \"web\"},\n"
+	    "\"spec\": {\"a\": "
+	    "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]"
+	    "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}}",
+	    "{\"apiVersion\": \"v1\", \"kind\": \"Service\", \"metadata\": {\"name\": \"web\"},"
+	    "\n\"spec\": {\"ports\": [{\"port\": 80, \"protocol\": 7}]}}",
+	};
+	struct fixture *f = *state, *g;
+	char long_key[1300];
+	const char *all[sizeof(bodies) / sizeof(bodies[0]) + 1];
+	size_t n = 0;
+
+	/* a key more than 1024 characters before its ':' (YAML refuses it) */
+	snprintf(long_key, sizeof(long_key),
+		 "{\"apiVersion\": \"v1\", \"kind\": \"Service\", \"metadata\": {\"name\": "
+		 "\"web\", \"labels\": {\"%01100d\": \"x\"}}}",
+		 0);
+	for (; n < sizeof(bodies) / sizeof(bodies[0]); n++)
+		all[n] = bodies[n];
+	all[n++] = long_key;
+	assert_int_equal(setup((void **)&g), 0);
+	for (size_t i = 0; i < n; i++) {
+		char *y = crlf(all[i]);
+		int rf = put(f, EL_KIND_SERVICE, "default", "web", all[i]);
+		int rg = put(g, EL_KIND_SERVICE, "default", "web", y);
+
+		assert_int_equal(rf, rg);
+		assert_int_equal(f->res.code, g->res.code);
+		assert_string_equal(f->res.message, g->res.message);
+		assert_string_equal(f->res.field, g->res.field);
+		assert_string_equal(f->res.cause, g->res.cause);
+		if (f->res.object != NULL || g->res.object != NULL) {
+			assert_non_null(f->res.object);
+			assert_non_null(g->res.object);
+			assert_string_equal(f->res.object, g->res.object);
+		}
+		free(y);
+	}
+	/* a refusal of the manifest parser names the line */
+	assert_int_equal(put(f, EL_KIND_SERVICE, "default", "web", bodies[6]), -EINVAL);
+	assert_non_null(strstr(f->res.message, "request body line 2"));
+	teardown((void **)&g);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 #define D(name) cmocka_unit_test_setup_teardown(name, setup_dual, teardown)
 
@@ -1208,6 +1300,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(body_scan_reads_only_the_top_level),
 	    cmocka_unit_test(body_scan_counts_documents_and_reports_syntax_errors),
+	    T(json_body_gets_the_answer_its_yaml_reading_gets),
 	    T(put_creates_then_replaces),
 	    T(each_accepted_change_is_stored_and_published),
 	    T(node_port_is_allocated_and_reported),

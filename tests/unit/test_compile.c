@@ -37,6 +37,7 @@ struct fx {
 	struct compile_state *cs;
 	struct el_snapshot *snaps[MAX_SNAPS];
 	unsigned n_snaps;
+	unsigned max_snaps; /* snapshots kept alive by keep(); 0: MAX_SNAPS */
 	char err[1024];
 };
 
@@ -998,11 +999,11 @@ deleted_service_reports_all_its_backends(void **state)
 
 /* ---- incremental compiles ---- */
 
-/* Keep at most the two newest snapshots: what a publisher does. */
+/* Keep at most the newest max_snaps snapshots (a publisher keeps two). */
 static void
 keep(struct fx *f, struct el_snapshot *s)
 {
-	if (f->n_snaps == MAX_SNAPS) {
+	if (f->n_snaps == (f->max_snaps ? f->max_snaps : MAX_SNAPS)) {
 		compile_snapshot_free(f->cs, f->snaps[0]);
 		memmove(&f->snaps[0], &f->snaps[1], (MAX_SNAPS - 1) * sizeof(f->snaps[0]));
 		f->n_snaps--;
@@ -1370,7 +1371,7 @@ static void load_slice6(struct fx *f, const char *name, const char *svc, int por
  * external IPs too.
  */
 static void
-random_updates_match_whole_compiles(struct fx *f, bool dual, uint64_t x)
+random_updates_match_whole_compiles(struct fx *f, bool dual, uint64_t x, unsigned n_names)
 {
 	static const char *const types[] = {"ClusterIP", "NodePort", "LoadBalancer"};
 	static const char *const addrs[] = {"198.18.1.1", "198.18.1.2", "198.18.0.1", "198.18.3.3"};
@@ -1384,7 +1385,7 @@ random_updates_match_whole_compiles(struct fx *f, bool dual, uint64_t x)
 	f->cfg.pools[0].last = ip("198.18.0.105"); /* runs out now and then */
 	compile_ok(f);
 	for (int step = 0; step < RANDOM_STEPS; step++) {
-		unsigned what = rnd(&x) % 10, k = rnd(&x) % 12;
+		unsigned what = rnd(&x) % 10, k = (unsigned)(rnd(&x) % n_names);
 		snprintf(name, sizeof(name), "s%u", k);
 		if (what < 5) {
 			const char *type = types[rnd(&x) % 3];
@@ -1487,7 +1488,21 @@ random_updates_match_whole_compiles(struct fx *f, bool dual, uint64_t x)
 static void
 update_gives_what_a_whole_compile_gives(void **state)
 {
-	random_updates_match_whole_compiles(*state, false, 0x9e3779b97f4a7c15ull);
+	random_updates_match_whole_compiles(*state, false, 0x9e3779b97f4a7c15ull, 12);
+}
+
+/*
+ * The same with tables large enough that a new snapshot takes the tables of
+ * a freed one and copies into them only the slots written since: two
+ * snapshots alive at a time, as published.
+ */
+static void
+update_into_freed_tables_gives_what_a_whole_compile_gives(void **state)
+{
+	struct fx *f = *state;
+
+	f->max_snaps = 2;
+	random_updates_match_whole_compiles(f, false, 0x5851f42d4c957f2dull, 96);
 }
 
 /* ---- dual-stack Services ---- */
@@ -2044,7 +2059,7 @@ dual_stack_update_gives_what_a_whole_compile_gives(void **state)
 {
 	struct fx *f = *state;
 	dual_config(f);
-	random_updates_match_whole_compiles(f, true, 0x2545f4914f6cdd1dull);
+	random_updates_match_whole_compiles(f, true, 0x2545f4914f6cdd1dull, 12);
 }
 
 /* ---- interfaces, routes, neighbours ---- */
@@ -2159,6 +2174,7 @@ main(void)
 	    T(writeback_clears_what_edgelb_no_longer_holds),
 	    T(removed_since_matches_the_full_comparison),
 	    T(update_gives_what_a_whole_compile_gives),
+	    T(update_into_freed_tables_gives_what_a_whole_compile_gives),
 	    T(dual_stack_port_compiles_into_two_twins_with_one_name),
 	    T(single_stack_port_is_one_object_of_its_family),
 	    T(twin_ids_are_stable_across_compiles_and_updates),

@@ -17,9 +17,11 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <yaml.h>
 
 #include "edgelb/manifest.h"
 #include "edgelb/model.h"
+#include "edgelb/model_json.h"
 
 #define EXAMPLES EL_SRCDIR "/config/examples"
 
@@ -612,6 +614,23 @@ endpoints_address_must_be_an_ip(void **state)
 		       "subsets[0].addresses[1].ip: must be a valid IP address");
 }
 
+static void
+endpoints_address_must_be_an_object_with_an_ip(void **state)
+{
+	(void)state;
+	expect_refused("apiVersion: v1\nkind: Endpoints\nmetadata: {name: web}\n"
+		       "subsets:\n- addresses: [{ip: 198.18.2.11}, 198.18.2.12]\n"
+		       "  ports: [{port: 80}]\n",
+		       "subsets[0].addresses[1]: must be an object");
+	expect_refused("apiVersion: v1\nkind: Endpoints\nmetadata: {name: web}\n"
+		       "subsets:\n- addresses: [{ip: 198.18.2.11}, {ip: 198.18.2.12}, {}]\n"
+		       "  ports: [{port: 80}]\n",
+		       "subsets[0].addresses[2].ip: required value");
+	expect_refused("apiVersion: v1\nkind: Endpoints\nmetadata: {name: web}\n"
+		       "subsets:\n- addresses: [{ip: [198.18.2.11]}]\n  ports: [{port: 80}]\n",
+		       "subsets[0].addresses[0].ip: must be a string");
+}
+
 /* ---- messages ---- */
 
 static void
@@ -978,6 +997,31 @@ endpoints_json_reads_back_the_same(void **state)
 	load_ok(&b, json);
 	assert_int_equal(b.eps[0]->subsets[0].n_addrs, 2);
 	assert_int_equal(b.eps[0]->subsets[0].ports[0].port, 8080);
+	free(json);
+	el_model_free(&a);
+	el_model_free(&b);
+}
+
+/* Strings with quotes, backslashes and control characters come out as JSON
+ * escapes around the runs of other characters, and read back the same. */
+static void
+json_strings_are_escaped_and_read_back_the_same(void **state)
+{
+	(void)state;
+	struct el_model a, b;
+	el_model_init(&a);
+	el_model_init(&b);
+	load_ok(&a, "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  labels:\n"
+		    "    a: \"say \\\"hi\\\" \\\\ to\\x01\\tthem\\n\"\n    b: \"\\\"\"\n"
+		    "spec:\n  ports: [{port: 80}]\n");
+	char *json = model_service_to_json(a.svcs[0]);
+	assert_non_null(json);
+	assert_non_null(strstr(json, "\"say \\\"hi\\\" \\\\ to\\u0001\\u0009them\\u000a\""));
+	assert_non_null(strstr(json, "\"b\":\"\\\"\""));
+	load_ok(&b, json);
+	assert_int_equal(b.svcs[0]->n_labels, 2);
+	assert_string_equal(b.svcs[0]->labels[0].value, a.svcs[0]->labels[0].value);
+	assert_string_equal(b.svcs[0]->labels[1].value, "\"");
 	free(json);
 	el_model_free(&a);
 	el_model_free(&b);
@@ -1480,6 +1524,108 @@ ipv6_endpoints_and_slices_are_kept(void **state)
 	el_model_free(&m);
 }
 
+/* Every event of @p text as a libyaml parser gives them; *n of them. */
+static yaml_event_t *
+read_events(const char *text, size_t *n)
+{
+	yaml_parser_t p;
+	yaml_event_t *ev = NULL;
+	size_t cap = 0;
+
+	*n = 0;
+	assert_true(yaml_parser_initialize(&p));
+	yaml_parser_set_input_string(&p, (const unsigned char *)text, strlen(text));
+	for (;;) {
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 32;
+			ev = realloc(ev, cap * sizeof(*ev));
+			assert_non_null(ev);
+		}
+		assert_true(yaml_parser_parse(&p, &ev[*n]));
+		if (ev[(*n)++].type == YAML_STREAM_END_EVENT)
+			break;
+	}
+	yaml_parser_delete(&p);
+	return ev;
+}
+
+static void
+free_events(yaml_event_t *ev, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		yaml_event_delete(&ev[i]);
+	free(ev);
+}
+
+static const char events_text[] =
+    "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\n"
+    "spec:\n  type: NodePort\n  clusterIP: 198.18.1.5\n  ports:\n"
+    "  - {name: http, port: 80, targetPort: 8080, nodePort: 30080}\n"
+    "  - {name: dns, port: 53, protocol: UDP}\n"
+    "---\n"
+    "{\"apiVersion\": \"v1\", \"kind\": \"Endpoints\", \"metadata\": {\"name\": \"web\", "
+    "\"namespace\": \"shop\"}, \"subsets\": [{\"addresses\": [{\"ip\": \"198.18.2.10\"}], "
+    "\"ports\": [{\"name\": \"http\", \"port\": 8080}]}]}\n"
+    "---\n"
+    "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+    "metadata: {name: web-1, namespace: shop, labels: {kubernetes.io/service-name: web}}\n"
+    "addressType: IPv4\nports: [{name: dns, port: 5353, protocol: UDP}]\n"
+    "endpoints:\n- {addresses: [198.18.2.11], conditions: {ready: false}}\n";
+
+static void
+events_read_before_give_what_the_text_gives(void **state)
+{
+	struct el_model a, b;
+	size_t n;
+	yaml_event_t *ev = read_events(events_text, &n);
+
+	(void)state;
+	el_model_init(&a);
+	el_model_init(&b);
+	assert_int_equal(
+	    manifest_parse_buf(&a, events_text, strlen(events_text), "t", 0, err, sizeof(err)), 0);
+	assert_int_equal(manifest_parse_events(&b, ev, n, "t", 0, err, sizeof(err)), 0);
+	for (int k = 0; k < EL_KIND_COUNT; k++) {
+		char *ja = model_json_list(&a, (enum el_kind)k, NULL);
+		char *jb = model_json_list(&b, (enum el_kind)k, NULL);
+		assert_non_null(ja);
+		assert_non_null(jb);
+		assert_non_null(strstr(ja, "shop")); /* one object of each kind */
+		assert_string_equal(ja, jb);
+		free(ja);
+		free(jb);
+	}
+	free_events(ev, n);
+	el_model_free(&a);
+	el_model_free(&b);
+}
+
+static void
+events_read_before_are_refused_as_the_text_is(void **state)
+{
+	static const char text[] = "apiVersion: v1\nkind: Service\nmetadata: {name: web}\n"
+				   "spec:\n  ports:\n  - {port: 70000}\n";
+	char err_text[sizeof(err)];
+	struct el_model a, b;
+	size_t n;
+	yaml_event_t *ev = read_events(text, &n);
+
+	(void)state;
+	el_model_init(&a);
+	el_model_init(&b);
+	assert_int_equal(manifest_parse_buf(&a, text, strlen(text), "t", 0, err, sizeof(err)),
+			 -EINVAL);
+	memcpy(err_text, err, sizeof(err));
+	err[0] = '\0';
+	assert_int_equal(manifest_parse_events(&b, ev, n, "t", 0, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err_text, "spec.ports[0].port"));
+	assert_string_equal(err, err_text);
+	assert_null(model_find_service(&b, "default", "web"));
+	free_events(ev, n);
+	el_model_free(&a);
+	el_model_free(&b);
+}
+
 int
 main(void)
 {
@@ -1531,6 +1677,7 @@ main(void)
 	    cmocka_unit_test(fqdn_slices_are_stored),
 	    cmocka_unit_test(endpoints_port_out_of_range_is_refused),
 	    cmocka_unit_test(endpoints_address_must_be_an_ip),
+	    cmocka_unit_test(endpoints_address_must_be_an_object_with_an_ip),
 	    cmocka_unit_test(message_names_source_document_and_line),
 	    cmocka_unit_test(wrong_type_of_a_used_field_is_refused),
 	    cmocka_unit_test(string_for_an_integer_field_is_refused),
@@ -1555,6 +1702,7 @@ main(void)
 	    cmocka_unit_test(service_json_reads_back_the_same),
 	    cmocka_unit_test(slice_json_keeps_nil_conditions_nil),
 	    cmocka_unit_test(endpoints_json_reads_back_the_same),
+	    cmocka_unit_test(json_strings_are_escaped_and_read_back_the_same),
 	    cmocka_unit_test(delete_and_take_remove_objects),
 	    cmocka_unit_test(clone_is_a_deep_copy),
 	    cmocka_unit_test(slices_of_a_service_follow_puts_relabels_and_deletes),
@@ -1580,6 +1728,8 @@ main(void)
 	    cmocka_unit_test(defaulted_families_are_written_and_read_back_in_json),
 	    cmocka_unit_test(refused_defaulting_leaves_the_service_unchanged),
 	    cmocka_unit_test(ipv6_endpoints_and_slices_are_kept),
+	    cmocka_unit_test(events_read_before_give_what_the_text_gives),
+	    cmocka_unit_test(events_read_before_are_refused_as_the_text_is),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

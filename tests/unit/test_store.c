@@ -186,6 +186,37 @@ crc32_matches_the_standard_check_value(void **state)
 	assert_int_equal(store_crc32("", 0), 0);
 }
 
+/* The CRC-32 of the definition: one bit at a time. */
+static unsigned long
+crc32_bitwise(const uint8_t *p, size_t len)
+{
+	uint32_t crc = 0xffffffffu;
+
+	for (size_t i = 0; i < len; i++) {
+		crc ^= p[i];
+		for (int k = 0; k < 8; k++)
+			crc = (crc & 1) ? 0xedb88320u ^ (crc >> 1) : crc >> 1;
+	}
+	return (unsigned long)(crc ^ 0xffffffffu);
+}
+
+static void
+crc32_equals_the_bitwise_definition_at_every_length_and_offset(void **state)
+{
+	uint8_t buf[600];
+	uint32_t x = 0x12345678u;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(buf); i++) {
+		x = x * 1103515245u + 12345u;
+		buf[i] = (uint8_t)(x >> 16);
+	}
+	for (size_t off = 0; off < 8; off++)
+		for (size_t len = 0; off + len <= sizeof(buf); len += len < 40 ? 1 : 37)
+			assert_int_equal(store_crc32(buf + off, len),
+					 crc32_bitwise(buf + off, len));
+}
+
 static void
 open_creates_a_directory_per_kind(void **state)
 {
@@ -737,6 +768,46 @@ existing_file_is_rewritten_in_place(void **state)
 	el_model_free(&back);
 }
 
+/*
+ * Creations, updates and creations again, in runs and in turns: every file
+ * holds its object's latest text and nothing more (an update to a shorter
+ * text cuts what the longer one left), and a deleted object comes back as
+ * a new file.
+ */
+static void
+files_hold_their_objects_through_creations_and_updates_in_turn(void **state)
+{
+	struct fixture *f = *state;
+	struct el_model m, back;
+	unsigned skipped = 0, shorter = 0;
+
+	load_examples(&m);
+	put_all(f->st, &m); /* a run of creations */
+	for (unsigned i = 0; i < m.n_svcs; i++) {
+		struct el_service *s = m.svcs[i];
+		if (s->n_ports > 1) {
+			s->n_ports = 1; /* the text gets shorter */
+			shorter++;
+		}
+		assert_int_equal(store_put(f->st, EL_KIND_SERVICE, s), 0);
+	}
+	assert_true(shorter > 0);
+	for (unsigned i = 0; i + 1 < m.n_svcs; i += 2) {
+		/* in turns: one created again after its removal, one updated */
+		struct el_service *a = m.svcs[i], *b = m.svcs[i + 1];
+		assert_int_equal(store_delete(f->st, EL_KIND_SERVICE, a->ns, a->name), 0);
+		assert_int_equal(store_put(f->st, EL_KIND_SERVICE, a), 0);
+		b->ports[0].port = b->ports[0].port == 1 ? 2 : 1;
+		assert_int_equal(store_put(f->st, EL_KIND_SERVICE, b), 0);
+	}
+	assert_int_equal(store_checkpoint(f->st), 0); /* the files alone hold it */
+	reload(f, &back, NULL, &skipped);
+	assert_int_equal(skipped, 0);
+	assert_same_objects(&m, &back);
+	el_model_free(&m);
+	el_model_free(&back);
+}
+
 static void
 a_commit_leaves_no_empty_file(void **state)
 {
@@ -1021,6 +1092,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(crc32_matches_the_standard_check_value),
+	    cmocka_unit_test(crc32_equals_the_bitwise_definition_at_every_length_and_offset),
 	    cmocka_unit_test_setup_teardown(open_creates_a_directory_per_kind, setup, teardown),
 	    cmocka_unit_test_setup_teardown(open_refuses_a_path_that_is_a_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(objects_read_back_equal, setup, teardown),
@@ -1051,6 +1123,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(stored_file_is_a_manifest, setup, teardown),
 	    cmocka_unit_test_setup_teardown(commit_appends_one_record_for_a_group, setup, teardown),
 	    cmocka_unit_test_setup_teardown(existing_file_is_rewritten_in_place, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		files_hold_their_objects_through_creations_and_updates_in_turn, setup, teardown),
 	    cmocka_unit_test_setup_teardown(a_commit_leaves_no_empty_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(new_object_file_is_empty_until_the_commit_finishes,
 					    setup, teardown),
