@@ -1223,6 +1223,14 @@ pool_range(struct ctx *x, const struct cn *n, struct el_cfg_pool *pool)
 			    show(n, b, sizeof(b)), el_ip_fmt(&net.addr, nb, sizeof(nb)), net.len);
 	pool->first = net.addr;
 	cidr_last(&net, &pool->last);
+	/* An IPv6 prefix's all-zero address is its Subnet-Router anycast
+	 * address (RFC 4291 section 2.6.1), answered by the routers of the
+	 * link: never handed out. A /127 has none (RFC 6164), a /128 is one
+	 * address. */
+	if (net.addr.family == EL_AF_INET6 && net.len < 127) {
+		for (int i = 15; i >= 0 && ++pool->first.v6[i] == 0; i--)
+			;
+	}
 	return 0;
 }
 

@@ -334,10 +334,28 @@ pool_given_as_cidr_spans_the_prefix(void **state)
 	assert_int_equal(cfg.n_pools, 3);
 	assert_ip(&cfg.pools[0].first, "198.18.2.0");
 	assert_ip(&cfg.pools[0].last, "198.18.3.255");
-	assert_ip(&cfg.pools[1].first, "2001:db8:2::");
+	/* the prefix's Subnet-Router anycast address (::) is left out */
+	assert_ip(&cfg.pools[1].first, "2001:db8:2::1");
 	assert_ip(&cfg.pools[1].last, "2001:db8:2::ff");
 	assert_ip(&cfg.pools[2].first, "198.18.4.7");
 	assert_ip(&cfg.pools[2].last, "198.18.4.7");
+}
+
+static void
+ipv6_pool_keeps_every_address_of_a_127_and_a_128(void **state)
+{
+	(void)state;
+	assert_int_equal(load(IFACE_EXT "loadbalancer:\n"
+					"  pools: [\"2001:db8:7::/127\", \"2001:db8:8::5/128\", "
+					"\"2001:db8:9::/64\"]\n"),
+			 0);
+	assert_int_equal(cfg.n_pools, 3);
+	assert_ip(&cfg.pools[0].first, "2001:db8:7::");
+	assert_ip(&cfg.pools[0].last, "2001:db8:7::1");
+	assert_ip(&cfg.pools[1].first, "2001:db8:8::5");
+	assert_ip(&cfg.pools[1].last, "2001:db8:8::5");
+	assert_ip(&cfg.pools[2].first, "2001:db8:9::1");
+	assert_ip(&cfg.pools[2].last, "2001:db8:9:0:ffff:ffff:ffff:ffff");
 }
 
 static void
@@ -1030,6 +1048,7 @@ main(void)
 	    cmocka_unit_test_teardown(ipv6_addresses_routes_and_neighbors_parse, teardown),
 	    cmocka_unit_test_teardown(pool_given_as_range_keeps_its_ends, teardown),
 	    cmocka_unit_test_teardown(pool_given_as_cidr_spans_the_prefix, teardown),
+	    cmocka_unit_test_teardown(ipv6_pool_keeps_every_address_of_a_127_and_a_128, teardown),
 	    cmocka_unit_test_teardown(sections_may_come_in_any_order, teardown),
 	    cmocka_unit_test_teardown(other_settings_parse, teardown),
 	    cmocka_unit_test_teardown(tls_certificate_and_key_parse, teardown),
