@@ -1223,16 +1223,17 @@ load_stream(struct el_model *scratch, const char *buf, size_t len, const char *s
 
 /* ---- public ---- */
 
-int
-manifest_parse_events(struct el_model *m, const struct yaml_event_s *events, size_t n,
-		      const char *src, unsigned flags, char *err, size_t errlen)
+/* Objects of the events of @p es into a scratch model, merged into @p m
+ * only when every one of them was accepted. */
+static int
+parse_merge(struct el_model *m, struct ev_source *es, const char *src, unsigned flags, char *err,
+	    size_t errlen)
 {
-	struct ev_source es = {.parser = NULL, .list = events, .n = n, .next = 0};
 	struct el_model scratch;
 	int rc;
 
 	el_model_init(&scratch);
-	rc = load_events(&scratch, &es, src, flags, err, errlen);
+	rc = load_events(&scratch, es, src, flags, err, errlen);
 	if (rc == 0)
 		rc = model_merge(m, &scratch);
 	el_model_free(&scratch);
@@ -1242,19 +1243,30 @@ manifest_parse_events(struct el_model *m, const struct yaml_event_s *events, siz
 }
 
 int
+manifest_parse_events(struct el_model *m, const struct yaml_event_s *events, size_t n,
+		      const char *src, unsigned flags, char *err, size_t errlen)
+{
+	struct ev_source es = {.parser = NULL, .list = events, .n = n, .next = 0};
+
+	return parse_merge(m, &es, src, flags, err, errlen);
+}
+
+int
 manifest_parse_buf(struct el_model *m, const char *buf, size_t len, const char *src, unsigned flags,
 		   char *err, size_t errlen)
 {
-	struct el_model scratch;
+	yaml_parser_t parser;
+	struct ev_source es = {.parser = &parser};
 	int rc;
 
-	el_model_init(&scratch);
-	rc = load_stream(&scratch, buf, len, src, flags, err, errlen);
-	if (rc == 0)
-		rc = model_merge(m, &scratch);
-	el_model_free(&scratch);
-	if (rc == -ENOMEM && err != NULL && errlen > 0)
-		snprintf(err, errlen, "%s: out of memory", src);
+	if (!yaml_parser_initialize(&parser)) {
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "%s: out of memory", src);
+		return -ENOMEM;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	rc = parse_merge(m, &es, src, flags, err, errlen);
+	yaml_parser_delete(&parser);
 	return rc;
 }
 
