@@ -3,13 +3,14 @@
  * The worker packet path (DESIGN.md section 2) for IPv4 FullNAT.
  *
  * A burst is handled in chunks of up to 64 packets:
- *  1. per packet: Ethernet type (ARP to the neighbour code, IPv6 to
- *     worker6.c, one packet at a time), validation (pkt.c), trimming of
- *     Ethernet padding; ICMP is handled at once (echo, error translation);
- *     TCP/UDP get a 5-tuple key;
- *  2. one rte_hash bulk lookup of all keys: the connection table keys every
- *     flow by its client tuple and by its reply tuple, so a hit also says
- *     which side the packet comes from;
+ *  1. per packet: Ethernet type (ARP to the neighbour code, IPv6 parsed by
+ *     worker6.c and its TCP/UDP looked up there as one batch after this
+ *     step), validation (pkt.c), trimming of Ethernet padding; ICMP is
+ *     handled at once (echo, error translation); TCP/UDP get a 5-tuple key
+ *     loaded from the packet;
+ *  2. one bulk lookup of all keys in the flow index (flowtab.h): the
+ *     connection table keys every flow by its client tuple and by its reply
+ *     tuple, so a hit also says which side the packet comes from;
  *  3. per packet: hit -> TCP state, rewrite, route, neighbour, TX buffer;
  *     miss -> frontend lookup and a new flow (source ranges, affinity,
  *     Maglev, SNAT port), or a reject, or a hand-off / drop for replies.

@@ -3,9 +3,10 @@
  * The worker packet path (DESIGN.md section 2) for IPv6: FullNAT 6->6,
  * neighbour discovery, ICMPv6 echo and errors.
  *
- * worker.c hands every frame with EtherType 0x86dd to w6_input(), one at a
- * time: no bulk lookup and no route cache, the IPv4 fast path pays nothing
- * for IPv6. Per packet:
+ * worker.c hands every frame with EtherType 0x86dd of a chunk to
+ * w6_parse(), then the chunk's TCP and UDP ones together to w6_batch(): one
+ * bulk lookup, as IPv4 has, and a route cache of its own (w6_route_slot());
+ * w6_input() does both for one frame. Per packet:
  *  - validation (pkt6.c: header, extension-header chain, martian
  *    addresses, L4 headers), trimming of Ethernet padding;
  *  - ICMPv6: Neighbor Solicitation / Advertisement to the neighbour module
@@ -13,7 +14,8 @@
  *    (destination unreachable, packet too big, time exceeded, parameter
  *    problem) quoting a tracked flow, translated to the other side
  *    (icmp6.c);
- *  - TCP/UDP: the IPv6 half of the connection table (conntrack_lookup6),
+ *  - TCP/UDP: the IPv6 half of the connection table (one
+ *    conntrack_lookup6_bulk_sig() per chunk),
  *    keyed like IPv4 by the client tuple and the reply tuple. Hit: TCP
  *    state, rewrite, route, neighbour. Miss: frontend, then exactly the
  *    rules of IPv4 (worker.c): loadBalancerSourceRanges, reject without
