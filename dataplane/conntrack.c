@@ -353,10 +353,79 @@ conntrack_capacity(const struct conntrack *ct)
 	return ct->cap;
 }
 
+/* What a sweep reads of a flow entry: the last bytes of both families'
+ * entries, these fields in this order (checked below). */
+struct ct_tail {
+	uint32_t last_ms;
+	uint8_t proto;
+	uint8_t flags;
+	struct tcp_state_track tcp;
+};
+
+#define CT_TAIL_OF(type)                                                                           \
+	(offsetof(type, last_ms) + sizeof(struct ct_tail) == sizeof(type) &&                       \
+	 offsetof(type, proto) - offsetof(type, last_ms) == offsetof(struct ct_tail, proto) &&     \
+	 offsetof(type, flags) - offsetof(type, last_ms) == offsetof(struct ct_tail, flags) &&     \
+	 offsetof(type, tcp) - offsetof(type, last_ms) == offsetof(struct ct_tail, tcp))
+_Static_assert(CT_TAIL_OF(struct ct_flow4) && CT_TAIL_OF(struct ct_flow6), "flow entry tail");
+
+/* The sweep's slot walk, for either family: visit @p budget slots (at most
+ * CT_SWEEP_MAX) of the @p cap entries of @p size bytes at @p flows from
+ * *@p pos, wrapping, and note the used flows idle past their state's
+ * timeout, or that @p pick (when not NULL) chooses by index, in @p victim
+ * and @p idle. Moves *@p pos and *@p swept. @return the victims. */
+static inline unsigned
+ct_sweep_scan(const void *flows, size_t size, uint32_t cap, uint32_t used, uint32_t *pos,
+	      uint64_t *swept, unsigned budget, const uint32_t *timeout_ms, uint32_t now32,
+	      bool (*pick)(const void *arg, uint32_t idx), const void *arg, uint32_t *victim,
+	      bool *idle)
+{
+	const size_t tail = size - sizeof(struct ct_tail);
+	uint32_t p = *pos;
+	unsigned n = 0;
+
+	if (budget > CT_SWEEP_MAX)
+		budget = CT_SWEEP_MAX;
+	*swept += budget;
+	if (used == 0) { /* nothing to visit: only the position moves */
+		*pos = (uint32_t)(((uint64_t)p + budget) % cap);
+		return 0;
+	}
+	for (unsigned i = 0; i < budget; i++) {
+		struct ct_tail e; /* copied: read as bytes, whatever the entry's type */
+		memcpy(&e, (const uint8_t *)flows + (size_t)p * size + tail, sizeof(e));
+		if (e.flags & CT_F_USED) {
+			uint8_t st = e.tcp.state < EL_CT_NSTATES ? e.tcp.state : EL_CT_NONE;
+			bool is_idle = now32 - e.last_ms >= timeout_ms[st];
+			if (is_idle || (pick != NULL && pick(arg, p))) {
+				victim[n] = p;
+				idle[n] = is_idle;
+				n++;
+			}
+		}
+		p = p + 1 == cap ? 0 : p + 1;
+	}
+	*pos = p;
+	return n;
+}
+
 /* Tables past this many flows live mostly outside the cache: a sweep loads
  * the buckets of its victims' keys first, so the deletes that follow do not
  * each wait for their buckets in turn. */
 #define CT_SWEEP_WARM_MIN 32768
+
+struct ct_pick4 {
+	const struct conntrack *ct;
+	conntrack_pick_fn extra;
+	void *ctx;
+};
+
+static bool
+ct_pick4(const void *arg, uint32_t idx)
+{
+	const struct ct_pick4 *p = arg;
+	return p->extra(p->ctx, &p->ct->flows4[idx], &p->ct->meta4[idx]);
+}
 
 unsigned
 conntrack_sweep4(struct conntrack *ct, unsigned budget, const uint32_t *timeout_ms, uint32_t now32,
@@ -364,31 +433,10 @@ conntrack_sweep4(struct conntrack *ct, unsigned budget, const uint32_t *timeout_
 {
 	uint32_t victim[CT_SWEEP_MAX];
 	bool idle[CT_SWEEP_MAX];
-	unsigned n = 0;
-	uint32_t pos = ct->sweep_pos;
-
-	if (budget > CT_SWEEP_MAX)
-		budget = CT_SWEEP_MAX;
-	if (ct->used == 0) { /* nothing to visit: only the position moves */
-		ct->sweep_pos = (uint32_t)(((uint64_t)pos + budget) % ct->cap);
-		ct->swept += budget;
-		return 0;
-	}
-	for (unsigned i = 0; i < budget; i++) {
-		const struct ct_flow4 *e = &ct->flows4[pos];
-		if (e->flags & CT_F_USED) {
-			uint8_t st = e->tcp.state < EL_CT_NSTATES ? e->tcp.state : EL_CT_NONE;
-			bool is_idle = now32 - e->last_ms >= timeout_ms[st];
-			if (is_idle || (extra != NULL && extra(ctx, e, &ct->meta4[pos]))) {
-				victim[n] = pos;
-				idle[n] = is_idle;
-				n++;
-			}
-		}
-		pos = pos + 1 == ct->cap ? 0 : pos + 1;
-	}
-	ct->sweep_pos = pos;
-	ct->swept += budget;
+	struct ct_pick4 pk = {.ct = ct, .extra = extra, .ctx = ctx};
+	unsigned n = ct_sweep_scan(ct->flows4, sizeof(*ct->flows4), ct->cap, ct->used,
+				   &ct->sweep_pos, &ct->swept, budget, timeout_ms, now32,
+				   extra != NULL ? ct_pick4 : NULL, &pk, victim, idle);
 
 	if (n > 1 && ct->cap >= CT_SWEEP_WARM_MIN) {
 		for (unsigned i = 0; i < n; i++) {
@@ -697,39 +745,32 @@ conntrack_capacity6(const struct conntrack *ct)
 	return ct->cap6;
 }
 
+struct ct_pick6 {
+	const struct conntrack *ct;
+	conntrack_pick6_fn extra;
+	void *ctx;
+};
+
+static bool
+ct_pick6(const void *arg, uint32_t idx)
+{
+	const struct ct_pick6 *p = arg;
+	return p->extra(p->ctx, &p->ct->flows6[idx], &p->ct->meta6[idx]);
+}
+
 unsigned
 conntrack_sweep6(struct conntrack *ct, unsigned budget, const uint32_t *timeout_ms, uint32_t now32,
 		 conntrack_pick6_fn extra, conntrack_gone6_fn gone, void *ctx)
 {
 	uint32_t victim[CT_SWEEP_MAX];
 	bool idle[CT_SWEEP_MAX];
-	unsigned n = 0;
-	uint32_t pos = ct->sweep_pos6;
+	struct ct_pick6 pk = {.ct = ct, .extra = extra, .ctx = ctx};
 
 	if (ct->cap6 == 0)
 		return 0;
-	if (budget > CT_SWEEP_MAX)
-		budget = CT_SWEEP_MAX;
-	if (ct->used6 == 0) {
-		ct->sweep_pos6 = (uint32_t)(((uint64_t)pos + budget) % ct->cap6);
-		ct->swept6 += budget;
-		return 0;
-	}
-	for (unsigned i = 0; i < budget; i++) {
-		const struct ct_flow6 *e = &ct->flows6[pos];
-		if (e->flags & CT_F_USED) {
-			uint8_t st = e->tcp.state < EL_CT_NSTATES ? e->tcp.state : EL_CT_NONE;
-			bool is_idle = now32 - e->last_ms >= timeout_ms[st];
-			if (is_idle || (extra != NULL && extra(ctx, e, &ct->meta6[pos]))) {
-				victim[n] = pos;
-				idle[n] = is_idle;
-				n++;
-			}
-		}
-		pos = pos + 1 == ct->cap6 ? 0 : pos + 1;
-	}
-	ct->sweep_pos6 = pos;
-	ct->swept6 += budget;
+	unsigned n = ct_sweep_scan(ct->flows6, sizeof(*ct->flows6), ct->cap6, ct->used6,
+				   &ct->sweep_pos6, &ct->swept6, budget, timeout_ms, now32,
+				   extra != NULL ? ct_pick6 : NULL, &pk, victim, idle);
 
 	if (n > 1 && ct->cap6 >= CT_SWEEP_WARM_MIN) {
 		for (unsigned i = 0; i < n; i++) {
