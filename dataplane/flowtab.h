@@ -145,6 +145,21 @@ flowtab_match(const struct flowtab_bucket *b, uint16_t sig)
 /** Does the entry of value @p val hold the key the caller looks for? */
 typedef bool (*flowtab_eq_fn)(const void *ctx, uint32_t val, const void *key);
 
+/* The first of the slots @p m of @p b whose value @p eq accepts. */
+static inline bool
+flowtab_check(const struct flowtab_bucket *b, unsigned m, flowtab_eq_fn eq, const void *ctx,
+	      const void *key, uint32_t *val)
+{
+	for (; m != 0; m &= m - 1) {
+		uint32_t v = b->val[__builtin_ctz(m)];
+		if (eq(ctx, v, key)) {
+			*val = v;
+			return true;
+		}
+	}
+	return false;
+}
+
 /**
  * Find the entry under hash @p h whose value @p eq accepts. Inline: with a
  * constant @p eq the compiler inlines the key check too.
@@ -158,31 +173,12 @@ flowtab_lookup(const struct flowtab *t, uint32_t h, flowtab_eq_fn eq, const void
 	uint32_t bi = flowtab_first(t, h);
 	const struct flowtab_bucket *b = &t->b[bi];
 
-	for (unsigned m = flowtab_match(b, sig); m != 0; m &= m - 1) {
-		uint32_t v = b->val[__builtin_ctz(m)];
-		if (eq(ctx, v, key)) {
-			*val = v;
-			return 0;
-		}
-	}
+	if (flowtab_check(b, flowtab_match(b, sig), eq, ctx, key, val))
+		return 0;
 	if (likely(b->spilled == 0))
 		return -ENOENT;
 	b = &t->b[flowtab_other(t, bi, sig)];
-	for (unsigned m = flowtab_match(b, sig) & b->second; m != 0; m &= m - 1) {
-		uint32_t v = b->val[__builtin_ctz(m)];
-		if (eq(ctx, v, key)) {
-			*val = v;
-			return 0;
-		}
-	}
-	return -ENOENT;
-}
-
-/** Stored entries. */
-static inline uint32_t
-flowtab_count(const struct flowtab *t)
-{
-	return t->entries;
+	return flowtab_check(b, flowtab_match(b, sig) & b->second, eq, ctx, key, val) ? 0 : -ENOENT;
 }
 
 #endif
