@@ -245,19 +245,51 @@ w_output(struct el_worker *w, struct rte_mbuf *m, const struct el_snap_route *r,
 	neigh_output(w->neigh, w->snap, r->iface, &d, m, w->now, &w->ntx);
 }
 
-/* The cache slot of @p dst after a lookup (snapshot_route_lookup() on a
- * miss); its route is 0 when there is none. */
+/* Index + 1 of the route of @p dst in the worker's copy of the snapshot's
+ * IPv4 routes, 0 when none matches. Only when n_rt4 <= W_RT4_MAX. */
+static inline unsigned
+w_rt4_find(const struct el_worker *w, uint32_t dst)
+{
+	uint32_t h = rte_be_to_cpu_32(dst);
+
+	for (unsigned i = 0; i < w->n_rt4; i++)
+		if ((h & w->rt4_mask[i]) == w->rt4_net[i])
+			return i + 1;
+	return 0;
+}
+
+/* The route of @p dst and its next hop's static neighbour, if any; route 0
+ * when there is none. With few routes they are scanned first: a route with a
+ * gateway needs nothing per destination, so replies to many clients never
+ * touch the cache, which keeps the directly connected destinations (pods)
+ * whose neighbour is per address. With many routes the cache comes first and
+ * snapshot_route_lookup() runs on a miss. */
 static inline struct w_route_cache
 w_route4_slot(struct el_worker *w, uint32_t dst)
 {
 	struct w_route_cache *c = &w->rc[(dst * 0x9e3779b1u) >> (32 - W_ROUTE_BITS)];
-	if (likely(c->route != 0 && c->dst == dst))
-		return *c;
 	struct el_ip d = el_ip4(dst);
-	const struct el_snap_route *r = snapshot_route_lookup(w->snap, &d);
-	if (r == NULL)
-		return (struct w_route_cache){.dst = dst};
-	size_t ri = (size_t)(r - w->snap->routes);
+	size_t ri;
+
+	if (likely(w->n_rt4 <= W_RT4_MAX)) {
+		unsigned i = w_rt4_find(w, dst);
+		if (i == 0)
+			return (struct w_route_cache){.dst = dst};
+		ri = w->rt4_route[i - 1];
+		if (w->rt4_gw[i - 1])
+			return (struct w_route_cache){
+			    .dst = dst, .route = (uint16_t)(ri + 1), .neigh = w_via_neigh(w, ri)};
+		if (likely(c->route != 0 && c->dst == dst))
+			return *c;
+	} else {
+		if (likely(c->route != 0 && c->dst == dst))
+			return *c;
+		const struct el_snap_route *r = snapshot_route_lookup(w->snap, &d);
+		if (r == NULL)
+			return (struct w_route_cache){.dst = dst};
+		ri = (size_t)(r - w->snap->routes);
+	}
+	const struct el_snap_route *r = &w->snap->routes[ri];
 	uint16_t nb = r->via.family != EL_AF_NONE ? w_via_neigh(w, ri)
 						  : w_static_neigh(w->snap, r->iface, &d);
 	struct w_route_cache e = {.dst = dst, .route = (uint16_t)(ri + 1), .neigh = nb};
@@ -279,9 +311,10 @@ w_route4(struct el_worker *w, uint32_t dst)
 static inline bool
 w_rpf4_ok(struct el_worker *w, uint32_t src, uint8_t iface)
 {
-	const struct w_route_cache *c = &w->rc[(src * 0x9e3779b1u) >> (32 - W_ROUTE_BITS)];
-	if (likely(c->route != 0 && c->dst == src)) /* the cache hit, inlined */
-		return w->snap->routes[c->route - 1].iface == iface;
+	if (likely(w->n_rt4 <= W_RT4_MAX)) {
+		unsigned i = w_rt4_find(w, src);
+		return i != 0 && w->snap->routes[w->rt4_route[i - 1]].iface == iface;
+	}
 	struct w_route_cache e = w_route4_slot(w, src);
 	return e.route != 0 && w->snap->routes[e.route - 1].iface == iface;
 }
@@ -315,6 +348,14 @@ w_key_bit(uint32_t src, uint16_t sport, uint16_t dport)
 	return 1ull << (((src ^ ((uint32_t)sport << 16 | dport)) * 0x9e3779b1u) >> 26);
 }
 
+/* The low 6 bits of a SNAT port (network order): the port walk hands out
+ * ports in order, so a chunk's new flows rarely share a bit. */
+static inline uint64_t
+w_port_bit(uint16_t port_be)
+{
+	return 1ull << (rte_be_to_cpu_16(port_be) & 63);
+}
+
 /* Refresh what the worker derives from the snapshot when a new one is in
  * use: idle timeouts in ms, and the route cache (its entries point into the
  * old snapshot). */
@@ -331,6 +372,22 @@ w_snap_sync(struct el_worker *w, const struct el_snapshot *snap)
 	}
 	memset(w->rc, 0, sizeof(w->rc));
 	memset(w->rc6, 0, sizeof(w->rc6));
+	w->n_rt4 = 0;
+	for (unsigned i = 0; i < snap->n_routes; i++) {
+		const struct el_snap_route *r = &snap->routes[i];
+		if (r->to.addr.family != EL_AF_INET)
+			continue;
+		if (w->n_rt4 == W_RT4_MAX || i >= UINT16_MAX) {
+			w->n_rt4 = W_RT4_MAX + 1; /* too many: the cache alone */
+			break;
+		}
+		uint32_t mask = r->to.len == 0 ? 0 : ~0u << (32 - r->to.len);
+		w->rt4_mask[w->n_rt4] = mask;
+		w->rt4_net[w->n_rt4] = rte_be_to_cpu_32(r->to.addr.v4) & mask;
+		w->rt4_route[w->n_rt4] = (uint16_t)i;
+		w->rt4_gw[w->n_rt4] = r->via.family != EL_AF_NONE;
+		w->n_rt4++;
+	}
 	memset(w->nh, 0, sizeof(w->nh));
 	w->snat_bloom = 0;
 	for (unsigned i = 0; i < snap->n_snat; i++)
@@ -907,6 +964,8 @@ w_reply_created_here(const struct el_worker *w, const struct ct_key4 *k)
 {
 	if (unlikely(w->n_new > W_CHUNK))
 		return true;
+	if (!(w->new_rbloom & w_port_bit(k->dport)))
+		return false;
 	for (uint32_t i = 0; i < w->n_new; i++)
 		if (memcmp(&w->new_rkeys[i], k, sizeof(*k)) == 0)
 			return true;
@@ -1093,6 +1152,7 @@ w_new_flow(struct el_worker *w, struct rte_mbuf *m, const struct pkt_ip4 *p,
 		return;
 	}
 	w->new_bloom |= w_key_bit(f.client, f.cport, f.fport);
+	w->new_rbloom |= w_port_bit(f.sport);
 	if (w->n_new < W_CHUNK) {
 		conntrack_client_key4(&f, &w->new_keys[w->n_new]);
 		conntrack_reply_key4(&f, &w->new_rkeys[w->n_new]);
@@ -1547,6 +1607,7 @@ w_chunk(struct el_worker *w, uint8_t iface, struct rte_mbuf **pkts, uint16_t n, 
 	conntrack_lookup4_bulk_sig(w->ct, kp, sig, k, &hit, val);
 	w->n_new = 0;
 	w->new_bloom = 0;
+	w->new_rbloom = 0;
 	w->deleted = false;
 
 	struct w_plan plan[W_CHUNK];

@@ -43,6 +43,7 @@
 #define W_ROUTE_CACHE	   (1u << W_ROUTE_BITS)
 #define W_NH_ROUTES	   256 /* routes whose gateway's static MAC is remembered */
 #define W_NH_SCAN_MAX	   256 /* longest static neighbour list scanned by the worker */
+#define W_RT4_MAX	   16  /* IPv4 routes scanned before the route cache */
 #define W_SRC_BITS	   12  /* 4096 per-source new-flow buckets */
 #define W_SRC_MAX_RATE	   1000000u
 
@@ -165,6 +166,13 @@ struct el_worker {
 	uint64_t cur_gen;
 	uint32_t timeout_ms[EL_CT_NSTATES];
 	uint64_t snat_bloom; /* w_addr_bit() of every IPv4 SNAT address */
+	/* the snapshot's IPv4 routes, longest prefix first, when there are at
+	 * most W_RT4_MAX: n_rt4 > W_RT4_MAX means the cache alone is used */
+	uint32_t rt4_net[W_RT4_MAX];   /* host order, masked */
+	uint32_t rt4_mask[W_RT4_MAX];  /* host order */
+	uint16_t rt4_route[W_RT4_MAX]; /* index into the snapshot's routes */
+	bool rt4_gw[W_RT4_MAX];	       /* the route has a gateway */
+	unsigned n_rt4;
 	struct w_route_cache rc[W_ROUTE_CACHE];
 	struct w_route_cache6 rc6[1u << W_ROUTE6_BITS];
 	struct w_nh nh[W_NH_ROUTES]; /* by route index, for routes with a gateway */
@@ -174,8 +182,9 @@ struct el_worker {
 	uint64_t now;
 	uint32_t now32;
 	bool in_handoff;
-	uint32_t n_new;	    /* flows added since the bulk lookup: their keys */
-	uint64_t new_bloom; /* w_key_bit() of their client keys */
+	uint32_t n_new;	     /* flows added since the bulk lookup: their keys */
+	uint64_t new_bloom;  /* w_key_bit() of their client keys */
+	uint64_t new_rbloom; /* w_port_bit() of their reply keys' SNAT ports */
 	struct ct_key4 new_keys[W_CHUNK];
 	struct ct_key4 new_rkeys[W_CHUNK];
 	bool deleted; /* a flow was removed since the bulk lookup */
