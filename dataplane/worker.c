@@ -258,6 +258,32 @@ w_rt4_find(const struct el_worker *w, uint32_t dst)
 	return 0;
 }
 
+/* Index of snapshot_route_lookup()'s route for @p dst, SIZE_MAX when none.
+ * Out of line, like w_route4_fill(): the el_ip built here would cost the
+ * inlined fast paths a stack round trip. */
+static __rte_noinline size_t
+w_route4_lookup(const struct el_snapshot *s, uint32_t dst)
+{
+	struct el_ip d = el_ip4(dst);
+	const struct el_snap_route *r = snapshot_route_lookup(s, &d);
+	return r != NULL ? (size_t)(r - s->routes) : SIZE_MAX;
+}
+
+/* Fill cache slot @p c with @p dst, its route @p ri and the route's next
+ * hop's static neighbour. */
+static __rte_noinline struct w_route_cache
+w_route4_fill(struct el_worker *w, struct w_route_cache *c, uint32_t dst, size_t ri)
+{
+	const struct el_snap_route *r = &w->snap->routes[ri];
+	struct el_ip d = el_ip4(dst);
+	uint16_t nb = r->via.family != EL_AF_NONE ? w_via_neigh(w, ri)
+						  : w_static_neigh(w->snap, r->iface, &d);
+	struct w_route_cache e = {.dst = dst, .route = (uint16_t)(ri + 1), .neigh = nb};
+	if (ri < UINT16_MAX)
+		*c = e;
+	return e;
+}
+
 /* The route of @p dst and its next hop's static neighbour, if any; route 0
  * when there is none. With few routes they are scanned first: a route with a
  * gateway needs nothing per destination, so replies to many clients never
@@ -268,7 +294,6 @@ static inline struct w_route_cache
 w_route4_slot(struct el_worker *w, uint32_t dst)
 {
 	struct w_route_cache *c = &w->rc[(dst * 0x9e3779b1u) >> (32 - W_ROUTE_BITS)];
-	struct el_ip d = el_ip4(dst);
 	size_t ri;
 
 	if (likely(w->n_rt4 <= W_RT4_MAX)) {
@@ -284,18 +309,11 @@ w_route4_slot(struct el_worker *w, uint32_t dst)
 	} else {
 		if (likely(c->route != 0 && c->dst == dst))
 			return *c;
-		const struct el_snap_route *r = snapshot_route_lookup(w->snap, &d);
-		if (r == NULL)
+		ri = w_route4_lookup(w->snap, dst);
+		if (ri == SIZE_MAX)
 			return (struct w_route_cache){.dst = dst};
-		ri = (size_t)(r - w->snap->routes);
 	}
-	const struct el_snap_route *r = &w->snap->routes[ri];
-	uint16_t nb = r->via.family != EL_AF_NONE ? w_via_neigh(w, ri)
-						  : w_static_neigh(w->snap, r->iface, &d);
-	struct w_route_cache e = {.dst = dst, .route = (uint16_t)(ri + 1), .neigh = nb};
-	if (ri < UINT16_MAX)
-		*c = e;
-	return e;
+	return w_route4_fill(w, c, dst, ri);
 }
 
 /* snapshot_route_lookup() for an IPv4 destination, through the cache. */
