@@ -337,6 +337,18 @@ w_rpf4_ok(struct el_worker *w, uint32_t src, uint8_t iface)
 	return e.route != 0 && w->snap->routes[e.route - 1].iface == iface;
 }
 
+/* Send @p m toward @p dst along the route (not 0) of lookup result @p c. */
+static inline void
+w_output_rc(struct el_worker *w, struct rte_mbuf *m, struct w_route_cache c, uint32_t dst)
+{
+	const struct el_snap_route *r = &w->snap->routes[c.route - 1];
+	if (likely(c.neigh != 0)) {
+		w_output_mac(w, m, r->iface, w->snap->neighs[c.neigh - 1].mac);
+		return;
+	}
+	w_output(w, m, r, dst);
+}
+
 static inline void
 w_route_out(struct el_worker *w, struct rte_mbuf *m, uint32_t dst)
 {
@@ -345,12 +357,7 @@ w_route_out(struct el_worker *w, struct rte_mbuf *m, uint32_t dst)
 		w_drop(w, m, EL_DROP_NO_ROUTE);
 		return;
 	}
-	const struct el_snap_route *r = &w->snap->routes[c.route - 1];
-	if (likely(c.neigh != 0)) {
-		w_output_mac(w, m, r->iface, w->snap->neighs[c.neigh - 1].mac);
-		return;
-	}
-	w_output(w, m, r, dst);
+	w_output_rc(w, m, c, dst);
 }
 
 /* One bit of 64 for an address / a tuple: quick negative membership tests. */
@@ -1078,11 +1085,12 @@ w_new_flow(struct el_worker *w, struct rte_mbuf *m, const struct pkt_ip4 *p,
 		return;
 	}
 
-	const struct el_snap_route *r = w_route4(w, be->ip.v4);
-	if (r == NULL) {
+	const struct w_route_cache rt = w_route4_slot(w, be->ip.v4);
+	if (rt.route == 0) {
 		w_drop(w, m, EL_DROP_NO_ROUTE);
 		return;
 	}
+	const struct el_snap_route *r = &s->routes[rt.route - 1];
 
 	uint32_t snat;
 	if (w_snat_addr4(s, hash, &snat) != 0) {
@@ -1193,7 +1201,7 @@ w_new_flow(struct el_worker *w, struct rte_mbuf *m, const struct pkt_ip4 *p,
 	}
 
 	nat4(ip_hdr(m), p, snat, f.sport, be->ip.v4, be->port);
-	w_output(w, m, r, be->ip.v4);
+	w_output_rc(w, m, rt, be->ip.v4);
 }
 
 /* True when a flow added since the bulk lookup has @p's tuple as its client
