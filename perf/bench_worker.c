@@ -114,14 +114,31 @@ static const char *const bench_worker_test_name[BENCH_NTESTS] = {
     [BENCH_NEW] = "(c) new flows at N live",
 };
 
-/* What the worker chose for flow i, read from its SYN towards the pod.
- * IPv4 addresses take the first 4 bytes. */
+/* What the worker chose for flow i, read from its SYN towards the pod, in
+ * 4 bytes (the reply test reads one at random per packet; less memory
+ * touched outside the worker). Pod i's address ends in 10 + i and SNAT
+ * address j's in 1 + j, in both families (bench_worker_config_text()). */
 struct bench_worker_rec {
-	uint8_t snat[16];    /* network order */
-	uint8_t backend[16]; /* network order */
-	uint16_t sport;	     /* network order */
-	uint16_t seen;
+	uint16_t sport; /* network order */
+	uint8_t pod;
+	uint8_t snat; /* SNAT address index + 1; 0: not seen yet */
 };
+
+/* The address ending in @p last of the pods' and SNAT addresses' subnet. */
+static inline void
+bench_worker_int_addr(int fam, uint8_t last, uint8_t out[16])
+{
+	static const uint8_t net6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0x02};
+	static const uint8_t net4[4] = {198, 18, 2, 0};
+
+	if (fam == BENCH_FAM6) {
+		memcpy(out, net6, 16);
+		out[15] = last;
+	} else {
+		memcpy(out, net4, 4);
+		out[3] = last;
+	}
+}
 
 /* The tx callback's state. */
 struct bench_worker_sink {
@@ -559,20 +576,21 @@ static inline void
 bench_worker_reply_frame(const struct bench_worker_env *e, struct rte_mbuf *m,
 			 const struct bench_worker_rec *r, uint32_t i)
 {
-	if (e->fam == BENCH_FAM6) {
-		unsigned pod = (unsigned)(r->backend[15] - 10);
+	uint8_t backend[16], snat[16];
+	unsigned pod = r->pod % BENCH_PODS;
 
-		bench_worker_frame6(m, bench_worker_int_mac, e->pod_mac[pod % BENCH_PODS],
-				    r->backend, r->snat, rte_cpu_to_be_16(BENCH_POD_PORT), r->sport,
-				    i, RTE_TCP_ACK_FLAG);
+	bench_worker_int_addr(e->fam, (uint8_t)(10 + pod), backend);
+	bench_worker_int_addr(e->fam, r->snat, snat);
+	if (e->fam == BENCH_FAM6) {
+		bench_worker_frame6(m, bench_worker_int_mac, e->pod_mac[pod], backend, snat,
+				    rte_cpu_to_be_16(BENCH_POD_PORT), r->sport, i,
+				    RTE_TCP_ACK_FLAG);
 		return;
 	}
-	uint32_t backend, snat;
-	memcpy(&backend, r->backend, 4);
-	memcpy(&snat, r->snat, 4);
-	unsigned pod = (rte_be_to_cpu_32(backend) & 0xff) - 10;
-
-	bench_worker_frame(m, bench_worker_int_mac, e->pod_mac[pod % BENCH_PODS], backend, snat,
+	uint32_t b4, s4;
+	memcpy(&b4, backend, 4);
+	memcpy(&s4, snat, 4);
+	bench_worker_frame(m, bench_worker_int_mac, e->pod_mac[pod], b4, s4,
 			   rte_cpu_to_be_16(BENCH_POD_PORT), r->sport, i, RTE_TCP_ACK_FLAG);
 }
 
@@ -609,12 +627,13 @@ bench_worker_record(struct bench_worker_sink *s, const struct rte_mbuf *m)
 		alen = 4;
 	}
 	uint32_t i = rte_be_to_cpu_32(tcp->sent_seq);
-	if (i >= s->n_rec || s->rec[i].seen)
+	uint8_t pod = (uint8_t)(dst[alen - 1] - 10), snat = src[alen - 1];
+	if (i >= s->n_rec || s->rec[i].snat != 0 || pod >= BENCH_PODS || snat < 1 ||
+	    snat > BENCH_SNATS)
 		return;
-	memcpy(s->rec[i].snat, src, alen);
-	memcpy(s->rec[i].backend, dst, alen);
 	s->rec[i].sport = tcp->src_port;
-	s->rec[i].seen = 1;
+	s->rec[i].pod = pod;
+	s->rec[i].snat = snat; /* index + 1: the address ends in 1 + index */
 	s->recorded++;
 }
 
@@ -811,7 +830,10 @@ bench_worker_size_run(struct bench_worker_env *e, const struct bench_worker_opts
 			 rte_strerror(-rc));
 		return;
 	}
-	rec = calloc(n, sizeof(*rec));
+	/* hugepage memory like the worker's tables: the reply test reads one
+	 * record per packet at random, and with 4 KB pages those reads would
+	 * evict the TLB entries of the tables being measured */
+	rec = rte_zmalloc_socket("bench_rec", (size_t)n * sizeof(*rec), 0, (int)rte_socket_id());
 	w = bench_worker_new(e, capacity);
 	if (rec == NULL || w == NULL) {
 		sz->skipped = true;
@@ -905,7 +927,7 @@ bench_worker_size_run(struct bench_worker_env *e, const struct bench_worker_opts
 out:
 	e->ticking = false;
 	worker_destroy(w);
-	free(rec);
+	rte_free(rec);
 }
 
 /* ---- report ---- */
