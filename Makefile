@@ -41,7 +41,7 @@ build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
 $(BUILD_ASAN)/build.ninja:
-	meson setup $(BUILD_ASAN) -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+	meson setup $(BUILD_ASAN) -Db_sanitize=address,undefined -Db_lundef=false -Db_lto=false >/dev/null
 
 build-asan: deps $(BUILD_ASAN)/build.ninja
 	ninja -C $(BUILD_ASAN)
@@ -49,7 +49,7 @@ build-asan: deps $(BUILD_ASAN)/build.ninja
 # libFuzzer targets (tests/fuzz): clang with ASan/UBSan and coverage for
 # libFuzzer in every object; only the fuzz targets are built here.
 $(BUILD_FUZZ)/build.ninja:
-	CC=clang meson setup $(BUILD_FUZZ) -Db_sanitize=address,undefined -Db_lundef=false \
+	CC=clang meson setup $(BUILD_FUZZ) -Db_sanitize=address,undefined -Db_lundef=false -Db_lto=false \
 		-Dc_args=-fsanitize=fuzzer-no-link -Dwerror=false >/dev/null
 
 build-fuzz: deps $(BUILD_FUZZ)/build.ninja
