@@ -5,7 +5,7 @@
  *
  * worker.c hands every frame with EtherType 0x86dd of a chunk to
  * w6_parse(), then the chunk's TCP and UDP ones together to w6_batch(): one
- * bulk lookup, as IPv4 has, and a route cache of its own (w6_route_slot());
+ * bulk lookup, as IPv4 has, and routes as IPv4 finds them (w6_nexthop());
  * w6_input() does both for one frame. Per packet:
  *  - validation (pkt6.c: header, extension-header chain, martian
  *    addresses, L4 headers), trimming of Ethernet padding;
@@ -102,37 +102,92 @@ w6_eq(const uint8_t a[16], const uint8_t b[16])
 	return memcmp(a, b, 16) == 0;
 }
 
-/* The route cache slot of @p dst after a lookup (the route and its static
- * neighbour), or NULL when no IPv6 route leads there. */
-static inline const struct w_route_cache6 *
-w6_route_slot(struct el_worker *w, const uint8_t dst[16])
+/* A route lookup's result: route index + 1 (0: no usable route) and its
+ * next hop's static neighbour index + 1 (0: none). */
+struct w6_hop {
+	uint16_t route;
+	uint16_t neigh;
+};
+
+/* Index + 1 of the route of @p a (the address as two words) in the worker's
+ * copy of the snapshot's IPv6 routes, 0 when none matches. Only when
+ * n_rt6 <= W_RT6_MAX. */
+static inline unsigned
+w6_rt_find(const struct el_worker *w, const uint64_t a[2])
+{
+	for (unsigned i = 0; i < w->n_rt6; i++)
+		if ((a[0] & w->rt6_mask[i][0]) == w->rt6_net[i][0] &&
+		    (a[1] & w->rt6_mask[i][1]) == w->rt6_net[i][1])
+			return i + 1;
+	return 0;
+}
+
+/* Index of snapshot_route_lookup()'s route for @p dst, SIZE_MAX when there
+ * is none or its gateway is not IPv6. Out of line: off the fast path. */
+static __rte_noinline size_t
+w6_route_lookup(const struct el_snapshot *s, const uint8_t dst[16])
+{
+	struct el_ip d = w6_ip(dst);
+	const struct el_snap_route *r = snapshot_route_lookup(s, &d);
+	if (r == NULL || (r->via.family != EL_AF_NONE && r->via.family != EL_AF_INET6))
+		return SIZE_MAX;
+	return (size_t)(r - s->routes);
+}
+
+/* Fill cache slot @p c with @p dst, its route @p ri and the route's next
+ * hop's static neighbour. */
+static __rte_noinline struct w6_hop
+w6_route_fill(struct el_worker *w, struct w_route_cache6 *c, const uint8_t dst[16], size_t ri)
+{
+	if (ri >= UINT16_MAX)
+		return (struct w6_hop){0, 0}; /* beyond what a slot holds: not used */
+	const struct el_snap_route *r = &w->snap->routes[ri];
+	struct el_ip d = w6_ip(dst);
+	memcpy(c->dst, dst, 16);
+	c->route = (uint16_t)(ri + 1);
+	c->neigh = r->via.family != EL_AF_NONE ? w_via_neigh(w, ri)
+					       : w_static_neigh(w->snap, r->iface, &d);
+	return (struct w6_hop){c->route, c->neigh};
+}
+
+/* The route of @p dst and its next hop's static neighbour, as IPv4's
+ * w_route4_slot(): with few routes they are scanned first and a route with
+ * a gateway needs no cache entry; directly connected destinations, whose
+ * neighbour is per address, go through the cache. */
+static inline struct w6_hop
+w6_nexthop(struct el_worker *w, const uint8_t dst[16])
 {
 	uint64_t a[2];
 	memcpy(a, dst, 16);
 	struct w_route_cache6 *c =
 	    &w->rc6[((a[0] ^ a[1]) * 0x9e3779b97f4a7c15ull) >> (64 - W_ROUTE6_BITS)];
-	if (likely(c->route != 0 && w6_eq(c->dst, dst)))
-		return c;
-	struct el_ip d = w6_ip(dst);
-	const struct el_snap_route *r = snapshot_route_lookup(w->snap, &d);
-	if (r == NULL || (r->via.family != EL_AF_NONE && r->via.family != EL_AF_INET6))
-		return NULL;
-	size_t ri = (size_t)(r - w->snap->routes);
-	if (ri >= UINT16_MAX)
-		return NULL; /* beyond what a slot holds: not cached, not used */
-	memcpy(c->dst, dst, 16);
-	c->route = (uint16_t)(ri + 1);
-	c->neigh = r->via.family != EL_AF_NONE ? w_via_neigh(w, ri)
-					       : w_static_neigh(w->snap, r->iface, &d);
-	return c;
+	size_t ri;
+
+	if (likely(w->n_rt6 <= W_RT6_MAX)) {
+		unsigned i = w6_rt_find(w, a);
+		if (i == 0 || w->rt6_kind[i - 1] == W_RT6_UNUSABLE)
+			return (struct w6_hop){0, 0};
+		ri = w->rt6_route[i - 1];
+		if (w->rt6_kind[i - 1] == W_RT6_GW)
+			return (struct w6_hop){(uint16_t)(ri + 1), w_via_neigh(w, ri)};
+		if (likely(c->route != 0 && w6_eq(c->dst, dst)))
+			return (struct w6_hop){c->route, c->neigh};
+	} else {
+		if (likely(c->route != 0 && w6_eq(c->dst, dst)))
+			return (struct w6_hop){c->route, c->neigh};
+		ri = w6_route_lookup(w->snap, dst);
+		if (ri == SIZE_MAX)
+			return (struct w6_hop){0, 0};
+	}
+	return w6_route_fill(w, c, dst, ri);
 }
 
-/* The route toward @p dst in the snapshot in use, through the cache. */
+/* The route toward @p dst in the snapshot in use. */
 static inline const struct el_snap_route *
 w6_route(struct el_worker *w, const uint8_t dst[16])
 {
-	const struct w_route_cache6 *c = w6_route_slot(w, dst);
-	return c != NULL ? &w->snap->routes[c->route - 1] : NULL;
+	struct w6_hop h = w6_nexthop(w, dst);
+	return h.route != 0 ? &w->snap->routes[h.route - 1] : NULL;
 }
 
 /* Send @p m (Ethernet header to be filled) along route @p r toward @p dst. */
@@ -147,17 +202,17 @@ w6_output(struct el_worker *w, struct rte_mbuf *m, const struct el_snap_route *r
 static void
 w6_route_out(struct el_worker *w, struct rte_mbuf *m, const uint8_t dst[16])
 {
-	const struct w_route_cache6 *c = w6_route_slot(w, dst);
-	if (c == NULL) {
+	const struct w6_hop c = w6_nexthop(w, dst);
+	if (c.route == 0) {
 		w_drop(w, m, EL_DROP_NO_ROUTE);
 		return;
 	}
-	const struct el_snap_route *r = &w->snap->routes[c->route - 1];
-	if (likely(c->neigh != 0)) {
+	const struct el_snap_route *r = &w->snap->routes[c.route - 1];
+	if (likely(c.neigh != 0)) {
 		/* a static next hop: its MAC is known, as the neighbour module
 		 * would find it */
 		uint8_t *eth = rte_pktmbuf_mtod(m, uint8_t *);
-		memcpy(eth, w->snap->neighs[c->neigh - 1].mac, 6);
+		memcpy(eth, w->snap->neighs[c.neigh - 1].mac, 6);
 		memcpy(eth + 6, w->snap->ifaces[r->iface].mac, 6);
 		bytes_wr16(eth + 12, rte_cpu_to_be_16(PKT_ETHERTYPE_IPV6));
 		w_send(w, r->iface, m);

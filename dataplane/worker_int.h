@@ -44,8 +44,12 @@
 #define W_NH_ROUTES	   256 /* routes whose gateway's static MAC is remembered */
 #define W_NH_SCAN_MAX	   256 /* longest static neighbour list scanned by the worker */
 #define W_RT4_MAX	   16  /* IPv4 routes scanned before the route cache */
-#define W_SRC_BITS	   12  /* 4096 per-source new-flow buckets */
-#define W_SRC_MAX_RATE	   1000000u
+#define W_RT6_MAX	   16  /* the same for IPv6 */
+
+/* What a route of the worker's IPv6 copy leads to. */
+enum { W_RT6_CONNECTED, W_RT6_GW, W_RT6_UNUSABLE /* an IPv4 gateway */ };
+#define W_SRC_BITS     12 /* 4096 per-source new-flow buckets */
+#define W_SRC_MAX_RATE 1000000u
 
 #define W_MAX_TIMEOUT_MS 0x7fffffffu
 
@@ -173,6 +177,12 @@ struct el_worker {
 	uint16_t rt4_route[W_RT4_MAX]; /* index into the snapshot's routes */
 	bool rt4_gw[W_RT4_MAX];	       /* the route has a gateway */
 	unsigned n_rt4;
+	/* the same for IPv6: address words as loaded from memory */
+	uint64_t rt6_net[W_RT6_MAX][2];
+	uint64_t rt6_mask[W_RT6_MAX][2];
+	uint16_t rt6_route[W_RT6_MAX];
+	uint8_t rt6_kind[W_RT6_MAX]; /* W_RT6_CONNECTED, W_RT6_GW, W_RT6_UNUSABLE */
+	unsigned n_rt6;
 	struct w_route_cache rc[W_ROUTE_CACHE];
 	struct w_route_cache6 rc6[1u << W_ROUTE6_BITS];
 	struct w_nh nh[W_NH_ROUTES]; /* by route index, for routes with a gateway */

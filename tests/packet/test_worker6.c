@@ -448,6 +448,156 @@ new_snapshot_neighbour_mac_is_used_at_once(void **state)
 	assert_memory_equal(p->cap[0].data[0], mac_pod11, 6);
 }
 
+/* ---- routes ---- */
+
+#define MAC_POD(last) ((const uint8_t[6]){0x02, 0, 0, 0, 0x02, (last)})
+#define ROUTES_MAX    40
+
+/* An ICMPv6 echo request from @p src to the sticky VIP, as the upstream
+ * router delivers it on ext. */
+static struct rte_mbuf *
+echo6(const char *src)
+{
+	uint8_t b[54 + 8 + 8] = {0};
+	unsigned o = frame6(b, mac_ext, mac_gw, src, STICKY, IPPROTO_ICMPV6, 16, 64);
+	b[o] = 128; /* echo request */
+	put16(b + o + 4, 7);
+	put16(b + o + 6, 1);
+	fix_l4(b, 2);
+	return mbuf(b, sizeof(b));
+}
+
+/* Ping the VIP from @p src on worker 0 through snapshot @p s; the answer
+ * must leave on @p iface for @p mac, addressed to @p src. */
+static void
+answer6_goes(struct pair *p, const struct el_snapshot *s, const char *src, uint8_t iface,
+	     const uint8_t mac[6])
+{
+	struct rte_mbuf *m = echo6(src);
+	unsigned before = p->cap[0].n;
+	assert_true(before < CAP_MAX);
+	worker_process_burst(p->w[0], s, EXT, &m, 1, 1000);
+	assert_int_equal(p->cap[0].n, before + 1);
+	assert_true(cap_dst_is(&p->cap[0], before, src));
+	assert_int_equal(p->cap[0].iface[before], iface);
+	assert_memory_equal(p->cap[0].data[before], mac, 6);
+}
+
+static struct el_snap_route
+route6(const char *to, uint8_t len, const char *via, uint8_t iface)
+{
+	struct el_snap_route r;
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(el_ip_parse(to, &r.to.addr), 0);
+	r.to.len = len;
+	if (via != NULL)
+		assert_int_equal(el_ip_parse(via, &r.via), 0);
+	r.iface = iface;
+	return r;
+}
+
+/* The snapshot as a new generation whose routes are @p extra (longest
+ * prefix first) followed by its own, with or without its IPv6 default. */
+struct routed {
+	struct el_snapshot s;
+	struct el_snap_route r[ROUTES_MAX];
+};
+
+static void
+routed(struct routed *out, const struct el_snap_route *extra, unsigned n_extra, bool with_default)
+{
+	unsigned n = 0;
+	out->s = *snap;
+	for (unsigned i = 0; i < n_extra; i++)
+		out->r[n++] = extra[i];
+	for (unsigned i = 0; i < snap->n_routes; i++) {
+		const struct el_snap_route *r = &snap->routes[i];
+		assert_true(n < ROUTES_MAX);
+		if (with_default || r->to.len != 0 || r->to.addr.family != EL_AF_INET6)
+			out->r[n++] = *r;
+	}
+	out->s.routes = out->r;
+	out->s.n_routes = n;
+	out->s.generation = snap->generation + 1 + n;
+}
+
+/* @p pad host routes for 2001:db8:50::x via pod ::11, a host route for
+ * CLIENT via pod ::13, its /64 via pod ::12 and 2001:db8:200::/39 (a mask
+ * that ends inside a byte: 2001:db8:300:: is in, 2001:db8:400:: is not)
+ * via pod ::11, all on int. */
+static unsigned
+client_routes6(struct el_snap_route *r, unsigned pad)
+{
+	unsigned n = 0;
+	char a[INET6_ADDRSTRLEN];
+	for (unsigned i = 0; i < pad; i++) {
+		snprintf(a, sizeof(a), "2001:db8:50::%x", i + 1);
+		r[n++] = route6(a, 128, "2001:db8:2::11", INT);
+	}
+	r[n++] = route6(CLIENT, 128, "2001:db8:2::13", INT);
+	r[n++] = route6("2001:db8:100::", 64, "2001:db8:2::12", INT);
+	r[n++] = route6("2001:db8:200::", 39, "2001:db8:2::11", INT);
+	return n;
+}
+
+/* Longest prefix wins, the same with few IPv6 routes (scanned before the
+ * route cache) and with more than the worker scans (the cache alone); a
+ * new snapshot's routes are used at once, and the old ones again after. */
+static void
+ipv6_echo_answer_takes_the_longest_matching_route(void **state)
+{
+	struct pair *p = *state;
+	struct el_snap_route extra[ROUTES_MAX];
+	static struct routed rt;
+	const uint8_t mac_client5[6] = {2, 0, 0, 0, 0, 5};
+
+	for (unsigned pad = 0; pad <= 24; pad += 24) {
+		p->cap[0].n = 0;
+		answer6_goes(p, snap, CLIENT, EXT, mac_gw);
+		answer6_goes(p, snap, "2001:db8::5", EXT, mac_client5);
+		routed(&rt, extra, client_routes6(extra, pad), true);
+		answer6_goes(p, &rt.s, CLIENT, INT, MAC_POD(0x0d));
+		answer6_goes(p, &rt.s, "2001:db8:100::8", INT, MAC_POD(0x0c));
+		answer6_goes(p, &rt.s, "2001:db8:101::8", EXT, mac_gw);
+		answer6_goes(p, &rt.s, "2001:db8:300::8", INT, MAC_POD(0x0b));
+		answer6_goes(p, &rt.s, "2001:db8:400::8", EXT, mac_gw);
+		answer6_goes(p, &rt.s, "2001:db8::5", EXT, mac_client5);
+		if (pad != 0)
+			answer6_goes(p, &rt.s, "2001:db8:50::3", INT, MAC_POD(0x0b));
+		answer6_goes(p, snap, CLIENT, EXT, mac_gw);
+	}
+	p->cap[0].n = 0;
+}
+
+/* No route, or a matching route whose gateway is an IPv4 address: no
+ * answer, counted as no_route. */
+static void
+ipv6_echo_answer_without_a_usable_route_is_dropped(void **state)
+{
+	struct pair *p = *state;
+	struct el_snap_route extra[ROUTES_MAX];
+	static struct routed rt;
+	struct el_worker_stats a, b;
+	const char *lost[] = {"2001:db8:101::8", "2001:db8:102::8"};
+
+	for (unsigned pad = 0; pad <= 24; pad += 24) {
+		unsigned n = client_routes6(extra, pad);
+		extra[n++] = route6("2001:db8:102::", 64, "198.18.2.12", INT);
+		routed(&rt, extra, n, false);
+		p->cap[0].n = 0;
+		answer6_goes(p, &rt.s, CLIENT, INT, MAC_POD(0x0d));
+		for (unsigned k = 0; k < 2; k++) {
+			worker_stats_read(p->w[0], &a);
+			struct rte_mbuf *m = echo6(lost[k]);
+			worker_process_burst(p->w[0], &rt.s, EXT, &m, 1, 1000);
+			worker_stats_read(p->w[0], &b);
+			assert_int_equal(p->cap[0].n, 1);
+			assert_int_equal(b.drops[EL_DROP_NO_ROUTE] - a.drops[EL_DROP_NO_ROUTE], 1);
+		}
+	}
+	p->cap[0].n = 0;
+}
+
 static int
 setup_snapshot(void)
 {
@@ -487,6 +637,8 @@ main(int argc, char **argv)
 	    cmocka_unit_test(flushed_backend_loses_its_ipv6_udp_flows),
 	    cmocka_unit_test(idle_ipv6_flows_expire_in_housekeeping),
 	    cmocka_unit_test(new_snapshot_neighbour_mac_is_used_at_once),
+	    cmocka_unit_test(ipv6_echo_answer_takes_the_longest_matching_route),
+	    cmocka_unit_test(ipv6_echo_answer_without_a_usable_route_is_dropped),
 	};
 	int rc;
 
