@@ -40,6 +40,7 @@
 #include "edgelb/manifest.h"
 #include "edgelb/model.h"
 #include "edgelb/worker.h"
+#include "worker_test.h"
 
 #define STICKY_VIP "198.18.0.101"
 #define CLIENT	   "198.18.100.7"
@@ -51,10 +52,8 @@ static const uint8_t mac_gw[6] = {0x02, 0, 0, 0, 0, 0xfe};
 
 static const char *config_path, *manifest_dir;
 static struct rte_mempool *pool;
-static struct el_config cfg;
-static struct el_model model;
-static struct compile_state *cs;
-static struct el_snapshot *snap;
+static struct test_snap ts;
+static struct el_snapshot *snap; /* ts.snap */
 
 /* The frames each worker sent, in order: IPv4 destination, interface and
  * destination MAC. */
@@ -93,41 +92,63 @@ ip4(const char *s)
 	return a;
 }
 
-/* A SYN from CLIENT:cport to the sticky service, as the upstream router
- * delivers it on ext. */
-static struct rte_mbuf *
-syn(uint16_t cport)
+#define FRAME_MAX 128
+
+/* Ethernet and IPv4 header of a packet from @p src to the sticky VIP with
+ * @p l4_len bytes of protocol @p proto, as the upstream router delivers it
+ * on ext, into @p b (zeroed, FRAME_MAX bytes); returns the IPv4 header. The
+ * header checksum is left to the caller, once the payload is written. */
+static struct rte_ipv4_hdr *
+frame4(uint8_t *b, const char *src, uint8_t proto, uint16_t l4_len)
 {
-	uint8_t b[sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) +
-		  sizeof(struct rte_tcp_hdr)] = {0};
 	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)b;
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
-	struct rte_tcp_hdr *tcp = (struct rte_tcp_hdr *)(ip + 1);
 
+	memset(b, 0, FRAME_MAX);
 	memcpy(eth->dst_addr.addr_bytes, mac_ext, 6);
 	memcpy(eth->src_addr.addr_bytes, mac_gw, 6);
 	eth->ether_type = htons(RTE_ETHER_TYPE_IPV4);
 	ip->version_ihl = 0x45;
-	ip->total_length = htons(sizeof(*ip) + sizeof(*tcp));
+	ip->total_length = htons((uint16_t)(sizeof(*ip) + l4_len));
 	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_TCP;
-	ip->src_addr = ip4(CLIENT);
+	ip->next_proto_id = proto;
+	ip->src_addr = ip4(src);
 	ip->dst_addr = ip4(STICKY_VIP);
+	return ip;
+}
+
+/* An mbuf holding the frame whose IPv4 header frame4() wrote at @p ip. */
+static struct rte_mbuf *
+frame4_mbuf(struct rte_ipv4_hdr *ip)
+{
+	const uint8_t *b = (const uint8_t *)ip - sizeof(struct rte_ether_hdr);
+	uint16_t len = (uint16_t)(sizeof(struct rte_ether_hdr) + ntohs(ip->total_length));
+
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	assert_non_null(m);
+	void *d = rte_pktmbuf_append(m, len);
+	assert_non_null(d);
+	memcpy(d, b, len);
+	return m;
+}
+
+/* A SYN from CLIENT:cport to the sticky service. */
+static struct rte_mbuf *
+syn(uint16_t cport)
+{
+	uint8_t b[FRAME_MAX];
+	struct rte_ipv4_hdr *ip = frame4(b, CLIENT, IPPROTO_TCP, sizeof(struct rte_tcp_hdr));
+	struct rte_tcp_hdr *tcp = (struct rte_tcp_hdr *)(ip + 1);
+
 	tcp->src_port = htons(cport);
 	tcp->dst_port = htons(80);
 	tcp->sent_seq = htonl(1000);
 	tcp->data_off = 5 << 4;
 	tcp->tcp_flags = RTE_TCP_SYN_FLAG;
 	tcp->rx_win = htons(64240);
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
 	tcp->cksum = rte_ipv4_udptcp_cksum(ip, tcp);
-
-	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
-	assert_non_null(m);
-	void *d = rte_pktmbuf_append(m, sizeof(b));
-	assert_non_null(d);
-	memcpy(d, b, sizeof(b));
-	return m;
+	return frame4_mbuf(ip);
 }
 
 /* The pod Maglev alone picks for CLIENT:cport -> sticky. */
@@ -262,38 +283,19 @@ affinity_chosen_on_the_peer_comes_back(void **state)
 #define EXT_IF	      0
 #define INT_IF	      1
 
-/* An ICMP echo request from @p src to the sticky VIP, as the upstream
- * router delivers it on ext. */
+/* An ICMP echo request from @p src to the sticky VIP. */
 static struct rte_mbuf *
 echo(const char *src)
 {
-	uint8_t b[sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) +
-		  sizeof(struct rte_icmp_hdr) + 8] = {0};
-	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)b;
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+	uint8_t b[FRAME_MAX];
+	struct rte_ipv4_hdr *ip = frame4(b, src, IPPROTO_ICMP, sizeof(struct rte_icmp_hdr) + 8);
 	struct rte_icmp_hdr *icmp = (struct rte_icmp_hdr *)(ip + 1);
 
-	memcpy(eth->dst_addr.addr_bytes, mac_ext, 6);
-	memcpy(eth->src_addr.addr_bytes, mac_gw, 6);
-	eth->ether_type = htons(RTE_ETHER_TYPE_IPV4);
-	ip->version_ihl = 0x45;
-	ip->total_length = htons(sizeof(b) - sizeof(*eth));
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_ICMP;
-	ip->src_addr = ip4(src);
-	ip->dst_addr = ip4(STICKY_VIP);
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
 	icmp->icmp_type = RTE_IP_ICMP_ECHO_REQUEST;
 	icmp->icmp_ident = htons(7);
 	icmp->icmp_seq_nb = htons(1);
 	icmp->icmp_cksum = (uint16_t)~rte_raw_cksum(icmp, sizeof(*icmp) + 8);
-
-	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
-	assert_non_null(m);
-	void *d = rte_pktmbuf_append(m, sizeof(b));
-	assert_non_null(d);
-	memcpy(d, b, sizeof(b));
-	return m;
+	return frame4_mbuf(ip);
 }
 
 /* Ping the VIP from @p src through snapshot @p s; the answer must leave on
@@ -312,45 +314,6 @@ answer_goes(struct pair *p, const struct el_snapshot *s, const char *src, uint8_
 	assert_memory_equal(p->cap[0].mac[before], mac, 6);
 }
 
-static struct el_snap_route
-route4(const char *to, uint8_t len, const char *via, uint8_t iface)
-{
-	struct el_snap_route r;
-	memset(&r, 0, sizeof(r));
-	r.to.addr = el_ip4(ip4(to));
-	r.to.len = len;
-	if (via != NULL)
-		r.via = el_ip4(ip4(via));
-	r.iface = iface;
-	return r;
-}
-
-#define ROUTES_MAX 40
-
-/* The sticky snapshot as a new generation whose routes are @p extra (longest
- * prefix first) followed by its own, with or without its default route. */
-struct routed {
-	struct el_snapshot s;
-	struct el_snap_route r[ROUTES_MAX];
-};
-
-static void
-routed(struct routed *out, const struct el_snap_route *extra, unsigned n_extra, bool with_default)
-{
-	unsigned n = 0;
-	out->s = *snap;
-	for (unsigned i = 0; i < n_extra; i++)
-		out->r[n++] = extra[i];
-	for (unsigned i = 0; i < snap->n_routes; i++) {
-		assert_true(n < ROUTES_MAX);
-		if (with_default || snap->routes[i].to.len != 0)
-			out->r[n++] = snap->routes[i];
-	}
-	out->s.routes = out->r;
-	out->s.n_routes = n;
-	out->s.generation = snap->generation + 1 + n;
-}
-
 /* A host route for CLIENT via pod .13 and its /24 via pod .12, on int, then
  * @p pad host routes for 198.18.50.x via pod .11. */
 static unsigned
@@ -360,10 +323,10 @@ client_routes(struct el_snap_route *r, unsigned pad)
 	char a[INET_ADDRSTRLEN];
 	for (unsigned i = 0; i < pad; i++) {
 		snprintf(a, sizeof(a), "198.18.50.%u", i + 1);
-		r[n++] = route4(a, 32, "198.18.2.11", INT_IF);
+		r[n++] = test_route(a, 32, "198.18.2.11", INT_IF);
 	}
-	r[n++] = route4(CLIENT, 32, "198.18.2.13", INT_IF);
-	r[n++] = route4("198.18.100.0", 24, "198.18.2.12", INT_IF);
+	r[n++] = test_route(CLIENT, 32, "198.18.2.13", INT_IF);
+	r[n++] = test_route("198.18.100.0", 24, "198.18.2.12", INT_IF);
 	return n;
 }
 
@@ -388,7 +351,7 @@ echo_answer_takes_the_longest_matching_route(void **state)
 
 	for (unsigned pad = 0; pad <= 24; pad += 24) {
 		answer_goes(p, snap, CLIENT, EXT_IF, mac_gw);
-		routed(&rt, extra, client_routes(extra, pad), true);
+		routed(&rt, snap, extra, client_routes(extra, pad), false, EL_AF_INET);
 		answer_goes(p, &rt.s, CLIENT, INT_IF, MAC_POD(0x0d));
 		answer_goes(p, &rt.s, "198.18.100.8", INT_IF, MAC_POD(0x0c));
 		answer_goes(p, &rt.s, "198.18.101.8", EXT_IF, mac_gw);
@@ -411,7 +374,7 @@ echo_answer_without_a_route_is_dropped(void **state)
 	struct el_worker_stats a, b;
 
 	for (unsigned pad = 0; pad <= 24; pad += 24) {
-		routed(&rt, extra, client_routes(extra, pad), false);
+		routed(&rt, snap, extra, client_routes(extra, pad), true, EL_AF_INET);
 		answer_goes(p, &rt.s, CLIENT, INT_IF, MAC_POD(0x0d));
 		worker_stats_read(p->w[0], &a);
 		struct rte_mbuf *m = echo("198.18.101.8");
@@ -422,32 +385,6 @@ echo_answer_without_a_route_is_dropped(void **state)
 		assert_int_equal(b.drops[EL_DROP_NO_ROUTE] - a.drops[EL_DROP_NO_ROUTE], 1);
 		p->cap[0].n = 0;
 	}
-}
-
-static int
-load_snapshot(void)
-{
-	char err[512];
-
-	if (config_load(config_path, &cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "config: %s\n", err);
-		return -1;
-	}
-	el_model_init(&model);
-	if (manifest_load_path(&model, manifest_dir, err, sizeof(err)) < 0) {
-		fprintf(stderr, "manifests: %s\n", err);
-		return -1;
-	}
-	cs = compile_state_new(&cfg);
-	if (cs == NULL)
-		return -1;
-	compile_set_iface(cs, 0, 0, mac_ext);
-	compile_set_iface(cs, 1, 1, mac_int);
-	if (compile_snapshot(cs, &model, &snap, err, sizeof(err)) < 0) {
-		fprintf(stderr, "compile: %s\n", err);
-		return -1;
-	}
-	return 0;
 }
 
 int
@@ -468,8 +405,9 @@ main(int argc, char **argv)
 	}
 	pool = rte_pktmbuf_pool_create("aff_peers", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 				       SOCKET_ID_ANY);
-	if (pool == NULL || load_snapshot() < 0)
+	if (pool == NULL || test_snap_load(&ts, config_path, manifest_dir, mac_ext, mac_int) != 0)
 		return 1;
+	snap = ts.snap;
 #define T(f) cmocka_unit_test_setup_teardown(f, pair_setup, pair_teardown)
 	const struct CMUnitTest tests[] = {
 	    T(affinity_chosen_on_one_worker_holds_on_its_peer),
@@ -482,10 +420,7 @@ main(int argc, char **argv)
 	};
 #undef T
 	int rc = cmocka_run_group_tests_name("worker4", tests, NULL, NULL);
-	compile_snapshot_free(cs, snap);
-	compile_state_free(cs);
-	el_model_free(&model);
-	config_free(&cfg);
+	test_snap_free(&ts);
 	rte_mempool_free(pool);
 	rte_eal_cleanup();
 	return rc == 0 ? 0 : 1;

@@ -31,6 +31,7 @@
 #include "edgelb/manifest.h"
 #include "edgelb/model.h"
 #include "edgelb/worker.h"
+#include "worker_test.h"
 
 #define EXT 0
 #define INT 1
@@ -51,10 +52,8 @@ static const uint8_t mac_pod_nd[6] = {0x02, 0, 0, 0, 0x02, 0x0e};
 
 static const char *config_path, *manifest_dir;
 static struct rte_mempool *pool;
-static struct el_config cfg;
-static struct el_model model;
-static struct compile_state *cs;
-static struct el_snapshot *snap;
+static struct test_snap ts;
+static struct el_snapshot *snap; /* ts.snap */
 
 /* Frames a worker sent, in order. */
 struct capture {
@@ -451,7 +450,6 @@ new_snapshot_neighbour_mac_is_used_at_once(void **state)
 /* ---- routes ---- */
 
 #define MAC_POD(last) ((const uint8_t[6]){0x02, 0, 0, 0, 0x02, (last)})
-#define ROUTES_MAX    40
 
 /* An ICMPv6 echo request from @p src to the sticky VIP, as the upstream
  * router delivers it on ext. */
@@ -483,44 +481,6 @@ answer6_goes(struct pair *p, const struct el_snapshot *s, const char *src, uint8
 	assert_memory_equal(p->cap[0].data[before], mac, 6);
 }
 
-static struct el_snap_route
-route6(const char *to, uint8_t len, const char *via, uint8_t iface)
-{
-	struct el_snap_route r;
-	memset(&r, 0, sizeof(r));
-	assert_int_equal(el_ip_parse(to, &r.to.addr), 0);
-	r.to.len = len;
-	if (via != NULL)
-		assert_int_equal(el_ip_parse(via, &r.via), 0);
-	r.iface = iface;
-	return r;
-}
-
-/* The snapshot as a new generation whose routes are @p extra (longest
- * prefix first) followed by its own, with or without its IPv6 default. */
-struct routed {
-	struct el_snapshot s;
-	struct el_snap_route r[ROUTES_MAX];
-};
-
-static void
-routed(struct routed *out, const struct el_snap_route *extra, unsigned n_extra, bool with_default)
-{
-	unsigned n = 0;
-	out->s = *snap;
-	for (unsigned i = 0; i < n_extra; i++)
-		out->r[n++] = extra[i];
-	for (unsigned i = 0; i < snap->n_routes; i++) {
-		const struct el_snap_route *r = &snap->routes[i];
-		assert_true(n < ROUTES_MAX);
-		if (with_default || r->to.len != 0 || r->to.addr.family != EL_AF_INET6)
-			out->r[n++] = *r;
-	}
-	out->s.routes = out->r;
-	out->s.n_routes = n;
-	out->s.generation = snap->generation + 1 + n;
-}
-
 /* @p pad host routes for 2001:db8:50::x via pod ::11, a host route for
  * CLIENT via pod ::13, its /64 via pod ::12 and 2001:db8:200::/39 (a mask
  * that ends inside a byte: 2001:db8:300:: is in, 2001:db8:400:: is not)
@@ -532,11 +492,11 @@ client_routes6(struct el_snap_route *r, unsigned pad)
 	char a[INET6_ADDRSTRLEN];
 	for (unsigned i = 0; i < pad; i++) {
 		snprintf(a, sizeof(a), "2001:db8:50::%x", i + 1);
-		r[n++] = route6(a, 128, "2001:db8:2::11", INT);
+		r[n++] = test_route(a, 128, "2001:db8:2::11", INT);
 	}
-	r[n++] = route6(CLIENT, 128, "2001:db8:2::13", INT);
-	r[n++] = route6("2001:db8:100::", 64, "2001:db8:2::12", INT);
-	r[n++] = route6("2001:db8:200::", 39, "2001:db8:2::11", INT);
+	r[n++] = test_route(CLIENT, 128, "2001:db8:2::13", INT);
+	r[n++] = test_route("2001:db8:100::", 64, "2001:db8:2::12", INT);
+	r[n++] = test_route("2001:db8:200::", 39, "2001:db8:2::11", INT);
 	return n;
 }
 
@@ -555,7 +515,7 @@ ipv6_echo_answer_takes_the_longest_matching_route(void **state)
 		p->cap[0].n = 0;
 		answer6_goes(p, snap, CLIENT, EXT, mac_gw);
 		answer6_goes(p, snap, "2001:db8::5", EXT, mac_client5);
-		routed(&rt, extra, client_routes6(extra, pad), true);
+		routed(&rt, snap, extra, client_routes6(extra, pad), false, EL_AF_INET6);
 		answer6_goes(p, &rt.s, CLIENT, INT, MAC_POD(0x0d));
 		answer6_goes(p, &rt.s, "2001:db8:100::8", INT, MAC_POD(0x0c));
 		answer6_goes(p, &rt.s, "2001:db8:101::8", EXT, mac_gw);
@@ -582,8 +542,8 @@ ipv6_echo_answer_without_a_usable_route_is_dropped(void **state)
 
 	for (unsigned pad = 0; pad <= 24; pad += 24) {
 		unsigned n = client_routes6(extra, pad);
-		extra[n++] = route6("2001:db8:102::", 64, "198.18.2.12", INT);
-		routed(&rt, extra, n, false);
+		extra[n++] = test_route("2001:db8:102::", 64, "198.18.2.12", INT);
+		routed(&rt, snap, extra, n, true, EL_AF_INET6);
 		p->cap[0].n = 0;
 		answer6_goes(p, &rt.s, CLIENT, INT, MAC_POD(0x0d));
 		for (unsigned k = 0; k < 2; k++) {
@@ -596,31 +556,6 @@ ipv6_echo_answer_without_a_usable_route_is_dropped(void **state)
 		}
 	}
 	p->cap[0].n = 0;
-}
-
-static int
-setup_snapshot(void)
-{
-	char err[512];
-	if (config_load(config_path, &cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "config: %s\n", err);
-		return -1;
-	}
-	el_model_init(&model);
-	if (manifest_load_path(&model, manifest_dir, err, sizeof(err)) < 0) {
-		fprintf(stderr, "manifests: %s\n", err);
-		return -1;
-	}
-	cs = compile_state_new(&cfg);
-	if (cs == NULL)
-		return -1;
-	compile_set_iface(cs, 0, 0, mac_ext);
-	compile_set_iface(cs, 1, 1, mac_int);
-	if (compile_snapshot(cs, &model, &snap, err, sizeof(err)) < 0) {
-		fprintf(stderr, "compile: %s\n", err);
-		return -1;
-	}
-	return 0;
 }
 
 int
@@ -651,13 +586,11 @@ main(int argc, char **argv)
 	if (rte_eal_init((int)(sizeof(eal) / sizeof(eal[0])), eal) < 0)
 		return 1;
 	pool = rte_pktmbuf_pool_create("w6", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-	if (pool == NULL || setup_snapshot() != 0)
+	if (pool == NULL || test_snap_load(&ts, config_path, manifest_dir, mac_ext, mac_int) != 0)
 		return 1;
+	snap = ts.snap;
 	rc = cmocka_run_group_tests(tests, pair_setup, pair_teardown);
-	compile_snapshot_free(cs, snap);
-	compile_state_free(cs);
-	el_model_free(&model);
-	config_free(&cfg);
+	test_snap_free(&ts);
 	rte_mempool_free(pool);
 	rte_eal_cleanup();
 	return rc;
