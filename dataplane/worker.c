@@ -214,18 +214,6 @@ w_via_neigh(struct el_worker *w, size_t ri)
 	return n->neigh;
 }
 
-/* Fill the Ethernet header of an IPv4 packet for a next hop whose MAC is
- * known (what the neighbour module does for a static entry) and queue it. */
-static inline void
-w_output_mac(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, const uint8_t *mac)
-{
-	uint8_t *eth = rte_pktmbuf_mtod(m, uint8_t *);
-	memcpy(eth, mac, 6);
-	memcpy(eth + 6, w->snap->ifaces[iface].mac, 6);
-	bytes_wr16(eth + 12, rte_cpu_to_be_16(PKT_ETHERTYPE_IPV4));
-	w_send(w, iface, m);
-}
-
 /* Send @m (Ethernet header to be filled) along route @r toward @dst. The
  * address is passed by value; an el_ip is only built for the neighbour
  * module, when the next hop is not a static neighbour. */
@@ -235,7 +223,7 @@ w_output(struct el_worker *w, struct rte_mbuf *m, const struct el_snap_route *r,
 	if (r->via.family != EL_AF_NONE) {
 		uint16_t nb = w_via_neigh(w, (size_t)(r - w->snap->routes));
 		if (likely(nb != 0)) {
-			w_output_mac(w, m, r->iface, w->snap->neighs[nb - 1].mac);
+			w_output_neigh(w, m, r->iface, nb, PKT_ETHERTYPE_IPV4);
 			return;
 		}
 		neigh_output(w->neigh, w->snap, r->iface, &r->via, m, w->now, &w->ntx);
@@ -343,7 +331,7 @@ w_output_rc(struct el_worker *w, struct rte_mbuf *m, struct w_route_cache c, uin
 {
 	const struct el_snap_route *r = &w->snap->routes[c.route - 1];
 	if (likely(c.neigh != 0)) {
-		w_output_mac(w, m, r->iface, w->snap->neighs[c.neigh - 1].mac);
+		w_output_neigh(w, m, r->iface, c.neigh, PKT_ETHERTYPE_IPV4);
 		return;
 	}
 	w_output(w, m, r, dst);
@@ -397,6 +385,12 @@ w_snap_sync(struct el_worker *w, const struct el_snapshot *snap)
 	}
 	memset(w->rc, 0, sizeof(w->rc));
 	memset(w->rc6, 0, sizeof(w->rc6));
+	for (unsigned i = 0; i < snap->n_neighs && i < W_NH_SCAN_MAX; i++) {
+		const struct el_snap_neigh *n = &snap->neighs[i];
+		memcpy(w->neigh_eth[i], n->mac, 6);
+		if (n->iface < snap->n_ifaces && n->iface < EL_SNAP_MAX_IFACES)
+			memcpy(w->neigh_eth[i] + 6, snap->ifaces[n->iface].mac, 6);
+	}
 	w->n_rt4 = 0;
 	for (unsigned i = 0; i < snap->n_routes; i++) {
 		const struct el_snap_route *r = &snap->routes[i];

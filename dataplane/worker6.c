@@ -209,13 +209,7 @@ w6_route_out(struct el_worker *w, struct rte_mbuf *m, const uint8_t dst[16])
 	}
 	const struct el_snap_route *r = &w->snap->routes[c.route - 1];
 	if (likely(c.neigh != 0)) {
-		/* a static next hop: its MAC is known, as the neighbour module
-		 * would find it */
-		uint8_t *eth = rte_pktmbuf_mtod(m, uint8_t *);
-		memcpy(eth, w->snap->neighs[c.neigh - 1].mac, 6);
-		memcpy(eth + 6, w->snap->ifaces[r->iface].mac, 6);
-		bytes_wr16(eth + 12, rte_cpu_to_be_16(PKT_ETHERTYPE_IPV6));
-		w_send(w, r->iface, m);
+		w_output_neigh(w, m, r->iface, c.neigh, PKT_ETHERTYPE_IPV6);
 		return;
 	}
 	w6_output(w, m, r, dst);

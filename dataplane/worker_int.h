@@ -183,6 +183,9 @@ struct el_worker {
 	uint16_t rt6_route[W_RT6_MAX];
 	uint8_t rt6_kind[W_RT6_MAX]; /* W_RT6_CONNECTED, W_RT6_GW, W_RT6_UNUSABLE */
 	unsigned n_rt6;
+	/* Ethernet destination and source of each static neighbour (by index
+	 * in the snapshot's list): what a frame to it starts with */
+	uint8_t neigh_eth[W_NH_SCAN_MAX][16];
 	struct w_route_cache rc[W_ROUTE_CACHE];
 	struct w_route_cache6 rc6[1u << W_ROUTE6_BITS];
 	struct w_nh nh[W_NH_ROUTES]; /* by route index, for routes with a gateway */
@@ -244,6 +247,18 @@ w_send(struct el_worker *w, uint8_t iface, struct rte_mbuf *m)
 	w->tx_dirty |= 1u << iface;
 	if (unlikely(b->n == W_TXB))
 		w_tx_flush_one(w, iface);
+}
+
+/* Fill the Ethernet header of a packet of EtherType @p type for static
+ * neighbour @p nb (index + 1, not 0; what the neighbour module does for a
+ * static entry) and queue it on @p iface, the neighbour's interface. */
+static inline void
+w_output_neigh(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, uint16_t nb, uint16_t type)
+{
+	uint8_t *eth = rte_pktmbuf_mtod(m, uint8_t *);
+	memcpy(eth, w->neigh_eth[nb - 1], 12);
+	bytes_wr16(eth + 12, rte_cpu_to_be_16(type));
+	w_send(w, iface, m);
 }
 
 /* Free @p m and count it under @p reason. */
