@@ -669,25 +669,28 @@ nat4(uint8_t *ip, const struct pkt_ip4 *p, uint32_t nsrc, uint16_t nsport, uint3
      uint16_t ndport)
 {
 	uint8_t *l4 = ip + p->l3_len;
-	uint32_t d = (uint16_t)~p->src + (uint16_t) ~(p->src >> 16) + (nsrc & 0xffff) +
-		     (nsrc >> 16) + (uint16_t)~p->dst + (uint16_t) ~(p->dst >> 16) +
-		     (ndst & 0xffff) + (ndst >> 16);
+	/* whole 32-bit words, folded once (csum_fold64): the address change
+	 * is shared by the IP header and the L4 pseudo-header */
+	uint64_t d = (uint64_t)(uint32_t)~p->src + (uint32_t)~p->dst + nsrc + ndst;
 
 	/* TTL and protocol share a word; TTL >= 2 here, so no borrow. Computed,
 	 * not re-read, to spare a store-forwarding stall. */
 	uint16_t ttl_old = bytes_rd16(ip + 8);
 	uint16_t ttl_new = (uint16_t)(ttl_old - rte_cpu_to_be_16(0x0100));
-	uint32_t s = (uint16_t)~bytes_rd16(ip + 10) + d + (uint16_t)~ttl_old + ttl_new;
+	uint64_t s = d + (uint16_t)~bytes_rd16(ip + 10) + (uint16_t)~ttl_old + ttl_new;
 	bytes_wr16(ip + 8, ttl_new);
-	bytes_wr16(ip + 10, (uint16_t)~csum_fold32(s));
+	bytes_wr16(ip + 10, (uint16_t)~csum_fold64(s));
 	bytes_wr32(ip + 12, nsrc);
 	bytes_wr32(ip + 16, ndst);
 
 	unsigned coff = p->proto == PKT_IPPROTO_TCP ? 16 : 6;
 	uint16_t c = bytes_rd16(l4 + coff);
 	if (likely(c != 0 || p->proto == PKT_IPPROTO_TCP)) {
-		s = (uint16_t)~c + d + (uint16_t)~p->sport + nsport + (uint16_t)~p->dport + ndport;
-		c = (uint16_t)~csum_fold32(s);
+		/* the two ports as one word, in memory order */
+		uint32_t ports_old = (uint32_t)p->sport | (uint32_t)p->dport << 16;
+		uint32_t ports_new = (uint32_t)nsport | (uint32_t)ndport << 16;
+		s = d + (uint16_t)~c + (uint32_t)~ports_old + ports_new;
+		c = (uint16_t)~csum_fold64(s);
 		if (p->proto == PKT_IPPROTO_UDP && c == 0)
 			c = 0xffff;
 		bytes_wr16(l4 + coff, c);

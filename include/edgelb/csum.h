@@ -21,6 +21,20 @@ csum_fold32(uint32_t sum)
 	return (uint16_t)sum;
 }
 
+/**
+ * Fold a sum of 32-bit words (each taken as it sits in the packet; at most
+ * 2^32 of them) to 16 bits. A 32-bit word counts as its two 16-bit halves,
+ * since 2^16 = 1 modulo 2^16 - 1, so NAT code can add whole addresses and
+ * the two ports as one word.
+ */
+static inline uint16_t
+csum_fold64(uint64_t sum)
+{
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	return csum_fold32((uint32_t)sum);
+}
+
 /** Checksum after one 16-bit word changed from @p old_w to @p new_w. */
 static inline uint16_t
 csum_update16(uint16_t csum, uint16_t old_w, uint16_t new_w)

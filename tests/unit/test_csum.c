@@ -493,6 +493,30 @@ update_to_the_same_value_changes_nothing(void **state)
 	assert_int_equal(csum_update32(0xabcd, 0x12345678, 0x12345678), 0xabcd);
 }
 
+/* Summing whole 32-bit words and folding with csum_fold64() gives the
+ * 16-bit one's-complement sum of their halves, for sums of a few words and
+ * of very many (carries out of 32 bits). */
+static void
+fold64_of_word_sums_equals_the_sum_of_halves(void **state)
+{
+	(void)state;
+	uint64_t s = test_seed;
+	for (unsigned round = 0; round < 10000; round++) {
+		unsigned n = round < 9990 ? 1 + (unsigned)(rnd(&s) % 8) : 100000;
+		uint64_t wide = 0;
+		uint32_t halves = 0;
+		for (unsigned i = 0; i < n; i++) {
+			uint32_t w = round % 2 ? 0xffffffffu - (uint32_t)(rnd(&s) % 4)
+					       : (uint32_t)(rnd(&s) >> 32);
+			wide += w;
+			halves = csum_fold32(halves) + (w & 0xffff) + (w >> 16);
+		}
+		uint16_t a = csum_fold64(wide), b = csum_fold32(halves);
+		/* 0 and 0xffff are the same value in one's complement */
+		assert_int_equal(a == 0xffff ? 0 : a, b == 0xffff ? 0 : b);
+	}
+}
+
 int
 main(void)
 {
@@ -511,6 +535,7 @@ main(void)
 	    cmocka_unit_test(update128_accepts_unaligned_addresses),
 	    cmocka_unit_test(partial_of_odd_length_pads_with_a_zero_byte),
 	    cmocka_unit_test(update_to_the_same_value_changes_nothing),
+	    cmocka_unit_test(fold64_of_word_sums_equals_the_sum_of_halves),
 	};
 
 	if (env != NULL && *env != '\0')
