@@ -32,10 +32,10 @@ struct aff_key4 {
 
 /* The memory budget per flow (conntrack_bytes_per_flow()) counts on it. */
 _Static_assert(sizeof(struct ct_flow4) == 32, "flow entry grew");
-_Static_assert(sizeof(struct ct_meta4) == 12, "flow entry grew");
+_Static_assert(sizeof(struct ct_meta) == 12, "flow entry grew");
 _Static_assert(sizeof(struct ct_key6) == 40, "key layout");
 _Static_assert(sizeof(struct ct_flow6) == 80, "flow entry grew");
-_Static_assert(sizeof(struct ct_meta6) == 12, "flow entry grew");
+_Static_assert(sizeof(struct ct_meta) == 12, "flow entry grew");
 
 /* The key checks below read a key's words straight from the flow entry. */
 _Static_assert(offsetof(struct ct_flow4, frontend) == 4 &&
@@ -156,7 +156,7 @@ conntrack_create(uint32_t max_flows, uint32_t max_affinity, int socket_id)
 	int rc = flowtab_init(&ct->t4, 2 * max_flows, socket_id);
 	ct->flows4 = rte_malloc_socket("el_ct_flows4", (size_t)max_flows * sizeof(struct ct_flow4),
 				       RTE_CACHE_LINE_SIZE, socket_id);
-	ct->meta4 = rte_malloc_socket("el_ct_meta4", (size_t)max_flows * sizeof(struct ct_meta4),
+	ct->meta4 = rte_malloc_socket("el_ct_meta4", (size_t)max_flows * sizeof(struct ct_meta),
 				      RTE_CACHE_LINE_SIZE, socket_id);
 	ct->bytes = heap_allocated() - before;
 	if (rc != 0 || ct->flows4 == NULL || ct->meta4 == NULL)
@@ -273,7 +273,7 @@ conntrack_reply_in_use4(const struct conntrack *ct, uint32_t backend, uint32_t s
 }
 
 int
-conntrack_add4(struct conntrack *ct, const struct ct_flow4 *f, const struct ct_meta4 *meta,
+conntrack_add4(struct conntrack *ct, const struct ct_flow4 *f, const struct ct_meta *meta,
 	       unsigned flags, uint32_t *idx)
 {
 	struct ct_key4 ck, rk;
@@ -285,7 +285,7 @@ conntrack_add4(struct conntrack *ct, const struct ct_flow4 *f, const struct ct_m
 }
 
 int
-conntrack_add4_sig(struct conntrack *ct, const struct ct_flow4 *f, const struct ct_meta4 *meta,
+conntrack_add4_sig(struct conntrack *ct, const struct ct_flow4 *f, const struct ct_meta *meta,
 		   unsigned flags, uint32_t sc, uint32_t sr, uint32_t *idx)
 {
 	struct ct_key4 ck, rk;
@@ -611,7 +611,7 @@ conntrack_enable6(struct conntrack *ct, uint32_t max_flows, uint32_t max_affinit
 		    rte_malloc_socket("el_ct_flows6", (size_t)max_flows * sizeof(struct ct_flow6),
 				      RTE_CACHE_LINE_SIZE, socket_id);
 		ct->meta6 =
-		    rte_malloc_socket("el_ct_meta6", (size_t)max_flows * sizeof(struct ct_meta6),
+		    rte_malloc_socket("el_ct_meta6", (size_t)max_flows * sizeof(struct ct_meta),
 				      RTE_CACHE_LINE_SIZE, socket_id);
 		ct->bytes6 = heap_allocated() - before;
 		if (rc != 0 || ct->flows6 == NULL || ct->meta6 == NULL)
@@ -674,7 +674,7 @@ conntrack_reply_in_use6(const struct conntrack *ct, const uint8_t backend[16],
 }
 
 int
-conntrack_add6(struct conntrack *ct, const struct ct_flow6 *f, const struct ct_meta6 *meta,
+conntrack_add6(struct conntrack *ct, const struct ct_flow6 *f, const struct ct_meta *meta,
 	       uint32_t *idx)
 {
 	struct ct_key6 ck, rk;

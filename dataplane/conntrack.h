@@ -93,9 +93,9 @@ struct ct_flow4 {
 	struct tcp_state_track tcp; /**< state (UDP: EL_CT_UDP) and FIN side */
 };
 
-/** The rest of a flow, in a parallel array: read when a flow is created,
- *  removed, re-opened, flushed or listed. */
-struct ct_meta4 {
+/** The rest of a flow of either family, in a parallel array: read when a
+ *  flow is created, removed, re-opened, flushed or listed. */
+struct ct_meta {
 	uint32_t svc_id;
 	uint32_t backend_id;
 	union {
@@ -145,16 +145,6 @@ struct ct_flow6 {
 	struct tcp_state_track tcp; /**< state (UDP: EL_CT_UDP) and FIN side */
 };
 
-/** The rest of an IPv6 flow (same meaning as struct ct_meta4). */
-struct ct_meta6 {
-	uint32_t svc_id;
-	uint32_t backend_id;
-	union {
-		uint32_t created_s; /**< creation, monotonic seconds (used) */
-		uint32_t next_free; /**< free-list link (unused) */
-	};
-};
-
 /** An IPv6 ClientIP affinity entry. */
 struct ct_aff6 {
 	uint8_t client[16];
@@ -172,7 +162,7 @@ struct ct_aff6 {
 struct conntrack {
 	struct flowtab t4;
 	struct ct_flow4 *flows4;
-	struct ct_meta4 *meta4;
+	struct ct_meta *meta4;
 	uint32_t cap;
 	uint32_t used;
 	uint32_t free_head;
@@ -191,7 +181,7 @@ struct conntrack {
 	struct flowtab t6;
 	uint32_t gen6; /* counts IPv6 adds and deletes (conntrack_gen6()) */
 	struct ct_flow6 *flows6;
-	struct ct_meta6 *meta6;
+	struct ct_meta *meta6;
 	uint32_t cap6;
 	uint32_t used6;
 	uint32_t free_head6;
@@ -252,12 +242,12 @@ int conntrack_lookup4(const struct conntrack *ct, const struct ct_key4 *key, uin
  *         of the keys is already there or both keys are equal (nothing is
  *         changed; with CT_ADD_KEYS_CHECKED only the second case is seen)
  */
-int conntrack_add4(struct conntrack *ct, const struct ct_flow4 *f, const struct ct_meta4 *meta,
+int conntrack_add4(struct conntrack *ct, const struct ct_flow4 *f, const struct ct_meta *meta,
 		   unsigned flags, uint32_t *idx);
 
 /** conntrack_add4() with the hashes of the client and reply keys given
  *  (conntrack_hash4() of each): the table does not compute them again. */
-int conntrack_add4_sig(struct conntrack *ct, const struct ct_flow4 *f, const struct ct_meta4 *meta,
+int conntrack_add4_sig(struct conntrack *ct, const struct ct_flow4 *f, const struct ct_meta *meta,
 		       unsigned flags, uint32_t csig, uint32_t rsig, uint32_t *idx);
 
 /** Remove flow @p idx (both keys) and return it to the free list. */
@@ -271,7 +261,7 @@ conntrack_flow4(const struct conntrack *ct, uint32_t idx)
 }
 
 /** The ids and creation time of the flow at @p idx. */
-static inline struct ct_meta4 *
+static inline struct ct_meta *
 conntrack_meta4(const struct conntrack *ct, uint32_t idx)
 {
 	return &ct->meta4[idx];
@@ -290,11 +280,11 @@ uint32_t conntrack_capacity(const struct conntrack *ct);
 
 /** Called for every flow a sweep frees, before it is freed: @p idle is true
  *  when it timed out, false when @p extra chose it. */
-typedef void (*conntrack_gone_fn)(void *ctx, const struct ct_flow4 *f, const struct ct_meta4 *m,
+typedef void (*conntrack_gone_fn)(void *ctx, const struct ct_flow4 *f, const struct ct_meta *m,
 				  bool idle);
 
 /** Extra reason to free a flow during a sweep (e.g. a flushed backend). */
-typedef bool (*conntrack_pick_fn)(void *ctx, const struct ct_flow4 *f, const struct ct_meta4 *m);
+typedef bool (*conntrack_pick_fn)(void *ctx, const struct ct_flow4 *f, const struct ct_meta *m);
 
 /** Most slots one conntrack_sweep4() call visits. */
 #define CT_SWEEP_MAX 64
@@ -543,7 +533,7 @@ conntrack_gen6(const struct conntrack *ct)
  *         is ever evicted) or the table has no IPv6 half; -EEXIST when a
  *         key is already there or both keys are equal (nothing changed)
  */
-int conntrack_add6(struct conntrack *ct, const struct ct_flow6 *f, const struct ct_meta6 *meta,
+int conntrack_add6(struct conntrack *ct, const struct ct_flow6 *f, const struct ct_meta *meta,
 		   uint32_t *idx);
 
 /** Remove IPv6 flow @p idx (both keys) and return it to the free list. */
@@ -557,7 +547,7 @@ conntrack_flow6(const struct conntrack *ct, uint32_t idx)
 }
 
 /** The ids and creation time of the IPv6 flow at @p idx. */
-static inline struct ct_meta6 *
+static inline struct ct_meta *
 conntrack_meta6(const struct conntrack *ct, uint32_t idx)
 {
 	return &ct->meta6[idx];
@@ -575,11 +565,11 @@ uint32_t conntrack_count6(const struct conntrack *ct);
 uint32_t conntrack_capacity6(const struct conntrack *ct);
 
 /** conntrack_gone_fn for IPv6 flows. */
-typedef void (*conntrack_gone6_fn)(void *ctx, const struct ct_flow6 *f, const struct ct_meta6 *m,
+typedef void (*conntrack_gone6_fn)(void *ctx, const struct ct_flow6 *f, const struct ct_meta *m,
 				   bool idle);
 
 /** conntrack_pick_fn for IPv6 flows. */
-typedef bool (*conntrack_pick6_fn)(void *ctx, const struct ct_flow6 *f, const struct ct_meta6 *m);
+typedef bool (*conntrack_pick6_fn)(void *ctx, const struct ct_flow6 *f, const struct ct_meta *m);
 
 /** conntrack_sweep4() over the IPv6 flow array (same contract; 0 without
  *  the IPv6 half). */

@@ -564,7 +564,7 @@ w_idle_expired(const struct el_worker *w, const struct ct_flow4 *f)
 }
 
 static void
-w_flow_counters_gone(struct el_worker *w, const struct ct_meta4 *meta)
+w_flow_counters_gone(struct el_worker *w, const struct ct_meta *meta)
 {
 	w->stats.flows_active--;
 	struct w_svcstat *s = svcstat_find(w, meta->svc_id);
@@ -584,14 +584,14 @@ w_flow_del(struct el_worker *w, uint32_t idx)
 }
 
 static bool
-w_sweep_flushed(void *ctx, const struct ct_flow4 *f, const struct ct_meta4 *meta)
+w_sweep_flushed(void *ctx, const struct ct_flow4 *f, const struct ct_meta *meta)
 {
 	const struct el_worker *w = ctx;
 	return f->proto == PKT_IPPROTO_UDP && flush_has(w, meta->backend_id);
 }
 
 static void
-w_sweep_gone(void *ctx, const struct ct_flow4 *f, const struct ct_meta4 *meta, bool idle)
+w_sweep_gone(void *ctx, const struct ct_flow4 *f, const struct ct_meta *meta, bool idle)
 {
 	struct el_worker *w = ctx;
 	(void)f;
@@ -1163,7 +1163,7 @@ w_new_flow(struct el_worker *w, struct rte_mbuf *m, const struct pkt_ip4 *p,
 	    .last_ms = w->now32,
 	    .proto = p->proto,
 	};
-	struct ct_meta4 meta = {
+	struct ct_meta meta = {
 	    .svc_id = svc->id,
 	    .backend_id = be->id,
 	    .created_s = (uint32_t)(w->now / 1000),
@@ -1327,7 +1327,7 @@ static bool
 w_reopen(struct el_worker *w, uint32_t idx, const struct pkt_ip4 *p)
 {
 	struct ct_flow4 *f = conntrack_flow4(w->ct, idx);
-	struct ct_meta4 *meta = conntrack_meta4(w->ct, idx);
+	struct ct_meta *meta = conntrack_meta4(w->ct, idx);
 	const struct el_snapshot *s = w->snap;
 	struct el_ip d = el_ip4(p->dst);
 	const struct el_snap_fe *fe = snapshot_fe_lookup(s, &d, p->dport, p->proto);
@@ -1974,7 +1974,7 @@ worker_conns(const struct el_worker *w, struct el_conn_info *out, unsigned max, 
 		struct ct_flow4 f = *conntrack_flow4(w->ct, i);
 		if (!(f.flags & CT_F_USED))
 			continue;
-		struct ct_meta4 meta = *conntrack_meta4(w->ct, i);
+		struct ct_meta meta = *conntrack_meta4(w->ct, i);
 		struct el_conn_info *c = &out[n++];
 		memset(c, 0, sizeof(*c));
 		c->client = el_ip4(f.client);

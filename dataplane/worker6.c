@@ -681,7 +681,7 @@ w6_new_flow(struct el_worker *w, struct rte_mbuf *m, const struct pkt_ip6 *p,
 	memcpy(f.frontend, p->dst, 16);
 	memcpy(f.snat, snat, 16);
 	memcpy(f.backend, be->ip.v6, 16);
-	struct ct_meta6 meta = {
+	struct ct_meta meta = {
 	    .svc_id = svc->id,
 	    .backend_id = be->id,
 	    .created_s = (uint32_t)(w->now / 1000),
@@ -772,7 +772,7 @@ static bool
 w6_reopen(struct el_worker *w, uint32_t idx, const struct pkt_ip6 *p)
 {
 	struct ct_flow6 *f = conntrack_flow6(w->ct, idx);
-	struct ct_meta6 *meta = conntrack_meta6(w->ct, idx);
+	struct ct_meta *meta = conntrack_meta6(w->ct, idx);
 	const struct el_snapshot *s = w->snap;
 	struct el_ip d = w6_ip(p->dst);
 	const struct el_snap_fe *fe = snapshot_fe_lookup(s, &d, p->dport, p->proto);
@@ -957,14 +957,14 @@ w6_create(struct el_worker *w)
 }
 
 static bool
-w6_sweep_flushed(void *ctx, const struct ct_flow6 *f, const struct ct_meta6 *meta)
+w6_sweep_flushed(void *ctx, const struct ct_flow6 *f, const struct ct_meta *meta)
 {
 	const struct el_worker *w = ctx;
 	return f->proto == PKT_IPPROTO_UDP && w_flush_has(w, meta->backend_id);
 }
 
 static void
-w6_sweep_gone(void *ctx, const struct ct_flow6 *f, const struct ct_meta6 *meta, bool idle)
+w6_sweep_gone(void *ctx, const struct ct_flow6 *f, const struct ct_meta *meta, bool idle)
 {
 	struct el_worker *w = ctx;
 	(void)f;
@@ -1010,7 +1010,7 @@ w6_conns(const struct el_worker *w, struct el_conn_info *out, unsigned max, uint
 		struct ct_flow6 f = *conntrack_flow6(w->ct, i);
 		if (!(f.flags & CT_F_USED))
 			continue;
-		struct ct_meta6 meta = *conntrack_meta6(w->ct, i);
+		struct ct_meta meta = *conntrack_meta6(w->ct, i);
 		struct el_conn_info *c = &out[n++];
 		memset(c, 0, sizeof(*c));
 		c->client = w6_ip(f.client);

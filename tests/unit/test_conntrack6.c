@@ -56,10 +56,10 @@ flow(unsigned n, uint16_t cport, uint16_t sport, uint8_t proto)
 	return f;
 }
 
-static struct ct_meta6
+static struct ct_meta
 meta(uint32_t svc, uint32_t be)
 {
-	struct ct_meta6 m = {.svc_id = svc, .backend_id = be};
+	struct ct_meta m = {.svc_id = svc, .backend_id = be};
 	m.created_s = 1;
 	return m;
 }
@@ -79,7 +79,7 @@ a_flow_is_found_from_both_directions(void **state)
 	(void)state;
 	struct conntrack *ct = table6(64, 0);
 	struct ct_flow6 f = flow(1, 40000, 2000, IPPROTO_TCP);
-	struct ct_meta6 m = meta(7, 3);
+	struct ct_meta m = meta(7, 3);
 	struct ct_key6 k;
 	uint32_t idx, val;
 
@@ -107,7 +107,7 @@ other_tuples_and_protocols_miss(void **state)
 	(void)state;
 	struct conntrack *ct = table6(64, 0);
 	struct ct_flow6 f = flow(1, 40000, 2000, IPPROTO_TCP);
-	struct ct_meta6 m = meta(1, 1);
+	struct ct_meta m = meta(1, 1);
 	struct ct_key6 k;
 	uint32_t idx, val;
 
@@ -147,7 +147,7 @@ deleted_flow_is_gone_from_both_directions(void **state)
 	(void)state;
 	struct conntrack *ct = table6(64, 0);
 	struct ct_flow6 f = flow(1, 40000, 2000, IPPROTO_TCP);
-	struct ct_meta6 m = meta(1, 1);
+	struct ct_meta m = meta(1, 1);
 	struct ct_key6 k;
 	uint32_t idx, val;
 
@@ -174,7 +174,7 @@ a_taken_key_is_refused_and_nothing_changes(void **state)
 	(void)state;
 	struct conntrack *ct = table6(64, 0);
 	struct ct_flow6 f = flow(1, 40000, 2000, IPPROTO_TCP);
-	struct ct_meta6 m = meta(1, 1);
+	struct ct_meta m = meta(1, 1);
 	uint32_t idx, idx2;
 
 	assert_int_equal(conntrack_add6(ct, &f, &m, &idx), 0);
@@ -204,7 +204,7 @@ full_table_refuses_and_never_evicts(void **state)
 	(void)state;
 	const uint32_t cap = 100;
 	struct conntrack *ct = table6(cap, 0);
-	struct ct_meta6 m = meta(1, 1);
+	struct ct_meta m = meta(1, 1);
 	uint32_t idx, val;
 	struct ct_key6 k;
 
@@ -234,7 +234,7 @@ table_without_ipv6_half_refuses_every_flow(void **state)
 	(void)state;
 	struct conntrack *ct = conntrack_create(64, 0, SOCKET_ID_ANY);
 	struct ct_flow6 f = flow(1, 40000, 2000, IPPROTO_TCP);
-	struct ct_meta6 m = meta(1, 1);
+	struct ct_meta m = meta(1, 1);
 	struct ct_key6 k;
 	uint32_t idx, val;
 	uint32_t timeouts[EL_CT_NSTATES] = {0};
@@ -274,7 +274,7 @@ reply_in_use6_sees_reply_keys_of_live_flows(void **state)
 	(void)state;
 	struct conntrack *ct = table6(64, 0);
 	struct ct_flow6 f = flow(1, 40000, 2000, IPPROTO_UDP);
-	struct ct_meta6 m = meta(1, 1);
+	struct ct_meta m = meta(1, 1);
 	uint32_t idx;
 
 	assert_false(conntrack_reply_in_use6(ct, f.backend, f.snat, f.bport, f.sport, f.proto));
@@ -294,7 +294,7 @@ struct gone_log {
 };
 
 static void
-gone_record(void *ctx, const struct ct_flow6 *f, const struct ct_meta6 *m, bool idle)
+gone_record(void *ctx, const struct ct_flow6 *f, const struct ct_meta *m, bool idle)
 {
 	struct gone_log *g = ctx;
 	(void)m;
@@ -303,7 +303,7 @@ gone_record(void *ctx, const struct ct_flow6 *f, const struct ct_meta6 *m, bool 
 }
 
 static bool
-pick_backend_5(void *ctx, const struct ct_flow6 *f, const struct ct_meta6 *m)
+pick_backend_5(void *ctx, const struct ct_flow6 *f, const struct ct_meta *m)
 {
 	(void)ctx;
 	(void)f;
@@ -326,7 +326,7 @@ sweep_frees_flows_idle_past_their_state_timeout(void **state)
 
 	struct ct_flow6 u = flow(1, 1001, 2001, IPPROTO_UDP);
 	struct ct_flow6 t = flow(2, 1002, 2002, IPPROTO_TCP);
-	struct ct_meta6 m = meta(1, 1);
+	struct ct_meta m = meta(1, 1);
 	u.last_ms = 10000;
 	t.last_ms = 10000;
 	assert_int_equal(conntrack_add6(ct, &u, &m, &idx), 0);
@@ -354,7 +354,7 @@ sweep_visits_only_its_budget_and_wraps(void **state)
 	struct conntrack *ct = table6(8, 0);
 	uint32_t timeouts[EL_CT_NSTATES];
 	struct gone_log g = {0};
-	struct ct_meta6 m = meta(1, 1);
+	struct ct_meta m = meta(1, 1);
 	uint32_t idx;
 
 	for (unsigned s = 0; s < EL_CT_NSTATES; s++)
@@ -386,7 +386,7 @@ sweep_frees_flows_the_extra_test_picks(void **state)
 		timeouts[s] = 100000;
 	struct ct_flow6 a = flow(1, 1001, 2001, IPPROTO_UDP);
 	struct ct_flow6 b = flow(2, 1002, 2002, IPPROTO_UDP);
-	struct ct_meta6 ma = meta(1, 5), mb = meta(1, 6);
+	struct ct_meta ma = meta(1, 5), mb = meta(1, 6);
 	assert_int_equal(conntrack_add6(ct, &a, &ma, &idx), 0);
 	assert_int_equal(conntrack_add6(ct, &b, &mb, &idx), 0);
 	assert_int_equal(conntrack_sweep6(ct, 16, timeouts, 0, pick_backend_5, gone_record, &g), 1);
@@ -487,9 +487,9 @@ ipv4_half_is_unchanged_by_enable6(void **state)
 			      .sport = htons(2000),
 			      .bport = htons(8080),
 			      .proto = IPPROTO_TCP};
-	struct ct_meta4 m4 = {.svc_id = 1, .backend_id = 1};
+	struct ct_meta m4 = {.svc_id = 1, .backend_id = 1};
 	struct ct_flow6 f6 = flow(1, 1000, 2000, IPPROTO_TCP);
-	struct ct_meta6 m6 = meta(1, 1);
+	struct ct_meta m6 = meta(1, 1);
 	uint32_t idx;
 	assert_int_equal(conntrack_add4(b, &f4, &m4, 0, &idx), 0);
 	assert_int_equal(conntrack_add6(b, &f6, &m6, &idx), 0);

@@ -260,7 +260,7 @@ conntrack4_finds_both_directions_and_only_them(void **state)
 {
 	(void)state;
 	struct conntrack *ct = conntrack_create(1024, 0, SOCKET_ID_ANY);
-	struct ct_meta4 m = {.svc_id = 1, .backend_id = 2};
+	struct ct_meta m = {.svc_id = 1, .backend_id = 2};
 	struct ct_key4 k;
 	uint32_t idx, val;
 	assert_non_null(ct);
@@ -319,7 +319,7 @@ conntrack4_bulk_lookup_agrees_with_single_lookups(void **state)
 	(void)state;
 	const uint32_t n = 4096;
 	struct conntrack *ct = conntrack_create(n, 0, SOCKET_ID_ANY);
-	struct ct_meta4 m = {.svc_id = 1};
+	struct ct_meta m = {.svc_id = 1};
 	uint32_t idx;
 	assert_non_null(ct);
 	for (uint32_t i = 0; i < n; i += 2) {
@@ -357,7 +357,7 @@ conntrack4_bulk_lookup_agrees_with_single_lookups(void **state)
 }
 
 static void
-never_gone(void *ctx, const struct ct_flow4 *f, const struct ct_meta4 *m, bool idle)
+never_gone(void *ctx, const struct ct_flow4 *f, const struct ct_meta *m, bool idle)
 {
 	(void)f, (void)m, (void)idle;
 	(*(unsigned *)ctx)++;
@@ -381,7 +381,7 @@ conntrack4_sweep_of_an_empty_table_still_moves(void **state)
 	assert_int_equal(conntrack_swept(ct), 192);
 	assert_int_equal(ct->sweep_pos, 192 % 100);
 	struct ct_flow4 f = flow4(1, 2000);
-	struct ct_meta4 m = {.svc_id = 1};
+	struct ct_meta m = {.svc_id = 1};
 	uint32_t idx;
 	f.last_ms = 0;
 	assert_int_equal(conntrack_add4(ct, &f, &m, 0, &idx), 0);
