@@ -563,7 +563,7 @@ w_idle_expired(const struct el_worker *w, const struct ct_flow4 *f)
 	return (uint32_t)(w->now32 - f->last_ms) >= w_timeout_ms(w, f);
 }
 
-static void
+void
 w_flow_counters_gone(struct el_worker *w, const struct ct_meta *meta)
 {
 	w->stats.flows_active--;

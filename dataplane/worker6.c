@@ -265,21 +265,12 @@ w6_idle_expired(const struct el_worker *w, const struct ct_flow6 *f)
 }
 
 static void
-w6_counters_gone(struct el_worker *w, uint32_t svc_id)
-{
-	w->stats.flows_active--;
-	struct w_svcstat *s = w_svcstat_find(w, svc_id);
-	if (s != NULL && s->active > 0)
-		s->active--;
-}
-
-static void
 w6_flow_del(struct el_worker *w, uint32_t idx)
 {
 	struct ct_flow6 *f = conntrack_flow6(w->ct, idx);
 	if (!(f->flags & CT_F_USED))
 		return;
-	w6_counters_gone(w, conntrack_meta6(w->ct, idx)->svc_id);
+	w_flow_counters_gone(w, conntrack_meta6(w->ct, idx));
 	conntrack_del6(w->ct, idx);
 }
 
@@ -970,7 +961,7 @@ w6_sweep_gone(void *ctx, const struct ct_flow6 *f, const struct ct_meta *meta, b
 	(void)f;
 	if (idle)
 		w->stats.flows_expired++;
-	w6_counters_gone(w, meta->svc_id);
+	w_flow_counters_gone(w, meta);
 }
 
 void

@@ -385,6 +385,9 @@ const struct el_snap_backend *w_find_backend(const struct el_snap_svc *svc, uint
 
 /* Per-service counters of @p id: found (NULL when absent), or created. */
 struct w_svcstat *w_svcstat_find(const struct el_worker *w, uint32_t id);
+
+/* A flow of either family is gone: the active counts drop. */
+void w_flow_counters_gone(struct el_worker *w, const struct ct_meta *meta);
 struct w_svcstat *w_svcstat_get(struct el_worker *w, uint32_t id);
 
 /* Static neighbour entry (index + 1, or 0) of next hop @p nh on @p iface,
