@@ -17,11 +17,12 @@
 # dpdk-testpmd runs the same ports with one forwarding lcore in "io" mode
 # (no packet access) and "5tswap" mode (swaps MACs, IPs and ports: it reads
 # and writes the headers, the least any NAT does); its "Tx-pps" of the
-# net_null port is the ceiling. Printed: both rates and edgelb / 5tswap.
+# net_null port is the ceiling. Printed: both rates and edgelb / 5tswap,
+# over all samples and as the median of the per-round ratios.
 #
 # Usage: sh perf/vdev_bench.sh [BUILD_DIR] [SECONDS] [ROUNDS]
 #        (defaults: build, 8, 2). The programs run one after the other,
-#        ROUNDS times in turn (edgelb, testpmd io, testpmd 5tswap, ...), so a
+#        ROUNDS times in turn (edgelb, testpmd 5tswap, testpmd io, ...), so a
 #        burst of load from elsewhere on the host hits all of them alike.
 # Needs: BUILD_DIR/edgelb, /usr/bin/python3 with scapy; dpdk-testpmd
 # (Debian package "dpdk") is optional. Temporary files go to a mktemp
@@ -157,6 +158,7 @@ run_edgelb() {
 		tail -40 "$TMP/edgelb-$1.log" | sed 's/^/  | /'
 	fi
 	cat "$TMP/r" >>"$TMP/rate-edgelb"
+	cp "$TMP/r" "$TMP/round-edgelb-$1"
 	# drops of the last counters block
 	awk '/^edgelb counters after/ { d = "" } /^  drops:/ { grab = 1; d = $0; next }
 		grab && /^    / { d = d ", " $1 " " $2; next } { grab = 0 } END { print d }' \
@@ -186,6 +188,7 @@ run_testpmd() {
 		tail -20 "$TMP/testpmd-$1-$2.log" | sed 's/^/  | /'
 	fi
 	cat "$TMP/r" >>"$TMP/rate-$1"
+	cp "$TMP/r" "$TMP/round-$1-$2"
 }
 
 : >"$TMP/rate-edgelb"
@@ -195,8 +198,9 @@ r=1
 while [ $r -le "$ROUNDS" ]; do
 	run_edgelb $r
 	if [ -n "$TESTPMD" ]; then
-		run_testpmd io $r
+		# 5tswap right after edgelb: the pair a round's ratio compares
 		run_testpmd 5tswap $r
+		run_testpmd io $r
 	fi
 	r=$((r + 1))
 done
@@ -223,4 +227,18 @@ awk -v el="$(stats "$TMP/rate-edgelb")" -v io="$(stats "$TMP/rate-io")" \
 		printf "  %-38s %8.2f %8.2f   (target >= 0.60)\n", "edgelb / testpmd 5tswap",
 			e[1] / s[1], e[2] / s[2]
 }'
+# The same ratio per round (medians of the two back-to-back runs of a round):
+# host load that comes and goes between rounds moves it less.
+if [ -n "$TESTPMD" ]; then
+	: >"$TMP/ratios"
+	r=1
+	while [ $r -le "$ROUNDS" ]; do
+		e=$(median <"$TMP/round-edgelb-$r")
+		t=$(median <"$TMP/round-5tswap-$r")
+		awk -v e="$e" -v t="$t" 'BEGIN { if (t > 0) printf "%.2f\n", e / t }' >>"$TMP/ratios"
+		r=$((r + 1))
+	done
+	printf '  %-38s %8.2f          (rounds: %s)\n' "edgelb / 5tswap, median of rounds" \
+		"$(median <"$TMP/ratios")" "$(tr '\n' ' ' <"$TMP/ratios" | sed 's/ $//')"
+fi
 exit 0
