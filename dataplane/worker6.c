@@ -199,6 +199,18 @@ w6_output(struct el_worker *w, struct rte_mbuf *m, const struct el_snap_route *r
 	neigh_output(w->neigh, w->snap, r->iface, &nh, m, w->now, &w->ntx);
 }
 
+/* Send @p m toward @p dst along the route (not 0) of lookup result @p c. */
+static inline void
+w6_output_hop(struct el_worker *w, struct rte_mbuf *m, struct w6_hop c, const uint8_t dst[16])
+{
+	const struct el_snap_route *r = &w->snap->routes[c.route - 1];
+	if (likely(c.neigh != 0)) {
+		w_output_neigh(w, m, r->iface, c.neigh, PKT_ETHERTYPE_IPV6);
+		return;
+	}
+	w6_output(w, m, r, dst);
+}
+
 static void
 w6_route_out(struct el_worker *w, struct rte_mbuf *m, const uint8_t dst[16])
 {
@@ -207,12 +219,7 @@ w6_route_out(struct el_worker *w, struct rte_mbuf *m, const uint8_t dst[16])
 		w_drop(w, m, EL_DROP_NO_ROUTE);
 		return;
 	}
-	const struct el_snap_route *r = &w->snap->routes[c.route - 1];
-	if (likely(c.neigh != 0)) {
-		w_output_neigh(w, m, r->iface, c.neigh, PKT_ETHERTYPE_IPV6);
-		return;
-	}
-	w6_output(w, m, r, dst);
+	w6_output_hop(w, m, c, dst);
 }
 
 /* Reverse-path check of a reply (RFC 3704 section 2.2), as IPv4: a packet
@@ -629,11 +636,12 @@ w6_new_flow(struct el_worker *w, struct rte_mbuf *m, const struct pkt_ip6 *p,
 		return;
 	}
 
-	const struct el_snap_route *r = w6_route(w, be->ip.v6);
-	if (r == NULL) {
+	const struct w6_hop hop = w6_nexthop(w, be->ip.v6);
+	if (hop.route == 0) {
 		w_drop(w, m, EL_DROP_NO_ROUTE);
 		return;
 	}
+	const struct el_snap_route *r = &s->routes[hop.route - 1];
 	uint8_t snat[16];
 	if (w6_snat_addr(s, hash, snat) != 0) {
 		w_drop(w, m, EL_DROP_NO_SNAT_ADDR);
@@ -707,7 +715,7 @@ w6_new_flow(struct el_worker *w, struct rte_mbuf *m, const struct pkt_ip6 *p,
 	}
 
 	nat6(w6_ip_hdr(m), p, snat, f.sport, be->ip.v6, be->port);
-	w6_output(w, m, r, be->ip.v6);
+	w6_output_hop(w, m, hop, be->ip.v6);
 }
 
 /* Sources no new flow is opened for, beyond what the parser refuses: an
