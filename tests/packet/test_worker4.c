@@ -44,7 +44,6 @@
 
 #define STICKY_VIP "198.18.0.101"
 #define CLIENT	   "198.18.100.7"
-#define CAP_MAX	   8
 
 static const uint8_t mac_ext[6] = {0x02, 0, 0, 0, 0, 0x01};
 static const uint8_t mac_int[6] = {0x02, 0, 0, 0, 0x02, 0x01};
@@ -55,33 +54,13 @@ static struct rte_mempool *pool;
 static struct test_snap ts;
 static struct el_snapshot *snap; /* ts.snap */
 
-/* The frames each worker sent, in order: IPv4 destination, interface and
- * destination MAC. */
-struct capture {
-	unsigned n;
-	uint32_t dst[CAP_MAX];
-	uint8_t iface[CAP_MAX];
-	uint8_t mac[CAP_MAX][6];
-};
-
-static uint16_t
-cap_tx(void *ctx, uint8_t iface, struct rte_mbuf **pkts, uint16_t n)
+/* The IPv4 destination of captured frame @p k. */
+static uint32_t
+cap_dst4(const struct capture *c, unsigned k)
 {
-	struct capture *c = ctx;
-	for (uint16_t i = 0; i < n; i++) {
-		const struct rte_ether_hdr *eth =
-		    rte_pktmbuf_mtod(pkts[i], const struct rte_ether_hdr *);
-		const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(
-		    pkts[i], const struct rte_ipv4_hdr *, sizeof(struct rte_ether_hdr));
-		if (c->n < CAP_MAX) {
-			c->dst[c->n] = ip->dst_addr;
-			c->iface[c->n] = iface;
-			memcpy(c->mac[c->n], eth->dst_addr.addr_bytes, 6);
-			c->n++;
-		}
-		rte_pktmbuf_free(pkts[i]);
-	}
-	return n;
+	uint32_t a;
+	memcpy(&a, c->data[k] + sizeof(struct rte_ether_hdr) + 16, 4);
+	return a;
 }
 
 static uint32_t
@@ -166,41 +145,12 @@ maglev_pod(uint16_t cport)
 	return svc->backends[i].ip.v4;
 }
 
-struct pair {
-	struct el_worker *w[2];
-	struct capture cap[2];
-};
-
 static int
 pair_setup(void **state)
 {
 	static struct pair p;
-	memset(&p, 0, sizeof(p));
-	for (unsigned i = 0; i < 2; i++) {
-		struct el_worker_conf conf;
-		memset(&conf, 0, sizeof(conf));
-		conf.index = i;
-		conf.n_workers = 2;
-		conf.max_flows = 1024;
-		conf.socket_id = SOCKET_ID_ANY;
-		conf.pool = pool;
-		conf.tx = cap_tx;
-		conf.tx_ctx = &p.cap[i];
-		p.w[i] = worker_create(&conf);
-		if (p.w[i] == NULL)
-			return -1;
-	}
 	*state = &p;
-	return 0;
-}
-
-static int
-pair_teardown(void **state)
-{
-	struct pair *p = *state;
-	worker_destroy(p->w[0]);
-	worker_destroy(p->w[1]);
-	return 0;
+	return pair_create(&p, pool, false);
 }
 
 /* Open a flow from CLIENT:cport on worker @i at @now; returns the pod it
@@ -212,7 +162,7 @@ open_flow(struct pair *p, unsigned i, uint16_t cport, uint64_t now)
 	unsigned before = p->cap[i].n;
 	worker_process_burst(p->w[i], snap, 0, &m, 1, now);
 	assert_int_equal(p->cap[i].n, before + 1);
-	return p->cap[i].dst[before];
+	return cap_dst4(&p->cap[i], before);
 }
 
 /* A client port whose Maglev pick differs from @pod. */
@@ -304,14 +254,8 @@ static void
 answer_goes(struct pair *p, const struct el_snapshot *s, const char *src, uint8_t iface,
 	    const uint8_t mac[6])
 {
-	struct rte_mbuf *m = echo(src);
-	unsigned before = p->cap[0].n;
-	assert_true(before < CAP_MAX);
-	worker_process_burst(p->w[0], s, EXT_IF, &m, 1, 1000);
-	assert_int_equal(p->cap[0].n, before + 1);
-	assert_int_equal(p->cap[0].dst[before], ip4(src));
-	assert_int_equal(p->cap[0].iface[before], iface);
-	assert_memory_equal(p->cap[0].mac[before], mac, 6);
+	unsigned k = pair_one_out(p, s, EXT_IF, echo(src), iface, mac);
+	assert_int_equal(cap_dst4(&p->cap[0], k), ip4(src));
 }
 
 /* A host route for CLIENT via pod .13 and its /24 via pod .12, on int, then
@@ -371,18 +315,11 @@ echo_answer_without_a_route_is_dropped(void **state)
 	struct pair *p = *state;
 	struct el_snap_route extra[ROUTES_MAX];
 	static struct routed rt;
-	struct el_worker_stats a, b;
 
 	for (unsigned pad = 0; pad <= 24; pad += 24) {
 		routed(&rt, snap, extra, client_routes(extra, pad), true, EL_AF_INET);
 		answer_goes(p, &rt.s, CLIENT, INT_IF, MAC_POD(0x0d));
-		worker_stats_read(p->w[0], &a);
-		struct rte_mbuf *m = echo("198.18.101.8");
-		unsigned before = p->cap[0].n;
-		worker_process_burst(p->w[0], &rt.s, EXT_IF, &m, 1, 1000);
-		worker_stats_read(p->w[0], &b);
-		assert_int_equal(p->cap[0].n, before);
-		assert_int_equal(b.drops[EL_DROP_NO_ROUTE] - a.drops[EL_DROP_NO_ROUTE], 1);
+		pair_dropped(p, &rt.s, EXT_IF, echo("198.18.101.8"), EL_DROP_NO_ROUTE);
 		p->cap[0].n = 0;
 	}
 }

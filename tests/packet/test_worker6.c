@@ -36,14 +36,13 @@
 #define EXT 0
 #define INT 1
 
-#define NODE	"2001:db8::1"
-#define SNAT	"2001:db8:2::1"
-#define CLIENT	"2001:db8:100::7"
-#define STICKY	"2001:db8::101"
-#define DNS	"2001:db8::102"
-#define NDSVC	"2001:db8:3::50"
-#define POD_ND	"2001:db8:2::14"
-#define CAP_MAX 16
+#define NODE   "2001:db8::1"
+#define SNAT   "2001:db8:2::1"
+#define CLIENT "2001:db8:100::7"
+#define STICKY "2001:db8::101"
+#define DNS    "2001:db8::102"
+#define NDSVC  "2001:db8:3::50"
+#define POD_ND "2001:db8:2::14"
 
 static const uint8_t mac_ext[6] = {0x02, 0, 0, 0, 0, 0x01};
 static const uint8_t mac_int[6] = {0x02, 0, 0, 0, 0x02, 0x01};
@@ -54,32 +53,6 @@ static const char *config_path, *manifest_dir;
 static struct rte_mempool *pool;
 static struct test_snap ts;
 static struct el_snapshot *snap; /* ts.snap */
-
-/* Frames a worker sent, in order. */
-struct capture {
-	unsigned n;
-	uint8_t iface[CAP_MAX];
-	uint16_t len[CAP_MAX];
-	uint8_t data[CAP_MAX][256];
-};
-
-static uint16_t
-cap_tx(void *ctx, uint8_t iface, struct rte_mbuf **pkts, uint16_t n)
-{
-	struct capture *c = ctx;
-	for (uint16_t i = 0; i < n; i++) {
-		if (c->n < CAP_MAX) {
-			uint16_t len = (uint16_t)rte_pktmbuf_data_len(pkts[i]);
-			if (len > sizeof(c->data[0]))
-				len = sizeof(c->data[0]);
-			memcpy(c->data[c->n], rte_pktmbuf_mtod(pkts[i], void *), len);
-			c->len[c->n] = len;
-			c->iface[c->n++] = iface;
-		}
-		rte_pktmbuf_free(pkts[i]);
-	}
-	return n;
-}
 
 static void
 ip6(const char *s, uint8_t a[16])
@@ -185,43 +158,12 @@ cap_dst_is(const struct capture *c, unsigned k, const char *addr)
 	return memcmp(c->data[k] + 14 + 24, a, 16) == 0;
 }
 
-struct pair {
-	struct el_worker *w[2];
-	struct capture cap[2];
-};
-
 static int
 pair_setup(void **state)
 {
 	static struct pair p;
-	memset(&p, 0, sizeof(p));
-	for (unsigned i = 0; i < 2; i++) {
-		struct el_worker_conf conf;
-		memset(&conf, 0, sizeof(conf));
-		conf.index = i;
-		conf.n_workers = 2;
-		conf.max_flows = 1024;
-		conf.socket_id = SOCKET_ID_ANY;
-		conf.pool = pool;
-		conf.tx = cap_tx;
-		conf.tx_ctx = &p.cap[i];
-		p.w[i] = worker_create(&conf);
-		if (p.w[i] == NULL)
-			return -1;
-	}
-	worker_set_peers(p.w[0], p.w, 2);
-	worker_set_peers(p.w[1], p.w, 2);
 	*state = &p;
-	return 0;
-}
-
-static int
-pair_teardown(void **state)
-{
-	struct pair *p = *state;
-	worker_destroy(p->w[0]);
-	worker_destroy(p->w[1]);
-	return 0;
+	return pair_create(&p, pool, true);
 }
 
 static void
@@ -471,14 +413,8 @@ static void
 answer6_goes(struct pair *p, const struct el_snapshot *s, const char *src, uint8_t iface,
 	     const uint8_t mac[6])
 {
-	struct rte_mbuf *m = echo6(src);
-	unsigned before = p->cap[0].n;
-	assert_true(before < CAP_MAX);
-	worker_process_burst(p->w[0], s, EXT, &m, 1, 1000);
-	assert_int_equal(p->cap[0].n, before + 1);
-	assert_true(cap_dst_is(&p->cap[0], before, src));
-	assert_int_equal(p->cap[0].iface[before], iface);
-	assert_memory_equal(p->cap[0].data[before], mac, 6);
+	unsigned k = pair_one_out(p, s, EXT, echo6(src), iface, mac);
+	assert_true(cap_dst_is(&p->cap[0], k, src));
 }
 
 /* @p pad host routes for 2001:db8:50::x via pod ::11, a host route for
@@ -537,7 +473,6 @@ ipv6_echo_answer_without_a_usable_route_is_dropped(void **state)
 	struct pair *p = *state;
 	struct el_snap_route extra[ROUTES_MAX];
 	static struct routed rt;
-	struct el_worker_stats a, b;
 	const char *lost[] = {"2001:db8:101::8", "2001:db8:102::8"};
 
 	for (unsigned pad = 0; pad <= 24; pad += 24) {
@@ -546,14 +481,8 @@ ipv6_echo_answer_without_a_usable_route_is_dropped(void **state)
 		routed(&rt, snap, extra, n, true, EL_AF_INET6);
 		p->cap[0].n = 0;
 		answer6_goes(p, &rt.s, CLIENT, INT, MAC_POD(0x0d));
-		for (unsigned k = 0; k < 2; k++) {
-			worker_stats_read(p->w[0], &a);
-			struct rte_mbuf *m = echo6(lost[k]);
-			worker_process_burst(p->w[0], &rt.s, EXT, &m, 1, 1000);
-			worker_stats_read(p->w[0], &b);
-			assert_int_equal(p->cap[0].n, 1);
-			assert_int_equal(b.drops[EL_DROP_NO_ROUTE] - a.drops[EL_DROP_NO_ROUTE], 1);
-		}
+		for (unsigned k = 0; k < 2; k++)
+			pair_dropped(p, &rt.s, EXT, echo6(lost[k]), EL_DROP_NO_ROUTE);
 	}
 	p->cap[0].n = 0;
 }

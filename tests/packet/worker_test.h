@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Helpers of test_worker4.c and test_worker6.c (cmocka, after <cmocka.h>):
- * the snapshot of a config file and a manifest directory, a route from
- * text, and a snapshot whose routes are some given ones in front of a base
- * snapshot's own.
+ * two workers whose frames are captured, the snapshot of a config file and
+ * a manifest directory, a route from text, and a snapshot whose routes are
+ * some given ones in front of a base snapshot's own.
  */
 #ifndef EDGELB_WORKER_TEST_H
 #define EDGELB_WORKER_TEST_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <rte_mbuf.h>
 
 #include "edgelb/compile.h"
 #include "edgelb/config.h"
@@ -17,6 +20,108 @@
 #include "edgelb/model.h"
 #include "edgelb/snapshot.h"
 #include "edgelb/types.h"
+#include "edgelb/worker.h"
+
+#define CAP_MAX 16
+
+/* The frames a worker sent, in order: interface and the first bytes. */
+struct capture {
+	unsigned n;
+	uint8_t iface[CAP_MAX];
+	uint16_t len[CAP_MAX];
+	uint8_t data[CAP_MAX][256];
+};
+
+static inline uint16_t
+cap_tx(void *ctx, uint8_t iface, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct capture *c = ctx;
+	for (uint16_t i = 0; i < n; i++) {
+		if (c->n < CAP_MAX) {
+			uint16_t len = (uint16_t)rte_pktmbuf_data_len(pkts[i]);
+			if (len > sizeof(c->data[0]))
+				len = sizeof(c->data[0]);
+			memcpy(c->data[c->n], rte_pktmbuf_mtod(pkts[i], void *), len);
+			c->len[c->n] = len;
+			c->iface[c->n++] = iface;
+		}
+		rte_pktmbuf_free(pkts[i]);
+	}
+	return n;
+}
+
+/* Two workers of one appliance (indices 0 and 1), each with a capture. */
+struct pair {
+	struct el_worker *w[2];
+	struct capture cap[2];
+};
+
+/* Create both workers of @p p (zeroed first) on @p pool; with @p peers
+ * each is the other's peer. @return 0 or -1 */
+static inline int
+pair_create(struct pair *p, struct rte_mempool *pool, bool peers)
+{
+	memset(p, 0, sizeof(*p));
+	for (unsigned i = 0; i < 2; i++) {
+		struct el_worker_conf conf;
+		memset(&conf, 0, sizeof(conf));
+		conf.index = i;
+		conf.n_workers = 2;
+		conf.max_flows = 1024;
+		conf.socket_id = SOCKET_ID_ANY;
+		conf.pool = pool;
+		conf.tx = cap_tx;
+		conf.tx_ctx = &p->cap[i];
+		p->w[i] = worker_create(&conf);
+		if (p->w[i] == NULL)
+			return -1;
+	}
+	if (peers) {
+		worker_set_peers(p->w[0], p->w, 2);
+		worker_set_peers(p->w[1], p->w, 2);
+	}
+	return 0;
+}
+
+/* Feed @p m to worker 0 of @p p on interface @p in through snapshot @p s;
+ * exactly one frame must leave, on @p out for destination MAC @p mac.
+ * @return its index in worker 0's capture */
+static inline unsigned
+pair_one_out(struct pair *p, const struct el_snapshot *s, uint8_t in, struct rte_mbuf *m,
+	     uint8_t out, const uint8_t mac[6])
+{
+	unsigned before = p->cap[0].n;
+	assert_true(before < CAP_MAX);
+	worker_process_burst(p->w[0], s, in, &m, 1, 1000);
+	assert_int_equal(p->cap[0].n, before + 1);
+	assert_int_equal(p->cap[0].iface[before], out);
+	assert_memory_equal(p->cap[0].data[before], mac, 6);
+	return before;
+}
+
+/* Feed @p m to worker 0 of @p p on interface @p in through snapshot @p s:
+ * nothing may leave, and one drop for @p reason is counted. */
+static inline void
+pair_dropped(struct pair *p, const struct el_snapshot *s, uint8_t in, struct rte_mbuf *m,
+	     enum el_drop reason)
+{
+	struct el_worker_stats a, b;
+	unsigned before = p->cap[0].n;
+	worker_stats_read(p->w[0], &a);
+	worker_process_burst(p->w[0], s, in, &m, 1, 1000);
+	worker_stats_read(p->w[0], &b);
+	assert_int_equal(p->cap[0].n, before);
+	assert_int_equal(b.drops[reason] - a.drops[reason], 1);
+}
+
+static inline int
+pair_teardown(void **state)
+{
+	struct pair *p = *state;
+	worker_destroy(p->w[0]);
+	worker_destroy(p->w[1]);
+	return 0;
+}
 
 /* What a test snapshot is made of, kept for freeing. */
 struct test_snap {
