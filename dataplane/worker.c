@@ -391,44 +391,39 @@ w_snap_sync(struct el_worker *w, const struct el_snapshot *snap)
 		if (n->iface < snap->n_ifaces && n->iface < EL_SNAP_MAX_IFACES)
 			memcpy(w->neigh_eth[i] + 6, snap->ifaces[n->iface].mac, 6);
 	}
-	w->n_rt4 = 0;
+	/* each family's routes, in the snapshot's order (longest prefix
+	 * first); more than the worker scans: the cache alone */
+	w->n_rt4 = w->n_rt6 = 0;
 	for (unsigned i = 0; i < snap->n_routes; i++) {
 		const struct el_snap_route *r = &snap->routes[i];
-		if (r->to.addr.family != EL_AF_INET)
-			continue;
-		if (w->n_rt4 == W_RT4_MAX || i >= UINT16_MAX) {
-			w->n_rt4 = W_RT4_MAX + 1; /* too many: the cache alone */
-			break;
+		if (r->to.addr.family == EL_AF_INET && w->n_rt4 <= W_RT4_MAX) {
+			if (w->n_rt4 == W_RT4_MAX || i >= UINT16_MAX) {
+				w->n_rt4 = W_RT4_MAX + 1;
+				continue;
+			}
+			uint32_t mask = r->to.len == 0 ? 0 : ~0u << (32 - r->to.len);
+			w->rt4_mask[w->n_rt4] = mask;
+			w->rt4_net[w->n_rt4] = rte_be_to_cpu_32(r->to.addr.v4) & mask;
+			w->rt4_route[w->n_rt4] = (uint16_t)i;
+			w->rt4_gw[w->n_rt4++] = r->via.family != EL_AF_NONE;
+		} else if (r->to.addr.family == EL_AF_INET6 && w->n_rt6 <= W_RT6_MAX) {
+			if (w->n_rt6 == W_RT6_MAX || i >= UINT16_MAX) {
+				w->n_rt6 = W_RT6_MAX + 1;
+				continue;
+			}
+			uint8_t mask[16], net[16];
+			for (unsigned b = 0; b < 16; b++) {
+				unsigned bits = r->to.len > 8 * b ? r->to.len - 8 * b : 0;
+				mask[b] = bits >= 8 ? 0xff : (uint8_t)(0xff00 >> bits);
+				net[b] = r->to.addr.v6[b] & mask[b];
+			}
+			memcpy(w->rt6_mask[w->n_rt6], mask, 16);
+			memcpy(w->rt6_net[w->n_rt6], net, 16);
+			w->rt6_route[w->n_rt6] = (uint16_t)i;
+			w->rt6_kind[w->n_rt6++] = r->via.family == EL_AF_NONE	 ? W_RT6_CONNECTED
+						  : r->via.family == EL_AF_INET6 ? W_RT6_GW
+										 : W_RT6_UNUSABLE;
 		}
-		uint32_t mask = r->to.len == 0 ? 0 : ~0u << (32 - r->to.len);
-		w->rt4_mask[w->n_rt4] = mask;
-		w->rt4_net[w->n_rt4] = rte_be_to_cpu_32(r->to.addr.v4) & mask;
-		w->rt4_route[w->n_rt4] = (uint16_t)i;
-		w->rt4_gw[w->n_rt4] = r->via.family != EL_AF_NONE;
-		w->n_rt4++;
-	}
-	w->n_rt6 = 0;
-	for (unsigned i = 0; i < snap->n_routes; i++) {
-		const struct el_snap_route *r = &snap->routes[i];
-		if (r->to.addr.family != EL_AF_INET6)
-			continue;
-		if (w->n_rt6 == W_RT6_MAX || i >= UINT16_MAX) {
-			w->n_rt6 = W_RT6_MAX + 1; /* too many: the cache alone */
-			break;
-		}
-		uint8_t mask[16] = {0}, net[16];
-		for (unsigned b = 0; b < 16; b++) {
-			unsigned bits = r->to.len > 8 * b ? r->to.len - 8 * b : 0;
-			mask[b] = bits >= 8 ? 0xff : (uint8_t)(0xff00 >> bits);
-			net[b] = r->to.addr.v6[b] & mask[b];
-		}
-		memcpy(w->rt6_mask[w->n_rt6], mask, 16);
-		memcpy(w->rt6_net[w->n_rt6], net, 16);
-		w->rt6_route[w->n_rt6] = (uint16_t)i;
-		w->rt6_kind[w->n_rt6] = r->via.family == EL_AF_NONE    ? W_RT6_CONNECTED
-					: r->via.family == EL_AF_INET6 ? W_RT6_GW
-								       : W_RT6_UNUSABLE;
-		w->n_rt6++;
 	}
 	memset(w->nh, 0, sizeof(w->nh));
 	w->snat_bloom = 0;
