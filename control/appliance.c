@@ -437,7 +437,7 @@ appliance_worker_main(void *arg)
 	struct rte_mbuf *pkts[APPLIANCE_BURST];
 	const uint32_t idle_us = a->cfg->idle_sleep_us;
 	const unsigned tid = lc->index, n_ports = a->n_ports;
-	unsigned idle = 0;
+	unsigned idle = 0, hk_wait = 0;
 
 	rte_rcu_qsbr_thread_register(qsbr, tid);
 	rte_rcu_qsbr_thread_online(qsbr, tid);
@@ -458,7 +458,12 @@ appliance_worker_main(void *arg)
 			worker_process_burst(lc->worker, snap, (uint8_t)i, pkts, n, now_ms);
 			got += n;
 		}
-		worker_poll_housekeeping(lc->worker, snap, now_ms);
+		/* under load every APPLIANCE_HK_POLLS-th poll: its work is paced
+		 * by time, and messages and hand-offs wait a few bursts at most */
+		if (got == 0 || ++hk_wait >= APPLIANCE_HK_POLLS) {
+			hk_wait = 0;
+			worker_poll_housekeeping(lc->worker, snap, now_ms);
+		}
 		rte_rcu_qsbr_quiescent(qsbr, tid);
 		/* its own cache line: /readyz reads it, nobody else writes it */
 		__atomic_store_n(&lc->last_poll_tsc, tsc, __ATOMIC_RELAXED);
