@@ -17,9 +17,7 @@ flowtab_init(struct flowtab *t, uint32_t entries, int socket_id)
 	if (entries == 0 || entries > (1u << 30))
 		return -EINVAL;
 	/* 8 slots per bucket, at most half of them used: entries / 4 */
-	uint32_t n = 8;
-	while (n < entries / 4 + (entries % 4 != 0))
-		n <<= 1;
+	uint32_t n = RTE_MAX(8u, rte_align32pow2(entries / 4 + (entries % 4 != 0)));
 	t->b = rte_zmalloc_socket("el_flowtab", (size_t)n * sizeof(struct flowtab_bucket),
 				  RTE_CACHE_LINE_SIZE, socket_id);
 	if (t->b == NULL)
