@@ -227,6 +227,13 @@ w6_route_out(struct el_worker *w, struct rte_mbuf *m, const uint8_t dst[16])
 static bool
 w6_rpf_ok(struct el_worker *w, const uint8_t src[16], uint8_t iface)
 {
+	if (likely(w->n_rt6 <= W_RT6_MAX)) { /* the route alone, no neighbour */
+		uint64_t a[2];
+		memcpy(a, src, 16);
+		unsigned i = w6_rt_find(w, a);
+		return i != 0 && w->rt6_kind[i - 1] != W_RT6_UNUSABLE &&
+		       w->snap->routes[w->rt6_route[i - 1]].iface == iface;
+	}
 	const struct el_snap_route *r = w6_route(w, src);
 	return r != NULL && r->iface == iface;
 }
