@@ -369,6 +369,76 @@ w_port_bit(uint16_t port_be)
 	return 1ull << (rte_be_to_cpu_16(port_be) & 63);
 }
 
+/* What decides where a flow's packets leave: the routes, the static
+ * neighbours and the interface MACs of @p snap, as bytes written to @p o
+ * (when not NULL); returns their length. */
+static size_t
+w_net_blob(const struct el_snapshot *snap, uint8_t *o)
+{
+	uint32_t counts[3] = {snap->n_routes, snap->n_neighs, snap->n_ifaces};
+	size_t lr = (size_t)snap->n_routes * sizeof(snap->routes[0]);
+	size_t ln = (size_t)snap->n_neighs * sizeof(snap->neighs[0]);
+	size_t len = sizeof(counts) + lr + ln + (size_t)snap->n_ifaces * 6;
+
+	if (o == NULL)
+		return len;
+	memcpy(o, counts, sizeof(counts));
+	o += sizeof(counts);
+	if (lr != 0)
+		memcpy(o, snap->routes, lr);
+	o += lr;
+	if (ln != 0)
+		memcpy(o, snap->neighs, ln);
+	o += ln;
+	for (unsigned i = 0; i < snap->n_ifaces; i++, o += 6)
+		memcpy(o, snap->ifaces[i].mac, 6);
+	return len;
+}
+
+/* Is that what the worker saw last (w->net_seen)? */
+static bool
+w_net_same(const struct el_worker *w, const struct el_snapshot *snap)
+{
+	const uint8_t *o = w->net_seen;
+	uint32_t counts[3] = {snap->n_routes, snap->n_neighs, snap->n_ifaces};
+	size_t lr = (size_t)snap->n_routes * sizeof(snap->routes[0]);
+	size_t ln = (size_t)snap->n_neighs * sizeof(snap->neighs[0]);
+
+	if (o == NULL || w->net_seen_len != w_net_blob(snap, NULL) ||
+	    memcmp(o, counts, sizeof(counts)) != 0)
+		return false;
+	o += sizeof(counts);
+	if (lr != 0 && memcmp(o, snap->routes, lr) != 0)
+		return false;
+	o += lr;
+	if (ln != 0 && memcmp(o, snap->neighs, ln) != 0)
+		return false;
+	o += ln;
+	for (unsigned i = 0; i < snap->n_ifaces; i++, o += 6)
+		if (memcmp(o, snap->ifaces[i].mac, 6) != 0)
+			return false;
+	return true;
+}
+
+/* Forget the egress every IPv4 flow remembers (CT_F_EGRESS_SHIFT) when
+ * @p snap routes or resolves differently from the snapshot it was found
+ * with: other routes, static neighbours or interface MACs. These come from
+ * the config file, so in service this runs once, at the first snapshot.
+ * Without memory for the copy, flows forget at every new snapshot. */
+static __rte_noinline void
+w_net_check(struct el_worker *w, const struct el_snapshot *snap)
+{
+	if (w_net_same(w, snap))
+		return;
+	rte_free(w->net_seen);
+	size_t len = w_net_blob(snap, NULL);
+	w->net_seen = rte_malloc("el_net_seen", len, 0);
+	w->net_seen_len = w->net_seen != NULL ? w_net_blob(snap, w->net_seen) : 0;
+	uint32_t cap = conntrack_capacity(w->ct);
+	for (uint32_t i = 0; i < cap; i++)
+		conntrack_flow4(w->ct, i)->flags &= CT_F_USED;
+}
+
 /* Refresh what the worker derives from the snapshot when a new one is in
  * use: idle timeouts in ms, and the route cache (its entries point into the
  * old snapshot). */
@@ -390,7 +460,9 @@ w_snap_sync(struct el_worker *w, const struct el_snapshot *snap)
 		memcpy(w->neigh_eth[i], n->mac, 6);
 		if (n->iface < snap->n_ifaces && n->iface < EL_SNAP_MAX_IFACES)
 			memcpy(w->neigh_eth[i] + 6, snap->ifaces[n->iface].mac, 6);
+		w->neigh_eth[i][W_NEIGH_ETH_IFACE] = n->iface;
 	}
+	w_net_check(w, snap);
 	/* each family's routes, in the snapshot's order (longest prefix
 	 * first); more than the worker scans: the cache alone */
 	w->n_rt4 = w->n_rt6 = 0;
@@ -953,8 +1025,8 @@ w_port_in_use(void *ctx, uint16_t port)
 	return conntrack_reply_in_use4(c->ct, c->backend, c->snat, c->bport, lport, c->p->proto);
 }
 
-static void w_hit(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, const struct pkt_ip4 *p,
-		  uint32_t val);
+static inline void w_hit(struct el_worker *w, struct rte_mbuf *m, uint8_t iface,
+			 const struct pkt_ip4 *p, uint32_t val);
 
 /*
  * What the chunk learned ahead about a packet that missed the table: its
@@ -1356,7 +1428,42 @@ w_tcp_track(struct ct_flow4 *f, uint8_t flags, bool from_client)
 	tcp_state_track_update(&f->tcp, flags, from_client);
 }
 
-static void
+/* Send @p m, a packet of flow @p f NATed toward its backend, along the
+ * backend's route; remember the egress in the flow when it is a static
+ * neighbour (w_net_check() forgets it when routes or neighbours change). */
+static __rte_noinline void
+w_route_out_flow(struct el_worker *w, struct rte_mbuf *m, struct ct_flow4 *f)
+{
+	struct w_route_cache c = w_route4_slot(w, f->backend);
+	if (unlikely(c.route == 0)) {
+		w_drop(w, m, EL_DROP_NO_ROUTE);
+		return;
+	}
+	if (c.neigh != 0 && c.neigh <= CT_F_EGRESS_MAX)
+		f->flags = (uint8_t)((f->flags & CT_F_USED) | c.neigh << CT_F_EGRESS_SHIFT);
+	w_output_rc(w, m, c, f->backend);
+}
+
+/* The rare turns of a hit, out of line: the flow is gone (expired,
+ * flushed or not re-openable) and the packet goes the miss way. */
+static __rte_noinline void
+w_hit_gone(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, const struct pkt_ip4 *p,
+	   uint32_t idx)
+{
+	w_flow_del(w, idx);
+	w_miss(w, m, iface, p, false, NULL);
+}
+
+static __rte_noinline void
+w_hit_reply_flushed(struct el_worker *w, struct rte_mbuf *m, uint32_t idx)
+{
+	w_flow_del(w, idx);
+	w_drop(w, m, EL_DROP_UNKNOWN_REPLY);
+}
+
+/* A packet of a tracked flow: inlined into the chunk loop, nearly every
+ * packet takes it. */
+static __rte_always_inline void
 w_hit(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, const struct pkt_ip4 *p, uint32_t val)
 {
 	uint32_t idx = val >> 1;
@@ -1364,23 +1471,20 @@ w_hit(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, const struct pkt_i
 
 	if (unlikely(w_idle_expired(w, f))) {
 		w->stats.flows_expired++;
-		w_flow_del(w, idx);
-		w_miss(w, m, iface, p, false, NULL);
+		w_hit_gone(w, m, iface, p, idx);
 		return;
 	}
 	if ((val & 1) == CT_DIR_CLIENT) {
 		if (p->proto == PKT_IPPROTO_UDP) {
 			if (unlikely(w->n_flush != 0) &&
 			    flush_has(w, conntrack_meta4(w->ct, idx)->backend_id)) {
-				w_flow_del(w, idx);
-				w_miss(w, m, iface, p, false, NULL);
+				w_hit_gone(w, m, iface, p, idx);
 				return;
 			}
 		} else if (unlikely(p->tcp_flags & EL_TCP_SYN) && tcp_flags_opens(p->tcp_flags) &&
 			   (f->tcp.state == EL_CT_TIME_WAIT || f->tcp.state == EL_CT_CLOSE)) {
 			if (!w_reopen(w, idx, p)) {
-				w_flow_del(w, idx);
-				w_miss(w, m, iface, p, false, NULL);
+				w_hit_gone(w, m, iface, p, idx);
 				return;
 			}
 		}
@@ -1392,18 +1496,24 @@ w_hit(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, const struct pkt_i
 			w_tcp_track(f, p->tcp_flags, true);
 		f->last_ms = w->now32;
 		nat4(ip_hdr(m), p, f->snat, f->sport, f->backend, f->bport);
-		w_route_out(w, m, f->backend);
+		unsigned eg = f->flags >> CT_F_EGRESS_SHIFT;
+		if (likely(eg != 0))
+			w_output_neigh(w, m, w->neigh_eth[eg - 1][W_NEIGH_ETH_IFACE], (uint16_t)eg,
+				       PKT_ETHERTYPE_IPV4);
+		else
+			w_route_out_flow(w, m, f);
 	} else {
 		/* a reply comes in where its backend is routed (client-side
 		 * packets may come in anywhere: pods use ClusterIPs too) */
-		if (unlikely(!w_rpf4_ok(w, f->backend, iface))) {
+		unsigned eg = f->flags >> CT_F_EGRESS_SHIFT;
+		if (unlikely(eg != 0 ? w->neigh_eth[eg - 1][W_NEIGH_ETH_IFACE] != iface
+				     : !w_rpf4_ok(w, f->backend, iface))) {
 			w_drop(w, m, EL_DROP_WRONG_IFACE);
 			return;
 		}
 		if (p->proto == PKT_IPPROTO_UDP && unlikely(w->n_flush != 0) &&
 		    flush_has(w, conntrack_meta4(w->ct, idx)->backend_id)) {
-			w_flow_del(w, idx);
-			w_drop(w, m, EL_DROP_UNKNOWN_REPLY);
+			w_hit_reply_flushed(w, m, idx);
 			return;
 		}
 		if (unlikely(p->ttl <= 1)) {
@@ -1807,6 +1917,7 @@ worker_destroy(struct el_worker *w)
 	rte_ring_free(w->msg);
 	neigh_destroy(w->neigh);
 	conntrack_destroy(w->ct);
+	rte_free(w->net_seen);
 	rte_free(w->svc_ids);
 	rte_free(w->svc_keep);
 	rte_free(w);

@@ -43,8 +43,9 @@
 #define W_ROUTE_CACHE	   (1u << W_ROUTE_BITS)
 #define W_NH_ROUTES	   256 /* routes whose gateway's static MAC is remembered */
 #define W_NH_SCAN_MAX	   256 /* longest static neighbour list scanned by the worker */
-#define W_RT4_MAX	   16  /* IPv4 routes scanned before the route cache */
-#define W_RT6_MAX	   16  /* the same for IPv6 */
+#define W_NEIGH_ETH_IFACE  12
+#define W_RT4_MAX	   16 /* IPv4 routes scanned before the route cache */
+#define W_RT6_MAX	   16 /* the same for IPv6 */
 
 /* What a route of the worker's IPv6 copy leads to. */
 enum { W_RT6_CONNECTED, W_RT6_GW, W_RT6_UNUSABLE /* an IPv4 gateway */ };
@@ -184,8 +185,13 @@ struct el_worker {
 	uint8_t rt6_kind[W_RT6_MAX]; /* W_RT6_CONNECTED, W_RT6_GW, W_RT6_UNUSABLE */
 	unsigned n_rt6;
 	/* Ethernet destination and source of each static neighbour (by index
-	 * in the snapshot's list): what a frame to it starts with */
+	 * in the snapshot's list): what a frame to it starts with; byte
+	 * W_NEIGH_ETH_IFACE is the neighbour's interface */
 	uint8_t neigh_eth[W_NH_SCAN_MAX][16];
+	/* the routes, neighbours and interface MACs the flows' remembered
+	 * egress (CT_F_EGRESS_SHIFT) was found with */
+	uint8_t *net_seen;
+	size_t net_seen_len;
 	struct w_route_cache rc[W_ROUTE_CACHE];
 	struct w_route_cache6 rc6[1u << W_ROUTE6_BITS];
 	struct w_nh nh[W_NH_ROUTES]; /* by route index, for routes with a gateway */

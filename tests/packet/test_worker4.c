@@ -12,7 +12,8 @@
  *
  * Routes: the answer to an ICMP echo goes out by the longest matching route
  * of the snapshot in use, with few routes and with more than the worker
- * scans before its route cache.
+ * scans before its route cache; so do the packets of a tracked flow, which
+ * remembers where its pod was reached.
  *
  * Usage: test_worker4 CONFIG MANIFEST_DIR
  */
@@ -112,9 +113,9 @@ frame4_mbuf(struct rte_ipv4_hdr *ip)
 	return m;
 }
 
-/* A SYN from CLIENT:cport to the sticky service. */
+/* A TCP segment with @p flags from CLIENT:cport to the sticky service. */
 static struct rte_mbuf *
-syn(uint16_t cport)
+segment(uint16_t cport, uint8_t flags)
 {
 	uint8_t b[FRAME_MAX];
 	struct rte_ipv4_hdr *ip = frame4(b, CLIENT, IPPROTO_TCP, sizeof(struct rte_tcp_hdr));
@@ -124,10 +125,17 @@ syn(uint16_t cport)
 	tcp->dst_port = htons(80);
 	tcp->sent_seq = htonl(1000);
 	tcp->data_off = 5 << 4;
-	tcp->tcp_flags = RTE_TCP_SYN_FLAG;
+	tcp->tcp_flags = flags;
 	tcp->rx_win = htons(64240);
 	tcp->cksum = rte_ipv4_udptcp_cksum(ip, tcp);
 	return frame4_mbuf(ip);
+}
+
+/* A SYN from CLIENT:cport to the sticky service. */
+static struct rte_mbuf *
+syn(uint16_t cport)
+{
+	return segment(cport, RTE_TCP_SYN_FLAG);
 }
 
 /* The pod Maglev alone picks for CLIENT:cport -> sticky. */
@@ -324,6 +332,70 @@ echo_answer_without_a_route_is_dropped(void **state)
 	}
 }
 
+/* The answer of the pod to client frame @p k of worker 0's capture (a
+ * SYN-ACK from the pod to the SNAT address and port), as it arrives on int. */
+static struct rte_mbuf *
+pod_answer(const struct capture *c, unsigned k)
+{
+	const struct rte_ipv4_hdr *in = (const void *)(c->data[k] + sizeof(struct rte_ether_hdr));
+	const struct rte_tcp_hdr *tin = (const void *)(in + 1);
+	uint8_t b[FRAME_MAX];
+	struct rte_ipv4_hdr *ip = frame4(b, CLIENT, IPPROTO_TCP, sizeof(struct rte_tcp_hdr));
+	struct rte_tcp_hdr *tcp = (struct rte_tcp_hdr *)(ip + 1);
+
+	memcpy(b, mac_int, 6);
+	memcpy(b + 6, MAC_POD(0x42), 6);
+	ip->src_addr = in->dst_addr;
+	ip->dst_addr = in->src_addr;
+	tcp->src_port = tin->dst_port;
+	tcp->dst_port = tin->src_port;
+	tcp->sent_seq = htonl(5000);
+	tcp->recv_ack = htonl(1001);
+	tcp->data_off = 5 << 4;
+	tcp->tcp_flags = RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG;
+	tcp->rx_win = htons(64240);
+	tcp->cksum = rte_ipv4_udptcp_cksum(ip, tcp);
+	return frame4_mbuf(ip);
+}
+
+/* A tracked flow goes where the snapshot in use routes its pod, not where
+ * its first packets went: a host route for the pod via a gateway on ext
+ * takes its next segments there (and its pod's answers on int are then
+ * refused by the reverse-path check); the old snapshot brings both back. */
+static void
+established_flow_follows_the_routes_in_use(void **state)
+{
+	struct pair *p = *state;
+	struct el_snap_route extra[1];
+	static struct routed rt;
+	const uint8_t mac_via[6] = {2, 0, 0, 0, 0, 5}; /* static neighbour 198.18.0.5 */
+	const uint16_t cport = 40000;
+
+	uint32_t pod = open_flow(p, 0, cport, 1000);
+	unsigned k = p->cap[0].n - 1;
+	uint8_t first_mac[6];
+	memcpy(first_mac, p->cap[0].data[k], 6);
+	assert_int_equal(p->cap[0].iface[k], INT_IF);
+	assert_int_equal(first_mac[4], 0x02); /* 02:00:00:00:02:xx, a pod on int */
+
+	pair_one_out(p, snap, INT_IF, pod_answer(&p->cap[0], k), EXT_IF, mac_gw);
+	unsigned a =
+	    pair_one_out(p, snap, EXT_IF, segment(cport, RTE_TCP_ACK_FLAG), INT_IF, first_mac);
+	assert_int_equal(cap_dst4(&p->cap[0], a), pod);
+
+	char pod_s[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &pod, pod_s, sizeof(pod_s));
+	extra[0] = test_route(pod_s, 32, "198.18.0.5", EXT_IF);
+	routed(&rt, snap, extra, 1, false, EL_AF_INET);
+	a = pair_one_out(p, &rt.s, EXT_IF, segment(cport, RTE_TCP_ACK_FLAG), EXT_IF, mac_via);
+	assert_int_equal(cap_dst4(&p->cap[0], a), pod);
+	pair_dropped(p, &rt.s, INT_IF, pod_answer(&p->cap[0], k), EL_DROP_WRONG_IFACE);
+
+	a = pair_one_out(p, snap, EXT_IF, segment(cport, RTE_TCP_ACK_FLAG), INT_IF, first_mac);
+	assert_int_equal(cap_dst4(&p->cap[0], a), pod);
+	pair_one_out(p, snap, INT_IF, pod_answer(&p->cap[0], k), EXT_IF, mac_gw);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -354,6 +426,7 @@ main(int argc, char **argv)
 	    T(echo_answer_takes_the_default_route),
 	    T(echo_answer_takes_the_longest_matching_route),
 	    T(echo_answer_without_a_route_is_dropped),
+	    T(established_flow_follows_the_routes_in_use),
 	};
 #undef T
 	int rc = cmocka_run_group_tests_name("worker4", tests, NULL, NULL);
