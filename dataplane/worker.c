@@ -133,25 +133,25 @@ void
 w_tx_flush_one(struct el_worker *w, uint8_t iface)
 {
 	struct w_txbuf *b = &w->tx[iface];
-	uint32_t len[W_TXB];
 	uint16_t n = b->n, sent;
+	uint64_t bytes = 0;
 
 	if (n == 0)
 		return;
+	/* summed before: what was sent belongs to the driver after */
 	for (uint16_t i = 0; i < n; i++)
-		len[i] = rte_pktmbuf_pkt_len(b->m[i]);
+		bytes += rte_pktmbuf_pkt_len(b->m[i]);
 	sent = w->conf.tx(w->conf.tx_ctx, iface, b->m, n);
 	if (sent > n)
 		sent = n;
-	uint64_t bytes = 0;
-	for (uint16_t i = 0; i < sent; i++)
-		bytes += len[i];
-	w->stats.tx_pkts[iface] += sent;
-	w->stats.tx_bytes[iface] += bytes;
 	if (unlikely(sent < n)) {
+		for (uint16_t i = sent; i < n; i++)
+			bytes -= rte_pktmbuf_pkt_len(b->m[i]);
 		rte_pktmbuf_free_bulk(&b->m[sent], n - sent);
 		w->stats.drops[EL_DROP_TX_FULL] += n - sent;
 	}
+	w->stats.tx_pkts[iface] += sent;
+	w->stats.tx_bytes[iface] += bytes;
 	b->n = 0;
 }
 

@@ -332,6 +332,27 @@ echo_answer_without_a_route_is_dropped(void **state)
 	}
 }
 
+/* The transmit counters hold what the port took, the rest is a tx_full
+ * drop: three echo answers (50-byte frames) to a port that takes two. */
+static void
+tx_counters_count_what_the_port_took(void **state)
+{
+	struct pair *p = *state;
+	struct rte_mbuf *m[3] = {echo(CLIENT), echo(CLIENT), echo("198.18.0.5")};
+	struct el_worker_stats a, b;
+
+	p->cap[0].accept = 2;
+	worker_stats_read(p->w[0], &a);
+	worker_process_burst(p->w[0], snap, EXT_IF, m, 3, 1000);
+	worker_stats_read(p->w[0], &b);
+	assert_int_equal(p->cap[0].n, 2);
+	assert_int_equal(b.tx_pkts[EXT_IF] - a.tx_pkts[EXT_IF], 2);
+	assert_int_equal(b.tx_bytes[EXT_IF] - a.tx_bytes[EXT_IF], 2 * 50);
+	assert_int_equal(b.drops[EL_DROP_TX_FULL] - a.drops[EL_DROP_TX_FULL], 1);
+	assert_int_equal(b.icmp_echo_replies - a.icmp_echo_replies, 3);
+	p->cap[0].accept = 0;
+}
+
 /* The answer of the pod to client frame @p k of worker 0's capture (a
  * SYN-ACK from the pod to the SNAT address and port), as it arrives on int. */
 static struct rte_mbuf *
@@ -427,6 +448,7 @@ main(int argc, char **argv)
 	    T(echo_answer_takes_the_longest_matching_route),
 	    T(echo_answer_without_a_route_is_dropped),
 	    T(established_flow_follows_the_routes_in_use),
+	    T(tx_counters_count_what_the_port_took),
 	};
 #undef T
 	int rc = cmocka_run_group_tests_name("worker4", tests, NULL, NULL);

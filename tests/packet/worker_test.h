@@ -24,9 +24,12 @@
 
 #define CAP_MAX 16
 
-/* The frames a worker sent, in order: interface and the first bytes. */
+/* The frames a worker sent, in order: interface and the first bytes. A
+ * port that takes at most @accept frames a call (0: all) leaves the rest to
+ * the worker, as a full transmit queue does. */
 struct capture {
 	unsigned n;
+	uint16_t accept;
 	uint8_t iface[CAP_MAX];
 	uint16_t len[CAP_MAX];
 	uint8_t data[CAP_MAX][256];
@@ -36,6 +39,8 @@ static inline uint16_t
 cap_tx(void *ctx, uint8_t iface, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct capture *c = ctx;
+	if (c->accept != 0 && n > c->accept)
+		n = c->accept;
 	for (uint16_t i = 0; i < n; i++) {
 		if (c->n < CAP_MAX) {
 			uint16_t len = (uint16_t)rte_pktmbuf_data_len(pkts[i]);
