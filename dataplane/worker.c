@@ -291,7 +291,7 @@ w_route4_slot(struct el_worker *w, uint32_t dst)
 		ri = w->rt4_route[i - 1];
 		if (w->rt4_gw[i - 1])
 			return (struct w_route_cache){
-			    .dst = dst, .route = (uint16_t)(ri + 1), .neigh = w_via_neigh(w, ri)};
+			    .dst = dst, .route = (uint16_t)(ri + 1), .neigh = w->rt4_nb[i - 1]};
 		if (likely(c->route != 0 && c->dst == dst))
 			return *c;
 	} else {
@@ -319,7 +319,7 @@ w_rpf4_ok(struct el_worker *w, uint32_t src, uint8_t iface)
 {
 	if (likely(w->n_rt4 <= W_RT4_MAX)) {
 		unsigned i = w_rt4_find(w, src);
-		return i != 0 && w->snap->routes[w->rt4_route[i - 1]].iface == iface;
+		return i != 0 && w->rt4_iface[i - 1] == iface;
 	}
 	struct w_route_cache e = w_route4_slot(w, src);
 	return e.route != 0 && w->snap->routes[e.route - 1].iface == iface;
@@ -477,6 +477,10 @@ w_snap_sync(struct el_worker *w, const struct el_snapshot *snap)
 			w->rt4_mask[w->n_rt4] = mask;
 			w->rt4_net[w->n_rt4] = rte_be_to_cpu_32(r->to.addr.v4) & mask;
 			w->rt4_route[w->n_rt4] = (uint16_t)i;
+			w->rt4_iface[w->n_rt4] = r->iface;
+			w->rt4_nb[w->n_rt4] = r->via.family != EL_AF_NONE
+						  ? w_static_neigh(snap, r->iface, &r->via)
+						  : 0;
 			w->rt4_gw[w->n_rt4++] = r->via.family != EL_AF_NONE;
 		} else if (r->to.addr.family == EL_AF_INET6 && w->n_rt6 <= W_RT6_MAX) {
 			if (w->n_rt6 == W_RT6_MAX || i >= UINT16_MAX) {

@@ -177,6 +177,8 @@ struct el_worker {
 	uint32_t rt4_mask[W_RT4_MAX];  /* host order */
 	uint16_t rt4_route[W_RT4_MAX]; /* index into the snapshot's routes */
 	bool rt4_gw[W_RT4_MAX];	       /* the route has a gateway */
+	uint16_t rt4_nb[W_RT4_MAX];    /* ... whose static neighbour (index + 1) or 0 */
+	uint8_t rt4_iface[W_RT4_MAX];  /* the route's interface */
 	unsigned n_rt4;
 	/* the same for IPv6: address words as loaded from memory */
 	uint64_t rt6_net[W_RT6_MAX][2];
