@@ -395,6 +395,38 @@ conntrack4_sweep_of_an_empty_table_still_moves(void **state)
 	conntrack_destroy(ct);
 }
 
+/* The table hash of an IPv4 key is CRC32-C over its 16 bytes with the
+ * table's seed, however the key is built: from fields, from a packet's
+ * headers, or read back. */
+static void
+conntrack4_hash_is_crc32c_of_the_key(void **state)
+{
+	(void)state;
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	for (unsigned i = 0; i < 1000; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		uint32_t src = (uint32_t)x, dst = (uint32_t)(x >> 32);
+		uint16_t sport = (uint16_t)(x >> 7), dport = (uint16_t)(x >> 23);
+		uint8_t proto = i & 1 ? IPPROTO_TCP : IPPROTO_UDP;
+		struct ct_key4 k, kp;
+		uint8_t ip[20] = {0}, l4[4];
+
+		memset(&k, 0xa5, sizeof(k));
+		uint32_t h = conntrack_key4_set(&k, src, dst, sport, dport, proto);
+		assert_int_equal(k.pad[0] | k.pad[1] | k.pad[2], 0);
+		assert_int_equal(h, rte_hash_crc(&k, sizeof(k), CT_HASH_SEED));
+		assert_int_equal(h, conntrack_hash4(&k));
+
+		memcpy(ip + 12, &src, 4);
+		memcpy(ip + 16, &dst, 4);
+		memcpy(l4, &sport, 2);
+		memcpy(l4 + 2, &dport, 2);
+		memset(&kp, 0x5a, sizeof(kp));
+		assert_int_equal(conntrack_key4_from_pkt(&kp, ip, l4, proto), h);
+		assert_memory_equal(&kp, &k, sizeof(k));
+	}
+}
+
 static void
 conntrack4_memory_per_flow_is_entries_and_buckets(void **state)
 {
@@ -423,6 +455,7 @@ main(int argc, char **argv)
 	    cmocka_unit_test(conntrack4_finds_both_directions_and_only_them),
 	    cmocka_unit_test(conntrack4_bulk_lookup_agrees_with_single_lookups),
 	    cmocka_unit_test(conntrack4_sweep_of_an_empty_table_still_moves),
+	    cmocka_unit_test(conntrack4_hash_is_crc32c_of_the_key),
 	    cmocka_unit_test(conntrack4_memory_per_flow_is_entries_and_buckets),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
