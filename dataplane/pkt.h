@@ -36,6 +36,7 @@
 #include <errno.h>
 #include <stdint.h>
 
+#include "edgelb/csum.h"
 #include "edgelb/tcp_state.h"
 #include "edgelb/worker.h"
 
@@ -147,20 +148,20 @@ pkt_ip4_hdr_sum(const uint8_t *ip, uint32_t l3_len)
 		__builtin_memcpy(&a, ip, 8);
 		__builtin_memcpy(&b, ip + 8, 8);
 		__builtin_memcpy(&c, ip + 16, 4);
-		sum = (a & 0xffffffffULL) + (a >> 32) + (b & 0xffffffffULL) + (b >> 32) + c;
+		/* 64-bit one's-complement additions: a carry out comes back in */
+		sum = a + b;
+		sum += sum < b;
+		sum += c;
+		sum += sum < c;
 		i = 20;
 	}
 	for (; i < l3_len; i += 4) {
 		uint32_t w;
 		__builtin_memcpy(&w, ip + i, 4);
 		sum += w;
+		sum += sum < w;
 	}
-	sum = (sum & 0xffffffffULL) + (sum >> 32);
-	sum = (sum & 0xffffffffULL) + (sum >> 32);
-	uint32_t s = (uint32_t)sum;
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
+	return csum_fold64(sum);
 }
 
 /**

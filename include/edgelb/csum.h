@@ -13,12 +13,14 @@
 
 #include <stdint.h>
 
+/* Fold a 32-bit sum to 16 bits with end-around carry. Adding the word to
+ * itself rotated by 16 puts (high + low + the carry out of low + high) in
+ * the upper half: the end-around sum, which cannot carry again. */
 static inline uint16_t
 csum_fold32(uint32_t sum)
 {
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
+	sum += sum >> 16 | sum << 16;
+	return (uint16_t)(sum >> 16);
 }
 
 /**
@@ -30,9 +32,8 @@ csum_fold32(uint32_t sum)
 static inline uint16_t
 csum_fold64(uint64_t sum)
 {
-	sum = (sum & 0xffffffffu) + (sum >> 32);
-	sum = (sum & 0xffffffffu) + (sum >> 32);
-	return csum_fold32((uint32_t)sum);
+	sum += sum >> 32 | sum << 32; /* as csum_fold32(), on 32-bit halves */
+	return csum_fold32((uint32_t)(sum >> 32));
 }
 
 /** Checksum after one 16-bit word changed from @p old_w to @p new_w. */

@@ -493,6 +493,46 @@ update_to_the_same_value_changes_nothing(void **state)
 	assert_int_equal(csum_update32(0xabcd, 0x12345678, 0x12345678), 0xabcd);
 }
 
+/* RFC 1071's fold, written plainly: add the carries back until none is left. */
+static uint16_t
+fold_loop(uint64_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/* csum_fold32() and csum_fold64() give what the plain fold gives, for the
+ * edge values (all ones, one carry, zero halves) and random ones. */
+static void
+folds_equal_the_plain_end_around_fold(void **state)
+{
+	(void)state;
+	static const uint64_t edge[] = {0,
+					1,
+					0xffff,
+					0x10000,
+					0x1ffff,
+					0xfffe0001,
+					0xffff0000,
+					0x0000ffff,
+					0xffffffff,
+					0x100000000ull,
+					0xffffffff00000000ull,
+					0x00000000ffffffffull,
+					0xffffffffffffffffull,
+					0x8000000080000000ull};
+	const unsigned n_edge = sizeof(edge) / sizeof(edge[0]);
+	uint64_t s = test_seed;
+	for (unsigned i = 0; i < n_edge + 100000; i++) {
+		uint64_t v = i < n_edge ? edge[i] : rnd(&s);
+		if (i >= n_edge && i % 3 == 0)
+			v |= 0xffff0000ffff0000ull; /* many carries */
+		assert_int_equal(csum_fold64(v), fold_loop(v));
+		assert_int_equal(csum_fold32((uint32_t)v), fold_loop((uint32_t)v));
+	}
+}
+
 /* Summing whole 32-bit words and folding with csum_fold64() gives the
  * 16-bit one's-complement sum of their halves, for sums of a few words and
  * of very many (carries out of 32 bits). */
@@ -522,6 +562,7 @@ main(void)
 {
 	const char *env = getenv("EDGELB_TEST_SEED");
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(folds_equal_the_plain_end_around_fold),
 	    cmocka_unit_test(ipv4_tcp_incremental_update_equals_full_recompute),
 	    cmocka_unit_test(ipv4_udp_incremental_update_equals_full_recompute),
 	    cmocka_unit_test(ipv6_tcp_incremental_update_equals_full_recompute),

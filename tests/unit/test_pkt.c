@@ -477,6 +477,35 @@ unknown_protocol_is_accepted_without_l4_checks(void **state)
 	assert_int_equal(verdict(&f), ACCEPTED);
 }
 
+/* pkt_ip4_hdr_sum() is the 16-bit one's-complement sum of the header's
+ * 16-bit words (RFC 1071, summed plainly here) for every header length,
+ * on random bytes and on bytes that make many carries. */
+static void
+header_sum_equals_the_plain_sum_of_16_bit_words(void **state)
+{
+	(void)state;
+	uint64_t x = 0x243f6a8885a308d3ull;
+	uint8_t ip[60];
+	for (unsigned round = 0; round < 20000; round++) {
+		uint32_t len = 20 + 4 * (round % 11);
+		for (unsigned i = 0; i < len; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			ip[i] = round % 4 == 0 ? (uint8_t)(0xf0 | x) : (uint8_t)x;
+		}
+		if (round % 4 == 1) /* all ones but one byte */
+			memset(ip, 0xff, len), ip[x % len] = (uint8_t)(x >> 8);
+		uint32_t sum = 0;
+		for (unsigned i = 0; i < len; i += 2) {
+			uint16_t w;
+			memcpy(&w, ip + i, 2);
+			sum += w;
+		}
+		while (sum >> 16)
+			sum = (sum & 0xffff) + (sum >> 16);
+		assert_int_equal(pkt_ip4_hdr_sum(ip, len), sum);
+	}
+}
+
 static void
 header_sum_of_a_valid_header_is_all_ones(void **state)
 {
@@ -588,6 +617,7 @@ main(void)
 	    cmocka_unit_test(tcp_syn_with_fin_is_bad_flags),
 	    cmocka_unit_test(tcp_without_flags_is_bad_flags),
 	    cmocka_unit_test(unknown_protocol_is_accepted_without_l4_checks),
+	    cmocka_unit_test(header_sum_equals_the_plain_sum_of_16_bit_words),
 	    cmocka_unit_test(header_sum_of_a_valid_header_is_all_ones),
 	    cmocka_unit_test(quote_with_ports_is_parsed),
 	    cmocka_unit_test(quote_shorter_than_header_plus_8_is_truncated),
