@@ -423,17 +423,22 @@ w_net_same(const struct el_worker *w, const struct el_snapshot *snap)
 /* Forget the egress every IPv4 flow remembers (CT_F_EGRESS_SHIFT) when
  * @p snap routes or resolves differently from the snapshot it was found
  * with: other routes, static neighbours or interface MACs. These come from
- * the config file, so in service this runs once, at the first snapshot.
- * Without memory for the copy, flows forget at every new snapshot. */
+ * the config file, so in service this changes once, at the first snapshot,
+ * when no flow has a row yet. Without memory for the copy, flows keep no
+ * row until a later snapshot finds some. */
 static __rte_noinline void
 w_net_check(struct el_worker *w, const struct el_snapshot *snap)
 {
 	if (w_net_same(w, snap))
 		return;
+	/* rows are only stored while w->net_seen says for what */
+	bool rows = w->net_seen != NULL;
 	rte_free(w->net_seen);
 	size_t len = w_net_blob(snap, NULL);
 	w->net_seen = rte_malloc("el_net_seen", len, 0);
 	w->net_seen_len = w->net_seen != NULL ? w_net_blob(snap, w->net_seen) : 0;
+	if (!rows)
+		return;
 	uint32_t cap = conntrack_capacity(w->ct);
 	for (uint32_t i = 0; i < cap; i++)
 		conntrack_flow4(w->ct, i)->flags &= CT_F_USED;
@@ -1443,7 +1448,7 @@ w_route_out_flow(struct el_worker *w, struct rte_mbuf *m, struct ct_flow4 *f)
 		w_drop(w, m, EL_DROP_NO_ROUTE);
 		return;
 	}
-	if (c.neigh != 0 && c.neigh <= CT_F_EGRESS_MAX)
+	if (c.neigh != 0 && c.neigh <= CT_F_EGRESS_MAX && w->net_seen != NULL)
 		f->flags = (uint8_t)((f->flags & CT_F_USED) | c.neigh << CT_F_EGRESS_SHIFT);
 	w_output_rc(w, m, c, f->backend);
 }
