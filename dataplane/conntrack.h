@@ -72,9 +72,9 @@ struct ct_key4 {
 	uint8_t pad[3];
 };
 
-/** Flow flags: bit 0 marks a used entry; bits 1-7 of an IPv4 flow belong to
- *  the worker, which keeps there the static neighbour its backend is sent to
- *  (CT_F_EGRESS_SHIFT; 0 = not known). conntrack_add4() clears them. */
+/** Flow flags: bit 0 marks a used entry; bits 1-7 belong to the worker,
+ *  which keeps there the static neighbour the flow's backend is sent to
+ *  (CT_F_EGRESS_SHIFT; 0 = not known). Adding a flow clears them. */
 #define CT_F_USED	  0x1
 #define CT_F_EGRESS_SHIFT 1
 #define CT_F_EGRESS_MAX	  127

@@ -420,7 +420,7 @@ w_net_same(const struct el_worker *w, const struct el_snapshot *snap)
 	return true;
 }
 
-/* Forget the egress every IPv4 flow remembers (CT_F_EGRESS_SHIFT) when
+/* Forget the egress every flow remembers (CT_F_EGRESS_SHIFT) when
  * @p snap routes or resolves differently from the snapshot it was found
  * with: other routes, static neighbours or interface MACs. These come from
  * the config file, so in service this changes once, at the first snapshot,
@@ -442,6 +442,9 @@ w_net_check(struct el_worker *w, const struct el_snapshot *snap)
 	uint32_t cap = conntrack_capacity(w->ct);
 	for (uint32_t i = 0; i < cap; i++)
 		conntrack_flow4(w->ct, i)->flags &= CT_F_USED;
+	cap = conntrack_capacity6(w->ct);
+	for (uint32_t i = 0; i < cap; i++)
+		conntrack_flow6(w->ct, i)->flags &= CT_F_USED;
 }
 
 /* Refresh what the worker derives from the snapshot when a new one is in

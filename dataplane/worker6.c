@@ -222,6 +222,22 @@ w6_route_out(struct el_worker *w, struct rte_mbuf *m, const uint8_t dst[16])
 	w6_output_hop(w, m, c, dst);
 }
 
+/* Send @p m, a packet of flow @p f NATed toward its backend, as
+ * w6_route_out(); remember the backend's static neighbour in the flow, as
+ * IPv4's w_route_out_flow() does. */
+static void
+w6_route_out_flow(struct el_worker *w, struct rte_mbuf *m, struct ct_flow6 *f)
+{
+	const struct w6_hop c = w6_nexthop(w, f->backend);
+	if (c.route == 0) {
+		w_drop(w, m, EL_DROP_NO_ROUTE);
+		return;
+	}
+	if (c.neigh != 0 && c.neigh <= CT_F_EGRESS_MAX && w->net_seen != NULL)
+		f->flags = (uint8_t)((f->flags & CT_F_USED) | c.neigh << CT_F_EGRESS_SHIFT);
+	w6_output_hop(w, m, c, f->backend);
+}
+
 /* Reverse-path check of a reply (RFC 3704 section 2.2), as IPv4: a packet
  * from @p src belongs on @p iface when @p src is routed out of it. */
 static bool
@@ -846,10 +862,18 @@ w6_hit(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, const struct pkt_
 			w6_tcp_track(f, p->tcp_flags, true);
 		f->last_ms = w->now32;
 		nat6(w6_ip_hdr(m), p, f->snat, f->sport, f->backend, f->bport);
-		w6_route_out(w, m, f->backend);
+		unsigned eg = f->flags >> CT_F_EGRESS_SHIFT;
+		if (likely(eg != 0))
+			w_output_neigh(w, m, w->neigh_eth[eg - 1][W_NEIGH_ETH_IFACE], (uint16_t)eg,
+				       PKT_ETHERTYPE_IPV6);
+		else
+			w6_route_out_flow(w, m, f);
 	} else {
-		/* a reply comes in where its backend is routed */
-		if (!w6_rpf_ok(w, f->backend, iface)) {
+		/* a reply comes in where its backend is routed (the row of
+		 * the backend's neighbour, once known, tells where) */
+		unsigned eg = f->flags >> CT_F_EGRESS_SHIFT;
+		if (eg != 0 ? w->neigh_eth[eg - 1][W_NEIGH_ETH_IFACE] != iface
+			    : !w6_rpf_ok(w, f->backend, iface)) {
 			w_drop(w, m, EL_DROP_WRONG_IFACE);
 			return;
 		}

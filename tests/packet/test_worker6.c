@@ -389,6 +389,39 @@ new_snapshot_neighbour_mac_is_used_at_once(void **state)
 	assert_memory_equal(p->cap[0].data[0], mac_pod11, 6);
 }
 
+/* A pod's answer counts only on the interface its pod is routed out of,
+ * also once the flow remembers the pod's neighbour (from its second
+ * packet on): on ext it is a wrong_iface drop, on int it goes to the
+ * client. */
+static void
+ipv6_reply_comes_in_where_its_pod_is_routed(void **state)
+{
+	struct pair *p = *state;
+	struct el_worker_stats a, b;
+	char pod[INET6_ADDRSTRLEN];
+
+	p->cap[0].n = 0;
+	run(p, 0, EXT, udp6(mac_ext, mac_gw, CLIENT, DNS, 50100, 53), 30000);
+	run(p, 0, EXT, udp6(mac_ext, mac_gw, CLIENT, DNS, 50100, 53), 30001);
+	assert_int_equal(p->cap[0].n, 2);
+	assert_int_equal(p->cap[0].iface[1], INT);
+	assert_non_null(inet_ntop(AF_INET6, p->cap[0].data[1] + 14 + 24, pod, sizeof(pod)));
+	uint16_t lport = cap_sport(&p->cap[0], 1), bport = get16(p->cap[0].data[1] + 56);
+	const uint8_t *pod_mac = p->cap[0].data[1];
+
+	worker_stats_read(p->w[0], &a);
+	run(p, 0, EXT, udp6(mac_ext, mac_gw, pod, SNAT, bport, lport), 30002);
+	worker_stats_read(p->w[0], &b);
+	assert_int_equal(p->cap[0].n, 2);
+	assert_int_equal(b.drops[EL_DROP_WRONG_IFACE] - a.drops[EL_DROP_WRONG_IFACE], 1);
+
+	run(p, 0, INT, udp6(mac_int, pod_mac, pod, SNAT, bport, lport), 30003);
+	assert_int_equal(p->cap[0].n, 3);
+	assert_int_equal(p->cap[0].iface[2], EXT);
+	assert_true(cap_dst_is(&p->cap[0], 2, CLIENT));
+	assert_int_equal(cap_sport(&p->cap[0], 2), 53);
+}
+
 /* ---- routes ---- */
 
 #define MAC_POD(last) ((const uint8_t[6]){0x02, 0, 0, 0, 0x02, (last)})
@@ -501,6 +534,7 @@ main(int argc, char **argv)
 	    cmocka_unit_test(flushed_backend_loses_its_ipv6_udp_flows),
 	    cmocka_unit_test(idle_ipv6_flows_expire_in_housekeeping),
 	    cmocka_unit_test(new_snapshot_neighbour_mac_is_used_at_once),
+	    cmocka_unit_test(ipv6_reply_comes_in_where_its_pod_is_routed),
 	    cmocka_unit_test(ipv6_echo_answer_takes_the_longest_matching_route),
 	    cmocka_unit_test(ipv6_echo_answer_without_a_usable_route_is_dropped),
 	};
