@@ -369,53 +369,44 @@ w_port_bit(uint16_t port_be)
 	return 1ull << (rte_be_to_cpu_16(port_be) & 63);
 }
 
-/* What decides where a flow's packets leave: the routes, the static
- * neighbours and the interface MACs of @p snap, as bytes written to @p o
- * (when not NULL); returns their length. */
+/* Bytes of what decides where a flow's packets leave: the routes, the
+ * static neighbours and the interface MACs of @p snap. */
 static size_t
-w_net_blob(const struct el_snapshot *snap, uint8_t *o)
+w_net_len(const struct el_snapshot *snap)
 {
-	uint32_t counts[3] = {snap->n_routes, snap->n_neighs, snap->n_ifaces};
-	size_t lr = (size_t)snap->n_routes * sizeof(snap->routes[0]);
-	size_t ln = (size_t)snap->n_neighs * sizeof(snap->neighs[0]);
-	size_t len = sizeof(counts) + lr + ln + (size_t)snap->n_ifaces * 6;
-
-	if (o == NULL)
-		return len;
-	memcpy(o, counts, sizeof(counts));
-	o += sizeof(counts);
-	if (lr != 0)
-		memcpy(o, snap->routes, lr);
-	o += lr;
-	if (ln != 0)
-		memcpy(o, snap->neighs, ln);
-	o += ln;
-	for (unsigned i = 0; i < snap->n_ifaces; i++, o += 6)
-		memcpy(o, snap->ifaces[i].mac, 6);
-	return len;
+	return sizeof(uint32_t) * 3 + (size_t)snap->n_routes * sizeof(snap->routes[0]) +
+	       (size_t)snap->n_neighs * sizeof(snap->neighs[0]) + (size_t)snap->n_ifaces * 6;
 }
 
-/* Is that what the worker saw last (w->net_seen)? */
+/* One piece of those bytes at *@p o: copied there from @p src (@p copy), or
+ * compared with it; moves *@p o past it. @return false on a difference */
 static bool
-w_net_same(const struct el_worker *w, const struct el_snapshot *snap)
+w_net_piece(uint8_t **o, const void *src, size_t n, bool copy)
 {
-	const uint8_t *o = w->net_seen;
-	uint32_t counts[3] = {snap->n_routes, snap->n_neighs, snap->n_ifaces};
-	size_t lr = (size_t)snap->n_routes * sizeof(snap->routes[0]);
-	size_t ln = (size_t)snap->n_neighs * sizeof(snap->neighs[0]);
+	if (n == 0)
+		return true;
+	if (copy)
+		memcpy(*o, src, n);
+	else if (memcmp(*o, src, n) != 0)
+		return false;
+	*o += n;
+	return true;
+}
 
-	if (o == NULL || w->net_seen_len != w_net_blob(snap, NULL) ||
-	    memcmp(o, counts, sizeof(counts)) != 0)
+/* Write those bytes of @p snap to @p o (w_net_len() of them), or with
+ * !@p copy compare them with @p o. @return false on a difference */
+static bool
+w_net_bytes(const struct el_snapshot *snap, uint8_t *o, bool copy)
+{
+	uint32_t counts[3] = {snap->n_routes, snap->n_neighs, snap->n_ifaces};
+
+	if (!w_net_piece(&o, counts, sizeof(counts), copy) ||
+	    !w_net_piece(&o, snap->routes, (size_t)snap->n_routes * sizeof(snap->routes[0]),
+			 copy) ||
+	    !w_net_piece(&o, snap->neighs, (size_t)snap->n_neighs * sizeof(snap->neighs[0]), copy))
 		return false;
-	o += sizeof(counts);
-	if (lr != 0 && memcmp(o, snap->routes, lr) != 0)
-		return false;
-	o += lr;
-	if (ln != 0 && memcmp(o, snap->neighs, ln) != 0)
-		return false;
-	o += ln;
-	for (unsigned i = 0; i < snap->n_ifaces; i++, o += 6)
-		if (memcmp(o, snap->ifaces[i].mac, 6) != 0)
+	for (unsigned i = 0; i < snap->n_ifaces; i++)
+		if (!w_net_piece(&o, snap->ifaces[i].mac, 6, copy))
 			return false;
 	return true;
 }
@@ -429,14 +420,16 @@ w_net_same(const struct el_worker *w, const struct el_snapshot *snap)
 static __rte_noinline void
 w_net_check(struct el_worker *w, const struct el_snapshot *snap)
 {
-	if (w_net_same(w, snap))
+	size_t len = w_net_len(snap);
+	if (w->net_seen != NULL && w->net_seen_len == len && w_net_bytes(snap, w->net_seen, false))
 		return;
 	/* rows are only stored while w->net_seen says for what */
 	bool rows = w->net_seen != NULL;
 	rte_free(w->net_seen);
-	size_t len = w_net_blob(snap, NULL);
 	w->net_seen = rte_malloc("el_net_seen", len, 0);
-	w->net_seen_len = w->net_seen != NULL ? w_net_blob(snap, w->net_seen) : 0;
+	w->net_seen_len = w->net_seen != NULL ? len : 0;
+	if (w->net_seen != NULL)
+		w_net_bytes(snap, w->net_seen, true);
 	if (!rows)
 		return;
 	uint32_t cap = conntrack_capacity(w->ct);
@@ -1451,8 +1444,7 @@ w_route_out_flow(struct el_worker *w, struct rte_mbuf *m, struct ct_flow4 *f)
 		w_drop(w, m, EL_DROP_NO_ROUTE);
 		return;
 	}
-	if (c.neigh != 0 && c.neigh <= CT_F_EGRESS_MAX && w->net_seen != NULL)
-		f->flags = (uint8_t)((f->flags & CT_F_USED) | c.neigh << CT_F_EGRESS_SHIFT);
+	w_egress_remember(w, &f->flags, c.neigh);
 	w_output_rc(w, m, c, f->backend);
 }
 
@@ -1508,17 +1500,13 @@ w_hit(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, const struct pkt_i
 			w_tcp_track(f, p->tcp_flags, true);
 		f->last_ms = w->now32;
 		nat4(ip_hdr(m), p, f->snat, f->sport, f->backend, f->bport);
-		unsigned eg = f->flags >> CT_F_EGRESS_SHIFT;
-		if (likely(eg != 0))
-			w_output_neigh(w, m, w->neigh_eth[eg - 1][W_NEIGH_ETH_IFACE], (uint16_t)eg,
-				       PKT_ETHERTYPE_IPV4);
-		else
+		if (!w_egress_out(w, m, f->flags, PKT_ETHERTYPE_IPV4))
 			w_route_out_flow(w, m, f);
 	} else {
 		/* a reply comes in where its backend is routed (client-side
 		 * packets may come in anywhere: pods use ClusterIPs too) */
-		unsigned eg = f->flags >> CT_F_EGRESS_SHIFT;
-		if (unlikely(eg != 0 ? w->neigh_eth[eg - 1][W_NEIGH_ETH_IFACE] != iface
+		unsigned eg = w_flow_egress(f->flags);
+		if (unlikely(eg != 0 ? w_egress_iface(w, eg) != iface
 				     : !w_rpf4_ok(w, f->backend, iface))) {
 			w_drop(w, m, EL_DROP_WRONG_IFACE);
 			return;

@@ -233,8 +233,7 @@ w6_route_out_flow(struct el_worker *w, struct rte_mbuf *m, struct ct_flow6 *f)
 		w_drop(w, m, EL_DROP_NO_ROUTE);
 		return;
 	}
-	if (c.neigh != 0 && c.neigh <= CT_F_EGRESS_MAX && w->net_seen != NULL)
-		f->flags = (uint8_t)((f->flags & CT_F_USED) | c.neigh << CT_F_EGRESS_SHIFT);
+	w_egress_remember(w, &f->flags, c.neigh);
 	w6_output_hop(w, m, c, f->backend);
 }
 
@@ -862,18 +861,13 @@ w6_hit(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, const struct pkt_
 			w6_tcp_track(f, p->tcp_flags, true);
 		f->last_ms = w->now32;
 		nat6(w6_ip_hdr(m), p, f->snat, f->sport, f->backend, f->bport);
-		unsigned eg = f->flags >> CT_F_EGRESS_SHIFT;
-		if (likely(eg != 0))
-			w_output_neigh(w, m, w->neigh_eth[eg - 1][W_NEIGH_ETH_IFACE], (uint16_t)eg,
-				       PKT_ETHERTYPE_IPV6);
-		else
+		if (!w_egress_out(w, m, f->flags, PKT_ETHERTYPE_IPV6))
 			w6_route_out_flow(w, m, f);
 	} else {
 		/* a reply comes in where its backend is routed (the row of
 		 * the backend's neighbour, once known, tells where) */
-		unsigned eg = f->flags >> CT_F_EGRESS_SHIFT;
-		if (eg != 0 ? w->neigh_eth[eg - 1][W_NEIGH_ETH_IFACE] != iface
-			    : !w6_rpf_ok(w, f->backend, iface)) {
+		unsigned eg = w_flow_egress(f->flags);
+		if (eg != 0 ? w_egress_iface(w, eg) != iface : !w6_rpf_ok(w, f->backend, iface)) {
 			w_drop(w, m, EL_DROP_WRONG_IFACE);
 			return;
 		}

@@ -269,6 +269,44 @@ w_output_neigh(struct el_worker *w, struct rte_mbuf *m, uint8_t iface, uint16_t 
 	w_send(w, iface, m);
 }
 
+/* The egress a flow remembers in its @p flags (CT_F_EGRESS_SHIFT): the row
+ * of its backend's static neighbour + 1, or 0 when not known. */
+static inline unsigned
+w_flow_egress(uint8_t flags)
+{
+	return flags >> CT_F_EGRESS_SHIFT;
+}
+
+/* The interface of remembered egress @p eg (not 0). */
+static inline uint8_t
+w_egress_iface(const struct el_worker *w, unsigned eg)
+{
+	return w->neigh_eth[eg - 1][W_NEIGH_ETH_IFACE];
+}
+
+/* Send @p m (EtherType @p type) by the egress its flow's @p flags remember;
+ * false, and nothing done, when they remember none. */
+static inline bool
+w_egress_out(struct el_worker *w, struct rte_mbuf *m, uint8_t flags, uint16_t type)
+{
+	unsigned eg = w_flow_egress(flags);
+	if (unlikely(eg == 0))
+		return false;
+	w_output_neigh(w, m, w_egress_iface(w, eg), (uint16_t)eg, type);
+	return true;
+}
+
+/* Remember in a flow's @p flags that its backend is reached through static
+ * neighbour @p nb (index + 1, or 0: nothing to remember). Only while the
+ * worker holds the network the row belongs to (w->net_seen), and only for
+ * rows the 7 bits can hold. */
+static inline void
+w_egress_remember(const struct el_worker *w, uint8_t *flags, uint16_t nb)
+{
+	if (nb != 0 && nb <= CT_F_EGRESS_MAX && w->net_seen != NULL)
+		*flags = (uint8_t)((*flags & CT_F_USED) | nb << CT_F_EGRESS_SHIFT);
+}
+
 /* Free @p m and count it under @p reason. */
 static inline void
 w_drop(struct el_worker *w, struct rte_mbuf *m, enum el_drop reason)
