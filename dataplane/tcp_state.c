@@ -12,24 +12,6 @@
  */
 #include "edgelb/tcp_state.h"
 
-bool
-tcp_flags_invalid(uint8_t flags)
-{
-	flags &= EL_TCP_FLAG_MASK;
-
-	if ((flags & EL_TCP_SYN) && (flags & (EL_TCP_FIN | EL_TCP_RST)))
-		return true;
-	if ((flags & EL_TCP_FIN) && (flags & EL_TCP_RST))
-		return true;
-	return (flags & (EL_TCP_SYN | EL_TCP_RST | EL_TCP_ACK)) == 0;
-}
-
-bool
-tcp_flags_opens(uint8_t flags)
-{
-	return (flags & (EL_TCP_SYN | EL_TCP_ACK)) == EL_TCP_SYN && !tcp_flags_invalid(flags);
-}
-
 /*
  * The one transition function behind both APIs. @p fin_dir is the side that
  * sent the first FIN; TCP_STATE_FIN_NONE means "not known", and then any FIN

@@ -158,14 +158,10 @@ w_tx_flush_one(struct el_worker *w, uint8_t iface)
 static void
 w_tx_flush(struct el_worker *w)
 {
-	uint32_t d = w->tx_dirty;
-
-	while (d) {
-		unsigned i = (unsigned)__builtin_ctz(d);
-		d &= d - 1;
-		w_tx_flush_one(w, (uint8_t)i);
-	}
-	w->tx_dirty = 0;
+	/* a test of each buffer here, not a mark per packet in w_send() */
+	for (unsigned i = 0; i < EL_SNAP_MAX_IFACES; i++)
+		if (w->tx[i].n != 0)
+			w_tx_flush_one(w, (uint8_t)i);
 }
 
 static void

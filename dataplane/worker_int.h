@@ -215,7 +215,6 @@ struct el_worker {
 	uint64_t sweep6_ms;  /* the same for the IPv6 flow array */
 	uint64_t sweep6_debt;
 
-	uint32_t tx_dirty;
 	struct w_txbuf tx[EL_SNAP_MAX_IFACES];
 
 	uint32_t n_flush;
@@ -252,7 +251,6 @@ w_send(struct el_worker *w, uint8_t iface, struct rte_mbuf *m)
 	}
 	struct w_txbuf *b = &w->tx[iface];
 	b->m[b->n++] = m;
-	w->tx_dirty |= 1u << iface;
 	if (unlikely(b->n == W_TXB))
 		w_tx_flush_one(w, iface);
 }

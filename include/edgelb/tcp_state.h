@@ -35,11 +35,24 @@
  * ACK": RFC 9293 section 3.10.7 drops every segment that is not a SYN or RST
  * and lacks ACK). Such segments are dropped.
  */
-bool tcp_flags_invalid(uint8_t flags);
+static inline bool
+tcp_flags_invalid(uint8_t flags)
+{
+	flags &= EL_TCP_FLAG_MASK;
+	if ((flags & EL_TCP_SYN) && (flags & (EL_TCP_FIN | EL_TCP_RST)))
+		return true;
+	if ((flags & EL_TCP_FIN) && (flags & EL_TCP_RST))
+		return true;
+	return (flags & (EL_TCP_SYN | EL_TCP_RST | EL_TCP_ACK)) == 0;
+}
 
 /** True when a segment with these flags may open a new flow (SYN without
  *  ACK, and not invalid). */
-bool tcp_flags_opens(uint8_t flags);
+static inline bool
+tcp_flags_opens(uint8_t flags)
+{
+	return (flags & (EL_TCP_SYN | EL_TCP_ACK)) == EL_TCP_SYN && !tcp_flags_invalid(flags);
+}
 
 /**
  * Next state of a tracked TCP flow.
