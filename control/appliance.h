@@ -36,7 +36,7 @@
 
 #include "publish.h"
 
-#define APPLIANCE_BURST	  32
+#define APPLIANCE_BURST	  64
 #define APPLIANCE_HK_POLLS 4 /* busy polls per housekeeping call */
 #define APPLIANCE_RX_DESC 1024
 #define APPLIANCE_TX_DESC 1024
