@@ -36,10 +36,10 @@
 
 #include "publish.h"
 
-#define APPLIANCE_BURST	  64
+#define APPLIANCE_BURST	   64
 #define APPLIANCE_HK_POLLS 4 /* busy polls per housekeeping call */
-#define APPLIANCE_RX_DESC 1024
-#define APPLIANCE_TX_DESC 1024
+#define APPLIANCE_RX_DESC  1024
+#define APPLIANCE_TX_DESC  1024
 /** Empty polls in a row before a worker backs off (idle_sleep_us > 0). */
 #define APPLIANCE_IDLE_POLLS 64
 
