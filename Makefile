@@ -9,7 +9,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_TEST_SECONDS ?= 10
 HUGEPAGES  ?= 512
 PKGS = build-essential pkg-config meson ninja-build libdpdk-dev dpdk dpdk-dev libyaml-dev \
-       libmicrohttpd-dev libjemalloc-dev libcmocka-dev libpcap-dev python3-scapy \
+       libmicrohttpd-dev libjemalloc-dev libcmocka-dev libpcap-dev libsystemd-dev python3-scapy \
        tcpdump iproute2 iputils-ping ethtool curl clang libclang-rt-14-dev valgrind openssl nginx-light nftables wrk
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -41,7 +41,8 @@ build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
 $(BUILD_ASAN)/build.ninja:
-	meson setup $(BUILD_ASAN) -Db_sanitize=address,undefined -Db_lundef=false -Db_lto=false >/dev/null
+	meson setup $(BUILD_ASAN) -Db_sanitize=address,undefined -Db_lundef=false -Db_lto=false \
+		-Ddpdk_static=false >/dev/null
 
 build-asan: deps $(BUILD_ASAN)/build.ninja
 	ninja -C $(BUILD_ASAN)
@@ -50,7 +51,7 @@ build-asan: deps $(BUILD_ASAN)/build.ninja
 # libFuzzer in every object; only the fuzz targets are built here.
 $(BUILD_FUZZ)/build.ninja:
 	CC=clang meson setup $(BUILD_FUZZ) -Db_sanitize=address,undefined -Db_lundef=false -Db_lto=false \
-		-Dc_args=-fsanitize=fuzzer-no-link -Dwerror=false >/dev/null
+		-Dc_args=-fsanitize=fuzzer-no-link -Dwerror=false -Ddpdk_static=false >/dev/null
 
 build-fuzz: deps $(BUILD_FUZZ)/build.ninja
 	ninja -C $(BUILD_FUZZ) fuzz-all
