@@ -132,27 +132,27 @@ ip_hdr(struct rte_mbuf *m)
 void
 w_tx_flush_one(struct el_worker *w, uint8_t iface)
 {
-	struct w_txbuf *b = &w->tx[iface];
-	uint16_t n = b->n, sent;
+	struct rte_mbuf **m = w->tx_m[iface];
+	uint16_t n = w->tx_n[iface], sent;
 	uint64_t bytes = 0;
 
 	if (n == 0)
 		return;
 	/* summed before: what was sent belongs to the driver after */
 	for (uint16_t i = 0; i < n; i++)
-		bytes += rte_pktmbuf_pkt_len(b->m[i]);
-	sent = w->conf.tx(w->conf.tx_ctx, iface, b->m, n);
+		bytes += rte_pktmbuf_pkt_len(m[i]);
+	sent = w->conf.tx(w->conf.tx_ctx, iface, m, n);
 	if (sent > n)
 		sent = n;
 	if (unlikely(sent < n)) {
 		for (uint16_t i = sent; i < n; i++)
-			bytes -= rte_pktmbuf_pkt_len(b->m[i]);
-		rte_pktmbuf_free_bulk(&b->m[sent], n - sent);
+			bytes -= rte_pktmbuf_pkt_len(m[i]);
+		rte_pktmbuf_free_bulk(&m[sent], n - sent);
 		w->stats.drops[EL_DROP_TX_FULL] += n - sent;
 	}
 	w->stats.tx_pkts[iface] += sent;
 	w->stats.tx_bytes[iface] += bytes;
-	b->n = 0;
+	w->tx_n[iface] = 0;
 }
 
 static void
@@ -160,7 +160,7 @@ w_tx_flush(struct el_worker *w)
 {
 	/* a test of each buffer here, not a mark per packet in w_send() */
 	for (unsigned i = 0; i < EL_SNAP_MAX_IFACES; i++)
-		if (w->tx[i].n != 0)
+		if (w->tx_n[i] != 0)
 			w_tx_flush_one(w, (uint8_t)i);
 }
 
@@ -1899,9 +1899,9 @@ worker_destroy(struct el_worker *w)
 	if (w == NULL)
 		return;
 	for (unsigned i = 0; i < EL_SNAP_MAX_IFACES; i++) {
-		if (w->tx[i].n)
-			rte_pktmbuf_free_bulk(w->tx[i].m, w->tx[i].n);
-		w->tx[i].n = 0;
+		if (w->tx_n[i])
+			rte_pktmbuf_free_bulk(w->tx_m[i], w->tx_n[i]);
+		w->tx_n[i] = 0;
 		rte_free(w->rss[i]);
 	}
 	if (w->handoff != NULL) {

@@ -94,11 +94,6 @@ struct w_handoff {
 	uint64_t iface;
 };
 
-struct w_txbuf {
-	uint16_t n;
-	struct rte_mbuf *m[W_TXB];
-};
-
 struct w_svcstat {
 	uint32_t id;
 	uint32_t used;
@@ -215,7 +210,10 @@ struct el_worker {
 	uint64_t sweep6_ms;  /* the same for the IPv6 flow array */
 	uint64_t sweep6_debt;
 
-	struct w_txbuf tx[EL_SNAP_MAX_IFACES];
+	/* frames waiting for transmission per interface: the counts apart from
+	 * the frames, so that a buffer's address is a shift, not a multiply */
+	uint16_t tx_n[EL_SNAP_MAX_IFACES];
+	struct rte_mbuf *tx_m[EL_SNAP_MAX_IFACES][W_TXB];
 
 	uint32_t n_flush;
 	uint64_t flush_mask; /* bit (id & 63) set for every pending id */
@@ -249,9 +247,10 @@ w_send(struct el_worker *w, uint8_t iface, struct rte_mbuf *m)
 		w->stats.drops[EL_DROP_NO_ROUTE]++;
 		return;
 	}
-	struct w_txbuf *b = &w->tx[iface];
-	b->m[b->n++] = m;
-	if (unlikely(b->n == W_TXB))
+	uint16_t n = w->tx_n[iface];
+	w->tx_m[iface][n++] = m;
+	w->tx_n[iface] = n;
+	if (unlikely(n == W_TXB))
 		w_tx_flush_one(w, iface);
 }
 
