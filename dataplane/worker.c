@@ -1668,8 +1668,11 @@ w_chunk(struct el_worker *w, uint8_t iface, struct rte_mbuf **pkts, uint16_t n, 
 	uint32_t sig6[W_CHUNK];
 	unsigned k6 = 0;
 	uint64_t rx_bytes = 0;
-	const uint32_t mac32 = bytes_rd32(w->snap->ifaces[iface].mac);
-	const uint16_t mac16 = bytes_rd16(w->snap->ifaces[iface].mac + 4);
+	/* the interface's MAC and a mask of its 6 bytes, as 8-byte words in
+	 * memory order */
+	uint64_t mac48 = 0, mask48 = 0;
+	memcpy(&mac48, w->snap->ifaces[iface].mac, 6);
+	memset(&mask48, 0xff, 6);
 
 	for (uint16_t i = 0; i < W_PREFETCH && i < n; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
@@ -1690,14 +1693,14 @@ w_chunk(struct el_worker *w, uint8_t iface, struct rte_mbuf **pkts, uint16_t n, 
 		uint32_t len = rte_pktmbuf_data_len(m);
 		uint16_t type = pkt_eth_type(frame, len);
 
-		/* Destination MAC: one compare when it is ours (the data room
-		 * always holds 6 bytes, even for a shorter frame, which the
-		 * truncation checks then drop). Otherwise IPv4 is refused, and
-		 * so is any type sent to another host's unicast address; group
-		 * addresses stay open to ARP and IPv6 (neighbour discovery). */
-		if (unlikely(((bytes_rd32(frame) ^ mac32) |
-			      (uint32_t)(bytes_rd16(frame + 4) ^ mac16)) != 0) &&
-		    len >= PKT_ETH_LEN && (type == PKT_ETHERTYPE_IPV4 || !(frame[0] & 1))) {
+		/* Destination MAC: one compare when it is ours (an 8-byte read:
+		 * the data room always holds 8 bytes, even for a shorter
+		 * frame, which the truncation checks then drop). Otherwise
+		 * IPv4 is refused, and so is any type sent to another host's
+		 * unicast address; group addresses stay open to ARP and IPv6
+		 * (neighbour discovery). */
+		if (unlikely(((bytes_rd64(frame) ^ mac48) & mask48) != 0) && len >= PKT_ETH_LEN &&
+		    (type == PKT_ETHERTYPE_IPV4 || !(frame[0] & 1))) {
 			w_drop(w, m, EL_DROP_NOT_OUR_MAC);
 			continue;
 		}
