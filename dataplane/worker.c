@@ -1543,6 +1543,8 @@ w_plan_misses(struct el_worker *w, const struct pkt_ip4 *info, const uint32_t *s
 	uint32_t rsig[W_CHUNK];
 	uint32_t val[W_CHUNK];
 	uint8_t rj[W_CHUNK];
+	const struct snat_port_rss *rrss[W_CHUNK];
+	uint32_t rbase[W_CHUNK];
 	unsigned nr = 0;
 	uint64_t b;
 
@@ -1590,15 +1592,14 @@ w_plan_misses(struct el_worker *w, const struct pkt_ip4 *info, const uint32_t *s
 			continue;
 		const struct snat_port_rss *rss =
 		    r->iface < EL_SNAP_MAX_IFACES ? w->rss[r->iface] : NULL;
+		uint32_t base = rss != NULL ? snat_port_rss_base(rss, be->ip.v4, snat,
+								 rte_be_to_cpu_16(be->port))
+					    : 0;
 		uint16_t port;
-		int rc = rss != NULL
-			     ? snat_port_peek(&rss_cur, rss,
-					      snat_port_rss_base(rss, be->ip.v4, snat,
-								 rte_be_to_cpu_16(be->port)),
-					      &port)
-			     : snat_port_peek(&part, NULL, 0, &port);
-		if (rc != 0)
+		if (snat_port_peek(rss != NULL ? &rss_cur : &part, rss, base, &port) != 0)
 			continue;
+		rrss[nr] = rss;
+		rbase[nr] = base;
 		pl->port = port;
 		pl->backend = be->ip.v4;
 		pl->snat = snat;
@@ -1620,6 +1621,36 @@ w_plan_misses(struct el_worker *w, const struct pkt_ip4 *info, const uint32_t *s
 	uint64_t used;
 	conntrack_lookup4_bulk_sig(w->ct, rkp, rsig, nr, &used, val);
 	for (unsigned t = 0; t < nr; t++)
+		plan[rj[t]].port_free = !((used >> t) & 1);
+	if (used == 0)
+		return;
+
+	/* A planned port that is taken (as often as the ports of its reply
+	 * tuple are in use) would leave its flow to check ports one lookup at
+	 * a time: give those flows the next port of the cursor and check them
+	 * in one more bulk lookup. */
+	unsigned n2 = 0;
+	for (unsigned t = 0; t < nr; t++) {
+		if (!((used >> t) & 1))
+			continue;
+		struct w_plan *pl = &plan[rj[t]];
+		uint16_t port;
+		if (snat_port_peek(rrss[t] != NULL ? &rss_cur : &part, rrss[t], rbase[t], &port) !=
+		    0)
+			continue;
+		pl->port = port;
+		rk[n2] = rk[t];
+		rk[n2].dport = rte_cpu_to_be_16(port);
+		rkp[n2] = &rk[n2];
+		rsig[n2] = conntrack_hash4(&rk[n2]);
+		pl->rsig = rsig[n2];
+		rj[n2] = rj[t];
+		n2++;
+	}
+	if (n2 == 0)
+		return;
+	conntrack_lookup4_bulk_sig(w->ct, rkp, rsig, n2, &used, val);
+	for (unsigned t = 0; t < n2; t++)
 		plan[rj[t]].port_free = !((used >> t) & 1);
 }
 

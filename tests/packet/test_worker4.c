@@ -417,6 +417,80 @@ established_flow_follows_the_routes_in_use(void **state)
 	pair_one_out(p, snap, INT_IF, pod_answer(&p->cap[0], k), EXT_IF, mac_gw);
 }
 
+/* A SYN from CLIENT:cport to @p dst:@p dport. */
+static struct rte_mbuf *
+syn_to(const char *dst, uint16_t dport, uint16_t cport)
+{
+	uint8_t b[FRAME_MAX];
+	struct rte_ipv4_hdr *ip = frame4(b, CLIENT, IPPROTO_TCP, sizeof(struct rte_tcp_hdr));
+	struct rte_tcp_hdr *tcp = (struct rte_tcp_hdr *)(ip + 1);
+
+	ip->dst_addr = ip4(dst);
+	tcp->src_port = htons(cport);
+	tcp->dst_port = htons(dport);
+	tcp->sent_seq = htonl(1000);
+	tcp->data_off = 5 << 4;
+	tcp->tcp_flags = RTE_TCP_SYN_FLAG;
+	tcp->rx_win = htons(64240);
+	tcp->cksum = rte_ipv4_udptcp_cksum(ip, tcp);
+	return frame4_mbuf(ip);
+}
+
+/* Source port (the SNAT port) and destination of captured frame @p k. */
+static uint16_t
+cap_sport4(const struct capture *c, unsigned k)
+{
+	uint16_t v;
+	memcpy(&v, c->data[k] + sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr), 2);
+	return ntohs(v);
+}
+
+/* With six SNAT ports, service "cip" (one pod, 198.18.2.11:8080) takes
+ * ports 1024-1025 and "extip" (198.18.2.12:8443) 1026-1029. The next new
+ * flow to cip finds the cursor back at 1024: that port and the next are
+ * taken for its pod, so the burst's planned port and the one planned after
+ * it are both refused and the flow gets 1026, free for its pod (the reply
+ * tuple is pod, SNAT address, pod port, SNAT port). */
+static void
+new_flow_skips_the_snat_ports_its_pod_uses(void **state)
+{
+	(void)state;
+	struct capture cap = {0};
+	struct el_worker_conf conf;
+	memset(&conf, 0, sizeof(conf));
+	conf.n_workers = 1;
+	conf.max_flows = 1024;
+	conf.socket_id = SOCKET_ID_ANY;
+	conf.pool = pool;
+	conf.tx = cap_tx;
+	conf.tx_ctx = &cap;
+	conf.snat_port_min = 1024;
+	conf.snat_port_max = 1029;
+	struct el_worker *w = worker_create(&conf);
+	assert_non_null(w);
+
+	static const struct {
+		const char *dst;
+		uint16_t dport;
+		const char *pod;
+		uint16_t snat_port;
+	} step[] = {
+	    {"198.18.3.20", 80, "198.18.2.11", 1024},  {"198.18.3.20", 80, "198.18.2.11", 1025},
+	    {"198.18.3.21", 443, "198.18.2.12", 1026}, {"198.18.3.21", 443, "198.18.2.12", 1027},
+	    {"198.18.3.21", 443, "198.18.2.12", 1028}, {"198.18.3.21", 443, "198.18.2.12", 1029},
+	    {"198.18.3.20", 80, "198.18.2.11", 1026},
+	};
+	for (unsigned i = 0; i < RTE_DIM(step); i++) {
+		struct rte_mbuf *m = syn_to(step[i].dst, step[i].dport, (uint16_t)(45000 + i));
+		worker_process_burst(w, snap, EXT_IF, &m, 1, 1000);
+		assert_int_equal(cap.n, i + 1);
+		assert_int_equal(cap.iface[i], INT_IF);
+		assert_int_equal(cap_dst4(&cap, i), ip4(step[i].pod));
+		assert_int_equal(cap_sport4(&cap, i), step[i].snat_port);
+	}
+	worker_destroy(w);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -448,6 +522,7 @@ main(int argc, char **argv)
 	    T(echo_answer_takes_the_longest_matching_route),
 	    T(echo_answer_without_a_route_is_dropped),
 	    T(established_flow_follows_the_routes_in_use),
+	    T(new_flow_skips_the_snat_ports_its_pod_uses),
 	    T(tx_counters_count_what_the_port_took),
 	};
 #undef T
