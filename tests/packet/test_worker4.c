@@ -113,22 +113,30 @@ frame4_mbuf(struct rte_ipv4_hdr *ip)
 	return m;
 }
 
-/* A TCP segment with @p flags from CLIENT:cport to the sticky service. */
+/* A TCP segment with @p flags from CLIENT:cport to @p dst:@p dport. */
 static struct rte_mbuf *
-segment(uint16_t cport, uint8_t flags)
+segment_to(const char *dst, uint16_t dport, uint16_t cport, uint8_t flags)
 {
 	uint8_t b[FRAME_MAX];
 	struct rte_ipv4_hdr *ip = frame4(b, CLIENT, IPPROTO_TCP, sizeof(struct rte_tcp_hdr));
 	struct rte_tcp_hdr *tcp = (struct rte_tcp_hdr *)(ip + 1);
 
+	ip->dst_addr = ip4(dst);
 	tcp->src_port = htons(cport);
-	tcp->dst_port = htons(80);
+	tcp->dst_port = htons(dport);
 	tcp->sent_seq = htonl(1000);
 	tcp->data_off = 5 << 4;
 	tcp->tcp_flags = flags;
 	tcp->rx_win = htons(64240);
 	tcp->cksum = rte_ipv4_udptcp_cksum(ip, tcp);
 	return frame4_mbuf(ip);
+}
+
+/* A TCP segment with @p flags from CLIENT:cport to the sticky service. */
+static struct rte_mbuf *
+segment(uint16_t cport, uint8_t flags)
+{
+	return segment_to(STICKY_VIP, 80, cport, flags);
 }
 
 /* A SYN from CLIENT:cport to the sticky service. */
@@ -417,26 +425,7 @@ established_flow_follows_the_routes_in_use(void **state)
 	pair_one_out(p, snap, INT_IF, pod_answer(&p->cap[0], k), EXT_IF, mac_gw);
 }
 
-/* A SYN from CLIENT:cport to @p dst:@p dport. */
-static struct rte_mbuf *
-syn_to(const char *dst, uint16_t dport, uint16_t cport)
-{
-	uint8_t b[FRAME_MAX];
-	struct rte_ipv4_hdr *ip = frame4(b, CLIENT, IPPROTO_TCP, sizeof(struct rte_tcp_hdr));
-	struct rte_tcp_hdr *tcp = (struct rte_tcp_hdr *)(ip + 1);
-
-	ip->dst_addr = ip4(dst);
-	tcp->src_port = htons(cport);
-	tcp->dst_port = htons(dport);
-	tcp->sent_seq = htonl(1000);
-	tcp->data_off = 5 << 4;
-	tcp->tcp_flags = RTE_TCP_SYN_FLAG;
-	tcp->rx_win = htons(64240);
-	tcp->cksum = rte_ipv4_udptcp_cksum(ip, tcp);
-	return frame4_mbuf(ip);
-}
-
-/* Source port (the SNAT port) and destination of captured frame @p k. */
+/* The TCP/UDP source port (the SNAT port) of captured frame @p k. */
 static uint16_t
 cap_sport4(const struct capture *c, unsigned k)
 {
@@ -481,7 +470,8 @@ new_flow_skips_the_snat_ports_its_pod_uses(void **state)
 	    {"198.18.3.20", 80, "198.18.2.11", 1026},
 	};
 	for (unsigned i = 0; i < RTE_DIM(step); i++) {
-		struct rte_mbuf *m = syn_to(step[i].dst, step[i].dport, (uint16_t)(45000 + i));
+		struct rte_mbuf *m =
+		    segment_to(step[i].dst, step[i].dport, (uint16_t)(45000 + i), RTE_TCP_SYN_FLAG);
 		worker_process_burst(w, snap, EXT_IF, &m, 1, 1000);
 		assert_int_equal(cap.n, i + 1);
 		assert_int_equal(cap.iface[i], INT_IF);
